@@ -1,0 +1,62 @@
+# cchc — the documented entry points. `make run` serves the demo; `make test` runs everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# Throw-away PostgreSQL database for the test leg (pytest-django creates test_<name>).
+PG_URL ?= postgres://postgres@127.0.0.1:5432/cchc_ci
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: htmx is not installed; pages still work without it"; fi
+
+install: $(VENV)/.installed node_modules/.installed
+
+## run: migrate the SQLite database under var/, load demo data if empty, serve on HOST:PORT
+run: install
+	DEBUG=$${DEBUG:-true} $(BIN)/cchc migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/cchc demo --if-empty
+	DEBUG=$${DEBUG:-true} $(BIN)/cchc runserver $(HOST):$(PORT)
+
+## test: lint, then the whole suite on SQLite and on PostgreSQL (skipped loudly if absent)
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "=== test suite on SQLite ==="
+	DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@echo "=== test suite on PostgreSQL ==="
+	@if PG_URL=$(PG_URL) $(BIN)/python scripts/pg_available.py; then \
+		DEBUG=true DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS); \
+	else \
+		echo "!!! SKIPPED: the PostgreSQL leg did not run (no server answered at $(PG_URL))."; \
+	fi
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix src tests benchmarks scripts
+	$(BIN)/ruff format src tests benchmarks scripts
+
+## bench: performance benchmarks (ratios against baselines measured in the same run)
+bench: install
+	$(BIN)/python benchmarks/legaltime.py
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""The `cchc` console script: Django's management commands under one name."""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cchc.settings")
+    from django.conf import settings
+    from django.core.management import execute_from_command_line
+
+    # The default SQLite file, uploads and mail live under var/; create it on first use.
+    settings.CCHC_VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+    args = list(sys.argv if argv is None else argv)
+    args[0] = "cchc"
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

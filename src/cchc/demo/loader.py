@@ -1,0 +1,114 @@
+"""The demo data set: Bắc Giang 2024 and its 1/7/2025 successor, a procedure catalogue and
+one user per role. Everything goes through the same services as real data; every record
+is marked as demo (is_demo / SOURCES.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from cchc.accounts import services as accounts
+from cchc.accounts.models import User
+from cchc.accounts.policy import SYSTEM
+from cchc.accounts.roles import Role
+from cchc.catalog.importers import InternalProcedureImporter, ProcedureImporter
+from cchc.org.models import AdministrativeUnit, Agency, Desk
+from cchc.org.structure import load_structure
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEMO_PASSWORD = "cchc-demo-2024"  # documented in the README; local demo only
+
+# (username, full name, role, agency code or unit code, desk code); scope resolved on
+# 2024-06-01 so the demo users work in the 2024 organisation the demo dossiers use.
+DEMO_DAY = dt.date(2024, 6, 1)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: str
+    agency: str | None = None  # agency short name (resolved on DEMO_DAY)
+    unit: str | None = None  # unit code
+    desk: str | None = None  # desk code
+    extra_roles: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class DemoSummary:
+    org: Any = None
+    procedures: Any = None
+    internal: Any = None
+    users: list[str] = field(default_factory=list)
+
+
+def demo_users() -> list[DemoUser]:
+    province = AdministrativeUnit.objects.valid_on(DEMO_DAY).filter(level__rank=1).first()
+    centre = Desk.objects.valid_on(DEMO_DAY).filter(unit=province).first()
+    return [
+        DemoUser("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR),
+        DemoUser("kiemtra", "Cán bộ kiểm tra nhật ký", Role.AUDITOR),
+        DemoUser("giamsat", "Chuyên viên Sở Nội vụ (giám sát)", Role.PROVINCIAL_SUPERVISOR,
+                 unit=province.code if province else None),
+        DemoUser("motcua", "Nguyễn Thị Hương (một cửa tỉnh)", Role.DESK_OFFICER,
+                 agency="Sở Tư pháp", desk=centre.code if centre else None),
+        DemoUser("thuly", "Trần Văn Minh (thụ lý Sở Tư pháp)", Role.PROCESSING_OFFICER,
+                 agency="Sở Tư pháp"),
+        DemoUser("lanhdao", "Lê Văn Đức (lãnh đạo Sở Tư pháp)", Role.AGENCY_LEADER,
+                 agency="Sở Tư pháp"),
+        DemoUser("daumoi", "Phạm Thị Lan (đầu mối CCHC Sở Tư pháp)", Role.PAR_FOCAL_POINT,
+                 agency="Sở Tư pháp"),
+        DemoUser("thuly_xd", "Hoàng Văn Sơn (thụ lý Sở Xây dựng)", Role.PROCESSING_OFFICER,
+                 agency="Sở Xây dựng"),
+        DemoUser("congdan", "Đỗ Thị Mai (công dân)", Role.CITIZEN),
+    ]
+
+
+def _agency_by_short_name(short_name: str) -> Agency:
+    agency = (
+        Agency.objects.valid_on(DEMO_DAY)
+        .filter(short_name=short_name, agency_type__level__rank=1)
+        .first()
+    )
+    if agency is None:
+        raise LookupError(f"demo data has no provincial agency '{short_name}' on {DEMO_DAY}")
+    return agency
+
+
+def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary:
+    """Load (or refresh, idempotently) the whole demo data set."""
+    summary = DemoSummary()
+    summary.org = load_structure(SYSTEM, DATA_DIR / "org.json", now=now, demo=True)
+    summary.procedures = ProcedureImporter().run(
+        str(DATA_DIR / "procedures.csv"), actor=SYSTEM, now=now
+    )
+    summary.internal = InternalProcedureImporter().run(
+        str(DATA_DIR / "internal_procedures.csv"), actor=SYSTEM, now=now
+    )
+    with transaction.atomic():
+        for spec in demo_users():
+            user = User.objects.filter(username=spec.username).first()
+            if user is None:
+                user = accounts.create_user(
+                    SYSTEM, username=spec.username, password=password,
+                    full_name=spec.full_name, email=f"{spec.username}@demo.cchc.local",
+                    now=now, check_password=False,
+                )
+                agency = _agency_by_short_name(spec.agency) if spec.agency else None
+                unit = (
+                    AdministrativeUnit.objects.valid_on(DEMO_DAY).get(code=spec.unit)
+                    if spec.unit else None
+                )
+                desk = Desk.objects.valid_on(DEMO_DAY).get(code=spec.desk) if spec.desk else None
+                accounts.grant_role(SYSTEM, user, spec.role, agency=agency, unit=unit, desk=desk,
+                                    now=now)
+            summary.users.append(spec.username)
+    return summary
+
+
+def database_is_empty() -> bool:
+    return not Agency.objects.exists() and not User.objects.exists()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "cchc.interop"
+    verbose_name = "Trao đổi dữ liệu"

@@ -1,0 +1,52 @@
+"""`cchc import <what> FILE`: load a CSV/XLSX file through the importer's services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from cchc.accounts.policy import SYSTEM
+from cchc.errors import DomainError
+from cchc.interop.registry import importer, importers
+
+
+class Command(BaseCommand):
+    help = "Nhập dữ liệu từ tệp CSV/XLSX (thủ tục, thủ tục nội bộ, ...). Bad rows are reported."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("what", choices=sorted(importers()), help="what the file contains")
+        parser.add_argument("file", help="path of the .csv or .xlsx file")
+        parser.add_argument("--dry-run", action="store_true", help="validate only, change nothing")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--user", help="user name the changes are attributed to")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from cchc.accounts.models import User
+
+        actor: Any = SYSTEM
+        if opts["user"]:
+            actor = User.objects.filter(username=opts["user"], is_active=True).first()
+            if actor is None:
+                raise CommandError(f"Không có người dùng '{opts['user']}'.", returncode=4)
+        try:
+            report = importer(opts["what"]).run(
+                opts["file"], actor=actor, now=timezone.now(), dry_run=opts["dry_run"]
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message, returncode=exc.exit_code) from None
+        if opts["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            prefix = "[thử, không ghi] " if report.dry_run else ""
+            self.stdout.write(
+                f"{prefix}Thêm mới: {report.created} · Cập nhật: {report.updated} · "
+                f"Không đổi: {report.unchanged} · Bị từ chối: {len(report.rejected)}"
+            )
+            for error in report.rejected:
+                self.stderr.write(str(error))
+        if report.rejected:
+            # Partial success: good rows landed; signal that some did not.
+            raise SystemExit(1)

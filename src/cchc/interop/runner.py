@@ -1,0 +1,66 @@
+"""Row-by-row import: every row in its own savepoint, so bad rows never cost good ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
+
+from django.db import transaction
+
+from cchc.errors import DomainError
+from cchc.interop.registry import ImportReport, RowError
+from cchc.interop.tables import Row
+from cchc.interop.values import CellError
+
+
+class Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+T = TypeVar("T", bound=Keyed)
+
+
+def run_rows(
+    rows: Iterable[Row],
+    *,
+    parse: Callable[[Row], T],
+    save: Callable[[T], str],
+    dry_run: bool = False,
+) -> ImportReport:
+    """Parse and save each row; `save` returns 'created', 'updated' or 'unchanged'.
+
+    A row that fails to parse or is refused by the service is reported with its line and
+    reason and changes nothing. A key repeated within the file is refused on its second
+    line. With `dry_run` everything is validated and then rolled back.
+    """
+    report = ImportReport(dry_run=dry_run)
+    seen: dict[str, int] = {}
+    with transaction.atomic():
+        for row in rows:
+            key = ""
+            try:
+                data = parse(row)
+                key = data.key
+                if key in seen:
+                    raise CellError(f"mã {key} trùng với dòng {seen[key]}")
+                seen[key] = row.line
+                with transaction.atomic():
+                    outcome = save(data)
+            except (CellError, DomainError) as exc:
+                reason = exc.message if isinstance(exc, DomainError) else str(exc)
+                report.rejected.append(RowError(row.line, reason, key))
+                continue
+            _count(report, outcome)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _count(report: ImportReport, outcome: Any) -> None:
+    if outcome == "created":
+        report.created += 1
+    elif outcome == "updated":
+        report.updated += 1
+    else:
+        report.unchanged += 1

@@ -1,0 +1,24 @@
+"""Vietnamese text handling: Unicode normalisation and diacritic-insensitive folding."""
+
+from __future__ import annotations
+
+import unicodedata
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def nfc(text: str) -> str:
+    """Composed form (NFC) with outer white space removed and inner runs collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII-ish form for search: 'Cấp giấy phép' -> 'cap giay phep'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def money(amount: int) -> str:
+    """Integer đồng with Vietnamese thousands separators: 1500000 -> '1.500.000 đ'."""
+    return f"{amount:,}".replace(",", ".") + " đ"

@@ -1,0 +1,42 @@
+"""Navigation: the menu shows only what the signed-in user may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from cchc.accounts import policy
+
+# (label, url name, permission or None for any signed-in officer). Later issues append.
+MENU: list[tuple[str, str, str | None]] = [
+    ("Trang chủ", "web:home", None),
+    ("Thủ tục hành chính", "web:procedures", "catalog.view"),
+    ("Thủ tục nội bộ", "web:internal_procedures", "catalog.view"),
+    ("Cơ quan", "web:agencies", "org.view"),
+    ("Đơn vị hành chính", "web:units", "org.view"),
+    ("Nhật ký", "web:audit", "audit.view"),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    from django.conf import settings
+
+    base = {"htmx_available": bool(settings.STATICFILES_DIRS)}
+    if user is None or not user.is_authenticated:
+        return {**base, "menu": [], "role_labels": []}
+    items = []
+    for label, name, permission in MENU:
+        if permission is None or policy.can(user, permission):
+            url = reverse(name)
+            items.append({"label": label, "url": url, "active": request.path == url or (
+                url != "/" and request.path.startswith(url))})
+    if policy.can(user, "admin.site"):
+        items.append({"label": "Quản trị", "url": reverse("admin:index"), "active": False})
+    labels = [a.get_role_display() + (f" — {a.agency.short_name or a.agency.name}" if a.agency
+              else f" — {a.unit.name}" if a.unit else "") for a in policy.assignments(user)]
+    if user.is_superuser and not labels:
+        labels = ["Quản trị hệ thống"]
+    return {**base, "menu": items, "role_labels": labels}

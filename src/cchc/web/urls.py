@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from cchc.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("thu-tuc/", views.procedures, name="procedures"),
+    path("thu-tuc/nhap/", views.procedure_import, name="procedure_import"),
+    path("thu-tuc/<str:code>/", views.procedure_detail, name="procedure"),
+    path("thu-tuc-noi-bo/", views.internal_procedures, name="internal_procedures"),
+    path("co-quan/", views.agencies, name="agencies"),
+    path("co-quan/<int:pk>/", views.agency_detail, name="agency"),
+    path("co-quan/<int:pk>/sua/", views.agency_edit, name="agency_edit"),
+    path("don-vi-hanh-chinh/", views.units, name="units"),
+    path("don-vi-hanh-chinh/<int:pk>/", views.unit_detail, name="unit"),
+    path("nhat-ky/", views.audit, name="audit"),
+]

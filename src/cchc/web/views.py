@@ -1,0 +1,285 @@
+"""Pages of the foundation: home per role, organisation, catalogue, audit log.
+
+Views parse the request, call a service or a scoped query, and render. No business logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from cchc.accounts import policy
+from cchc.accounts.roles import Role
+from cchc.audit.models import AuditEntry
+from cchc.catalog import services as catalog
+from cchc.catalog.models import Field, InternalProcedure, OnlineLevel, Procedure
+from cchc.errors import DomainError
+from cchc.interop.registry import importer
+from cchc.org import services as org
+from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
+from cchc.web.access import deny, requires
+
+PAGE_SIZE = 50
+
+# What each role is told it can do on the home page (later issues extend the lists).
+ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
+    Role.DESK_OFFICER: [
+        ("Tra cứu thủ tục và thành phần hồ sơ cần kiểm tra", "web:procedures"),
+        ("Xem thông tin cơ quan mình tiếp nhận", "web:agencies"),
+    ],
+    Role.PROCESSING_OFFICER: [
+        ("Tra cứu thủ tục, thời hạn và quy trình nội bộ", "web:procedures"),
+        ("Xem thông tin cơ quan", "web:agencies"),
+    ],
+    Role.AGENCY_LEADER: [
+        ("Cập nhật thông tin và người đứng đầu cơ quan", "web:agencies"),
+        ("Tra cứu danh mục thủ tục", "web:procedures"),
+    ],
+    Role.PAR_FOCAL_POINT: [
+        ("Theo dõi thủ tục nội bộ đã công bố, rà soát", "web:internal_procedures"),
+        ("Tra cứu danh mục thủ tục", "web:procedures"),
+    ],
+    Role.PROVINCIAL_SUPERVISOR: [
+        ("Quản lý danh mục thủ tục, nhập từ tệp CSV/XLSX", "web:procedures"),
+        ("Theo dõi thủ tục nội bộ", "web:internal_procedures"),
+        ("Xem cơ quan, đơn vị hành chính trên địa bàn", "web:units"),
+    ],
+    Role.ADMINISTRATOR: [
+        ("Quản trị người dùng, cơ cấu tổ chức, lịch làm việc", "admin:index"),
+        ("Nhập danh mục thủ tục", "web:procedure_import"),
+        ("Xem nhật ký hệ thống", "web:audit"),
+    ],
+    Role.AUDITOR: [("Xem nhật ký hệ thống (chỉ đọc)", "web:audit")],
+    Role.CITIZEN: [("Tra cứu thủ tục hành chính", "web:procedures")],
+}
+
+
+def _today(request: HttpRequest) -> dt.date:
+    return timezone.localdate()
+
+
+@requires()
+def home(request: HttpRequest) -> HttpResponse:
+    codes = policy.role_codes(request.user)
+    tasks: list[tuple[str, str]] = []
+    for role in Role.values:
+        if role in codes:
+            tasks.extend(t for t in ROLE_TASKS.get(role, []) if t not in tasks)
+    stats = {}
+    if policy.can(request.user, "catalog.view"):
+        stats = {
+            "procedures": Procedure.objects.filter(active=True).count(),
+            "full_online": Procedure.objects.filter(active=True, online_level=OnlineLevel.FULL)
+            .count(),
+            "agencies": policy.visible_agencies(request.user).valid_on(_today(request)).count(),
+        }
+    return render(request, "web/home.html", {"tasks": tasks, "stats": stats,
+                                             "no_role": not codes})
+
+
+@requires("catalog.view")
+def procedures(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    level = request.GET.get("cap") or None
+    field_id = request.GET.get("linh_vuc")
+    qs = catalog.search_procedures(
+        query, level=level, field_id=int(field_id) if field_id and field_id.isdigit() else None
+    ).prefetch_related("levels")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    return render(request, "web/procedures.html", {
+        "page": page, "query": query, "level": level, "field_id": field_id,
+        "levels": UnitLevel.objects.all(), "fields": Field.objects.order_by("name"),
+        "can_manage": policy.can(request.user, "catalog.manage"),
+    })
+
+
+@requires("catalog.view")
+def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    procedure = get_object_or_404(
+        Procedure.objects.select_related("field", "competent_agency_type"), code=code
+    )
+    history = AuditEntry.objects.filter(
+        object_type="catalog.procedure", object_id=str(procedure.pk)
+    )[:20] if policy.can(request.user, "catalog.manage") else []
+    return render(request, "web/procedure_detail.html", {"p": procedure, "history": history})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Tệp CSV hoặc Excel (.xlsx)")
+    dry_run = forms.BooleanField(label="Chỉ kiểm tra, chưa ghi dữ liệu", required=False,
+                                 initial=True)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError("Chỉ nhận tệp .csv hoặc .xlsx.")
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("Tệp quá lớn (tối đa 20 MB).")
+        return upload
+
+
+@requires("catalog.manage")
+def procedure_import(request: HttpRequest) -> HttpResponse:
+    which = request.GET.get("loai", "procedures")
+    if which not in ("procedures", "internal-procedures"):
+        which = "procedures"
+    imp = importer(which)
+    report = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = imp.run(upload.read(), actor=request.user, now=timezone.now(),
+                             dry_run=form.cleaned_data["dry_run"], filename=upload.name)
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+    return render(request, "web/import.html", {"form": form, "report": report, "importer": imp,
+                                               "which": which})
+
+
+@requires("catalog.view")
+def internal_procedures(request: HttpRequest) -> HttpResponse:
+    qs = InternalProcedure.objects.select_related("field", "lead_agency")
+    status = request.GET.get("trang_thai")
+    if status == "chua_cong_bo":
+        qs = qs.filter(published=False)
+    elif status == "chua_ra_soat":
+        qs = qs.filter(reviewed=False)
+    totals = InternalProcedure.objects.aggregate(
+        total=Count("id"), published=Count("id", filter=Q(published=True)),
+        reviewed=Count("id", filter=Q(published=True, reviewed=True)),
+    )
+    return render(request, "web/internal_procedures.html", {
+        "items": qs, "totals": totals, "status": status,
+        "can_manage": policy.can(request.user, "catalog.manage"),
+    })
+
+
+def _parse_day(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@requires("org.view")
+def agencies(request: HttpRequest) -> HttpResponse:
+    day = _parse_day(request.GET.get("ngay"), _today(request))
+    qs = (policy.visible_agencies(request.user).valid_on(day)
+          .select_related("agency_type__level", "unit"))
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    return render(request, "web/agencies.html", {"page": page, "day": day, "query": query})
+
+
+@requires("org.view")
+def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = get_object_or_404(Agency.objects.select_related("agency_type", "unit", "parent",
+                                                             "successor"), pk=pk)
+    if not policy.can(request.user, "org.view", agency=agency):
+        return deny(request, "Cơ quan này không thuộc phạm vi bạn được xem.")
+    staff = []
+    if policy.can(request.user, "org.staff.view", agency=agency):
+        staff = agency.role_assignments.filter(active=True).select_related("user")
+    return render(request, "web/agency_detail.html", {
+        "agency": agency, "staff": staff, "desks": agency.desks.all(),
+        "can_change": policy.can(request.user, "org.agency.change", agency=agency),
+    })
+
+
+class AgencyProfileForm(forms.Form):
+    head_name = forms.CharField(label="Người đứng đầu", max_length=150, required=False)
+    head_title = forms.CharField(label="Chức danh", max_length=100, required=False)
+    address = forms.CharField(label="Địa chỉ", max_length=300, required=False)
+    phone = forms.CharField(label="Điện thoại", max_length=50, required=False)
+    email = forms.EmailField(label="Thư điện tử", required=False,
+                             error_messages={"invalid": "Địa chỉ thư điện tử không hợp lệ."})
+
+
+@requires("org.agency.change")
+def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = get_object_or_404(Agency, pk=pk)
+    if not policy.can(request.user, "org.agency.change", agency=agency):
+        return deny(request, "Bạn chỉ được sửa thông tin cơ quan của mình.")
+    initial = {name: getattr(agency, name) for name in org.PROFILE_FIELDS}
+    form = AgencyProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        org.update_agency_profile(request.user, agency, now=timezone.now(), **form.cleaned_data)
+        messages.success(request, "Đã cập nhật thông tin cơ quan.")
+        return redirect("web:agency", pk=agency.pk)
+    return render(request, "web/agency_edit.html", {"agency": agency, "form": form})
+
+
+@requires("org.view")
+def units(request: HttpRequest) -> HttpResponse:
+    day = _parse_day(request.GET.get("ngay"), _today(request))
+    qs = AdministrativeUnit.objects.valid_on(day).select_related("level", "parent")
+    level = request.GET.get("cap")
+    if level:
+        qs = qs.filter(level__code=level)
+    return render(request, "web/units.html", {
+        "units": qs, "day": day, "level": level,
+        "levels": UnitLevel.objects.filter(
+            id__in=AdministrativeUnit.objects.valid_on(day).values("level")),
+    })
+
+
+@requires("org.view")
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(AdministrativeUnit.objects.select_related("level", "parent"), pk=pk)
+    today = _today(request)
+    try:
+        current = org.map_unit(unit, max(today, unit.valid_from))
+    except DomainError:
+        current = None
+    return render(request, "web/unit_detail.html", {
+        "unit": unit, "current": current,
+        "children": unit.children.select_related("level"),
+        "predecessors": unit.successions_in.select_related("predecessor"),
+        "successors": unit.successions_out.select_related("successor"),
+    })
+
+
+@requires("audit.view")
+def audit(request: HttpRequest) -> HttpResponse:
+    qs = AuditEntry.objects.select_related("actor")
+    action = request.GET.get("hanh_dong", "").strip()
+    actor = request.GET.get("tai_khoan", "").strip()
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    return render(request, "web/audit.html", {"page": page, "action": action, "actor": actor})
+
+
+def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", {}, status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", {}, status=500)
+
+
+def error_403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "403.html", {}, status=403)
+
+
+def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "400.html", {}, status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403.html", {
+        "message": "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại "
+                   "trang và thử lại."}, status=403)
