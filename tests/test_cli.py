@@ -24,8 +24,7 @@ def test_import_procedures_json_report_and_exit_code(org, tmp_path, capsys):
     assert exit_info.value.code == 1  # some rows were rejected
     report = json.loads(capsys.readouterr().out)
     assert report["imported"] == 3 and report["updated"] == 0
-    assert report["rejected"] == [
-        {"line": 5, "reason": "cột 'Mã TTHC' bị trống", "key": ""}]
+    assert report["rejected"] == [{"line": 5, "reason": "cột 'Mã TTHC' bị trống", "key": ""}]
     assert Procedure.objects.count() == 3
 
 
@@ -40,8 +39,13 @@ def test_console_script_reports_missing_file_without_traceback(tmp_path):
     cchc = Path(sys.executable).with_name("cchc")
     result = subprocess.run(
         [str(cchc), "import", "procedures", str(tmp_path / "khong-co.csv")],
-        capture_output=True, text=True, env={"DEBUG": "true", "PATH": "/usr/bin:/bin",
-                                             "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
+        capture_output=True,
+        text=True,
+        env={
+            "DEBUG": "true",
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
     )
     assert result.returncode != 0
     assert "Không mở được tệp" in result.stderr

@@ -25,9 +25,15 @@ def test_validity_interval_is_inclusive_start_exclusive_end(org):
     on_last_day = AdministrativeUnit.objects.valid_on(dt.date(2025, 6, 30))
     on_merger_day = AdministrativeUnit.objects.valid_on(dt.date(2025, 7, 1))
     assert set(on_last_day.values_list("name", flat=True)) == {
-        "Tỉnh Bắc Giang", "Thành phố Bắc Giang", "Phường Trần Phú", "Phường Ngô Quyền"}
+        "Tỉnh Bắc Giang",
+        "Thành phố Bắc Giang",
+        "Phường Trần Phú",
+        "Phường Ngô Quyền",
+    }
     assert set(on_merger_day.values_list("name", flat=True)) == {
-        "Tỉnh Bắc Ninh", "Phường Bắc Giang"}
+        "Tỉnh Bắc Ninh",
+        "Phường Bắc Giang",
+    }
 
 
 def test_same_official_code_resolves_by_date(org):
@@ -60,9 +66,17 @@ def test_levels_are_data_not_code(org):
     # Four levels work the same as three: add a hamlet level below communes.
     data = copy.deepcopy(STRUCTURE)
     data["levels"].append({"code": "hamlet", "name": "Thôn", "rank": 4})
-    data["units"].append({"code": "T1", "name": "Thôn Một", "kind": "Thôn", "level": "hamlet",
-                          "parent": "07210", "valid_from": "2020-01-01",
-                          "valid_to": "2025-07-01"})
+    data["units"].append(
+        {
+            "code": "T1",
+            "name": "Thôn Một",
+            "kind": "Thôn",
+            "level": "hamlet",
+            "parent": "07210",
+            "valid_from": "2020-01-01",
+            "valid_to": "2025-07-01",
+        }
+    )
     load_structure(SYSTEM, data, now=dt.datetime(2024, 6, 3, tzinfo=dt.UTC))
     hamlet = AdministrativeUnit.objects.get(code="T1")
     assert hamlet.parent == org.tran_phu
@@ -79,9 +93,17 @@ def test_reloading_the_same_structure_changes_nothing(org, now):
 
 def test_overlapping_validity_for_one_code_is_refused_and_nothing_lands(org, now):
     data = copy.deepcopy(STRUCTURE)
-    data["units"].append({"code": "07210", "name": "Phường Trần Phú (trùng)", "kind": "Phường",
-                          "level": "commune", "parent": "213", "valid_from": "2020-01-01",
-                          "valid_to": None})
+    data["units"].append(
+        {
+            "code": "07210",
+            "name": "Phường Trần Phú (trùng)",
+            "kind": "Phường",
+            "level": "commune",
+            "parent": "213",
+            "valid_from": "2020-01-01",
+            "valid_to": None,
+        }
+    )
     data["agency_types"].append({"code": "so-moi", "name": "Sở Mới", "level": "province"})
     with pytest.raises(InvalidInput, match="trùng thời gian hiệu lực"):
         load_structure(SYSTEM, data, now=now)

@@ -7,11 +7,15 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cchc.settings")
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    # The default SQLite file, uploads and mail live under var/; create it on first use.
-    settings.CCHC_VAR_DIR.mkdir(parents=True, exist_ok=True)
-
+    try:
+        # The default SQLite file, uploads and mail live under var/; create it on first use.
+        settings.CCHC_VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except ImproperlyConfigured as exc:
+        print(f"cchc: cấu hình không hợp lệ / invalid configuration: {exc}", file=sys.stderr)
+        sys.exit(2)
     args = list(sys.argv if argv is None else argv)
     args[0] = "cchc"
     execute_from_command_line(args)

@@ -19,7 +19,7 @@ _REPO_DIR = PACKAGE_DIR.parent.parent
 PROJECT_DIR = _REPO_DIR if (_REPO_DIR / "pyproject.toml").exists() else Path.cwd()
 
 # Marks the development key so that production refuses it even if someone copies it.
-DEV_SECRET_PREFIX = "insecure-dev-only-"
+DEV_SECRET_PREFIX = "insecure-dev-only-"  # noqa: S105 - a marker, not a secret
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 

@@ -35,7 +35,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Production serves collected static files itself (runserver does it under DEBUG).
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # type: ignore[name-defined]  # noqa: F821
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -24,8 +24,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         ("Trạng thái", {"fields": ("is_active", "is_superuser", "last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "full_name", "password1",
-                                                 "password2")}),
+        (
+            None,
+            {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")},
+        ),
     )
     readonly_fields = ["last_login", "date_joined"]
     inlines = [RoleInline]

@@ -77,9 +77,9 @@ def _agency_subtree(root_ids: set[int]) -> set[int]:
     found = set(root_ids)
     frontier = set(root_ids)
     while frontier:
-        frontier = set(
-            Agency.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-        ) - found
+        frontier = (
+            set(Agency.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
+        )
         found |= frontier
     return found
 
@@ -88,9 +88,14 @@ def _unit_subtree(root_ids: set[int]) -> set[int]:
     found = set(root_ids)
     frontier = set(root_ids)
     while frontier:
-        frontier = set(
-            AdministrativeUnit.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-        ) - found
+        frontier = (
+            set(
+                AdministrativeUnit.objects.filter(parent_id__in=frontier).values_list(
+                    "id", flat=True
+                )
+            )
+            - found
+        )
         found |= frontier
     return found
 

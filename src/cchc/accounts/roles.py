@@ -59,6 +59,4 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # Roles an agency leader may grant inside their own agency.
-LEADER_GRANTABLE = frozenset(
-    {Role.DESK_OFFICER, Role.PROCESSING_OFFICER, Role.PAR_FOCAL_POINT}
-)
+LEADER_GRANTABLE = frozenset({Role.DESK_OFFICER, Role.PROCESSING_OFFICER, Role.PAR_FOCAL_POINT})

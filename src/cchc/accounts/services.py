@@ -76,8 +76,12 @@ def grant_role(
         raise InvalidInput("Vai trò này cần gắn với một cơ quan.")
     if scope is Scope.UNIT and unit is None:
         raise InvalidInput("Vai trò này cần gắn với một địa bàn.")
-    if desk is not None and (agency is None or not desk.receives_for.filter(pk=agency.pk).exists()
-                             and desk.host_agency_id != agency.pk):
+    if desk is not None and (
+        agency is None
+        or (
+            not desk.receives_for.filter(pk=agency.pk).exists() and desk.host_agency_id != agency.pk
+        )
+    ):
         raise InvalidInput("Bộ phận một cửa không tiếp nhận cho cơ quan này.")
     if not policy.has_role(actor, Role.ADMINISTRATOR):
         if role not in LEADER_GRANTABLE:
@@ -97,8 +101,13 @@ def grant_role(
             "accounts.role.granted",
             actor=actor,
             obj=assignment,
-            data={"user": user.username, "role": role, "agency": agency and agency.code,
-                  "unit": unit and unit.code, "desk": desk and desk.code},
+            data={
+                "user": user.username,
+                "role": role,
+                "agency": agency and agency.code,
+                "unit": unit and unit.code,
+                "desk": desk and desk.code,
+            },
             agency_id=agency.pk if agency else None,
             at=now,
         )

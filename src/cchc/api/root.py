@@ -22,10 +22,12 @@ api = NinjaAPI(
 )
 
 
-def envelope(request: HttpRequest, status: int, code: str, message: str,
-             details: dict | None = None) -> HttpResponse:
+def envelope(
+    request: HttpRequest, status: int, code: str, message: str, details: dict | None = None
+) -> HttpResponse:
     return api.create_response(
-        request, {"error": {"code": code, "message": message, "details": details or {}}},
+        request,
+        {"error": {"code": code, "message": message, "details": details or {}}},
         status=status,
     )
 
@@ -37,8 +39,9 @@ def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return envelope(request, 422, "invalid", "Dữ liệu gửi lên không hợp lệ.",
-                    {"errors": exc.errors})
+    return envelope(
+        request, 422, "invalid", "Dữ liệu gửi lên không hợp lệ.", {"errors": exc.errors}
+    )
 
 
 @api.exception_handler(AuthenticationError)
@@ -49,7 +52,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = {404: "not_found", 403: "forbidden", 405: "method_not_allowed"}.get(
-        exc.status_code, "error")
+        exc.status_code, "error"
+    )
     return envelope(request, exc.status_code, code, str(exc))
 
 

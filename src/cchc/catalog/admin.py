@@ -36,8 +36,15 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Procedure)
 class ProcedureAdmin(AuditedAdmin):
-    list_display = ["code", "name", "field", "processing_time", "processing_time_unit",
-                    "online_level", "active"]
+    list_display = [
+        "code",
+        "name",
+        "field",
+        "processing_time",
+        "processing_time_unit",
+        "online_level",
+        "active",
+    ]
     list_filter = ["online_level", "field", "levels", "active"]
     search_fields = ["code", "search_text"]
     inlines = [FeeInline, DocumentInline, StepInline]

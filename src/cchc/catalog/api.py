@@ -57,7 +57,6 @@ class ProcedureOut(Schema):
 
 
 class ProcedureIn(Schema):
-    code: str
     name: str
     field: str
     levels: list[str]
@@ -83,20 +82,28 @@ class SaveResult(Schema):
 
 def _out(p: Procedure) -> dict:
     return {
-        "code": p.code, "name": p.name, "field": p.field.name,
+        "code": p.code,
+        "name": p.name,
+        "field": p.field.name,
         "levels": [lv.code for lv in p.levels.all()],
         "agency_type": p.competent_agency_type.code,
-        "processing_time": p.processing_time, "processing_time_unit": p.processing_time_unit,
+        "processing_time": p.processing_time,
+        "processing_time_unit": p.processing_time_unit,
         "duration": p.duration_spec,
         "fees": [{"name": f.name, "amount": f.amount} for f in p.fees.all()],
-        "documents": [{"name": d.name, "originals": d.originals, "copies": d.copies,
-                       "mandatory": d.mandatory} for d in p.documents.all()],
-        "steps": [{"name": s.name, "budget": s.budget, "unit": s.budget_unit}
-                  for s in p.steps.all()],
-        "result_type": p.result_type, "online_level": p.online_level,
+        "documents": [
+            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
+            for d in p.documents.all()
+        ],
+        "steps": [
+            {"name": s.name, "budget": s.budget, "unit": s.budget_unit} for s in p.steps.all()
+        ],
+        "result_type": p.result_type,
+        "online_level": p.online_level,
         "eligible_full_online": p.eligible_full_online,
         "population_data_connected": p.population_data_connected,
-        "decision_number": p.decision_number, "decision_date": p.decision_date,
+        "decision_number": p.decision_number,
+        "decision_date": p.decision_date,
         "active": p.active,
     }
 
@@ -105,12 +112,13 @@ PREFETCH = ("levels", "fees", "documents", "steps")
 
 
 @router.get("/procedures", response=list[ProcedureOut], summary="Tìm thủ tục (không phân biệt dấu)")
-def list_procedures(request: HttpRequest, q: str = "", level: str | None = None,
-                    limit: int = 50, offset: int = 0):
+def list_procedures(
+    request: HttpRequest, q: str = "", level: str | None = None, limit: int = 50, offset: int = 0
+):
     policy.require(request.user, "catalog.view")
     limit = max(1, min(limit, 500))
     qs = services.search_procedures(q, level=level).prefetch_related(*PREFETCH)
-    return [_out(p) for p in qs[offset: offset + limit]]
+    return [_out(p) for p in qs[offset : offset + limit]]
 
 
 @router.get("/procedures/{code}", response=ProcedureOut, summary="Một thủ tục")
@@ -125,17 +133,24 @@ def get_procedure(request: HttpRequest, code: str):
 @router.put("/procedures/{code}", response=SaveResult, summary="Thêm hoặc cập nhật thủ tục")
 def put_procedure(request: HttpRequest, code: str, payload: ProcedureIn):
     data = services.ProcedureData(
-        code=code, name=payload.name, field_name=payload.field, levels=tuple(payload.levels),
-        agency_type=payload.agency_type, processing_time=payload.processing_time,
+        code=code,
+        name=payload.name,
+        field_name=payload.field,
+        levels=tuple(payload.levels),
+        agency_type=payload.agency_type,
+        processing_time=payload.processing_time,
         processing_time_unit=payload.processing_time_unit,
         fees=tuple((f.name, f.amount) for f in payload.fees),
         documents=tuple(services.DocumentData(**d.dict()) for d in payload.documents),
-        result_type=payload.result_type, online_level=payload.online_level,
+        result_type=payload.result_type,
+        online_level=payload.online_level,
         eligible_full_online=payload.eligible_full_online,
         population_data_connected=payload.population_data_connected,
-        decision_number=payload.decision_number, decision_date=payload.decision_date,
-        steps=tuple(services.StepData(name=s.name, budget=s.budget, unit=s.unit)
-                    for s in payload.steps),
+        decision_number=payload.decision_number,
+        decision_date=payload.decision_date,
+        steps=tuple(
+            services.StepData(name=s.name, budget=s.budget, unit=s.unit) for s in payload.steps
+        ),
         active=payload.active,
     )
     procedure, outcome = services.save_procedure(request.user, data, now=timezone.now())

@@ -56,10 +56,18 @@ _UNITS = {
     "ngay": TimeUnit.CALENDAR_DAY,
     "thang": TimeUnit.MONTH,
 }
-_ONLINE = {"toan trinh": OnlineLevel.FULL, "mot phan": OnlineLevel.PARTIAL, "khong": OnlineLevel.NONE,
-           "": OnlineLevel.NONE}
-_RESULT = {"giay": ResultType.PAPER, "dien tu": ResultType.ELECTRONIC,
-           "giay va dien tu": ResultType.BOTH, "": ResultType.PAPER}
+_ONLINE = {
+    "toan trinh": OnlineLevel.FULL,
+    "mot phan": OnlineLevel.PARTIAL,
+    "khong": OnlineLevel.NONE,
+    "": OnlineLevel.NONE,
+}
+_RESULT = {
+    "giay": ResultType.PAPER,
+    "dien tu": ResultType.ELECTRONIC,
+    "giay va dien tu": ResultType.BOTH,
+    "": ResultType.PAPER,
+}
 
 
 def _required(row: Row, column: str) -> str:
@@ -75,7 +83,9 @@ def _choice(row: Row, column: str, table: dict[str, str]) -> str:
         return table[fold(raw)]
     except KeyError:
         allowed = ", ".join(f"'{k}'" for k in table if k)
-        raise CellError(f"cột '{column}': giá trị '{raw}' không hợp lệ (không dấu: {allowed})") from None
+        raise CellError(
+            f"cột '{column}': giá trị '{raw}' không hợp lệ (không dấu: {allowed})"
+        ) from None
 
 
 def _unit(raw: str, column: str) -> str:
@@ -102,7 +112,9 @@ def _fees(raw: Any) -> tuple[tuple[str, int], ...]:
             continue
         name, sep, amount_text = part.rpartition(":")
         if not sep or not name.strip():
-            raise CellError(f"cột 'Phí lệ phí': không hiểu '{part.strip()}', cần 'Tên phí: số tiền'")
+            raise CellError(
+                f"cột 'Phí lệ phí': không hiểu '{part.strip()}', cần 'Tên phí: số tiền'"
+            )
         amount = values.integer(amount_text)
         if amount is None:
             raise CellError(f"cột 'Phí lệ phí': thiếu số tiền của '{name.strip()}'")

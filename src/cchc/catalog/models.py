@@ -73,7 +73,9 @@ class Procedure(models.Model):
         default=OnlineLevel.NONE,
     )
     eligible_full_online = models.BooleanField("Đủ điều kiện toàn trình", default=False)
-    population_data_connected = models.BooleanField("Kết nối CSDL quốc gia về dân cư", default=False)
+    population_data_connected = models.BooleanField(
+        "Kết nối CSDL quốc gia về dân cư", default=False
+    )
     decision_number = models.CharField("Số quyết định công bố", max_length=100, blank=True)
     decision_date = models.DateField("Ngày quyết định công bố", null=True, blank=True)
     active = models.BooleanField("Đang áp dụng", default=True)

@@ -196,9 +196,7 @@ def save_procedure(actor: Any, data: ProcedureData, *, now: dt.datetime) -> tupl
     code = nfc(data.code)
 
     with transaction.atomic():
-        procedure = (
-            Procedure.objects.select_for_update().filter(code=code).first()
-        )
+        procedure = Procedure.objects.select_for_update().filter(code=code).first()
         before = _state(procedure) if procedure else None
         if before == wanted:
             return procedure, "unchanged"  # type: ignore[return-value]
@@ -267,8 +265,14 @@ class InternalProcedureData:
         return self.code
 
 
-INTERNAL_FIELDS = ["name", "published", "decision_number", "published_on", "reviewed",
-                   "reviewed_on"]
+INTERNAL_FIELDS = [
+    "name",
+    "published",
+    "decision_number",
+    "published_on",
+    "reviewed",
+    "reviewed_on",
+]
 
 
 def save_internal_procedure(

@@ -20,7 +20,7 @@ from cchc.org.models import AdministrativeUnit, Agency, Desk
 from cchc.org.structure import load_structure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-DEMO_PASSWORD = "cchc-demo-2024"  # documented in the README; local demo only
+DEMO_PASSWORD = "cchc-demo-2024"  # noqa: S105 - documented demo password, refused if DEBUG off
 
 # (username, full name, role, agency code or unit code, desk code); scope resolved on
 # 2024-06-01 so the demo users work in the 2024 organisation the demo dossiers use.
@@ -52,18 +52,40 @@ def demo_users() -> list[DemoUser]:
     return [
         DemoUser("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR),
         DemoUser("kiemtra", "Cán bộ kiểm tra nhật ký", Role.AUDITOR),
-        DemoUser("giamsat", "Chuyên viên Sở Nội vụ (giám sát)", Role.PROVINCIAL_SUPERVISOR,
-                 unit=province.code if province else None),
-        DemoUser("motcua", "Nguyễn Thị Hương (một cửa tỉnh)", Role.DESK_OFFICER,
-                 agency="Sở Tư pháp", desk=centre.code if centre else None),
-        DemoUser("thuly", "Trần Văn Minh (thụ lý Sở Tư pháp)", Role.PROCESSING_OFFICER,
-                 agency="Sở Tư pháp"),
-        DemoUser("lanhdao", "Lê Văn Đức (lãnh đạo Sở Tư pháp)", Role.AGENCY_LEADER,
-                 agency="Sở Tư pháp"),
-        DemoUser("daumoi", "Phạm Thị Lan (đầu mối CCHC Sở Tư pháp)", Role.PAR_FOCAL_POINT,
-                 agency="Sở Tư pháp"),
-        DemoUser("thuly_xd", "Hoàng Văn Sơn (thụ lý Sở Xây dựng)", Role.PROCESSING_OFFICER,
-                 agency="Sở Xây dựng"),
+        DemoUser(
+            "giamsat",
+            "Chuyên viên Sở Nội vụ (giám sát)",
+            Role.PROVINCIAL_SUPERVISOR,
+            unit=province.code if province else None,
+        ),
+        DemoUser(
+            "motcua",
+            "Nguyễn Thị Hương (một cửa tỉnh)",
+            Role.DESK_OFFICER,
+            agency="Sở Tư pháp",
+            desk=centre.code if centre else None,
+        ),
+        DemoUser(
+            "thuly",
+            "Trần Văn Minh (thụ lý Sở Tư pháp)",
+            Role.PROCESSING_OFFICER,
+            agency="Sở Tư pháp",
+        ),
+        DemoUser(
+            "lanhdao", "Lê Văn Đức (lãnh đạo Sở Tư pháp)", Role.AGENCY_LEADER, agency="Sở Tư pháp"
+        ),
+        DemoUser(
+            "daumoi",
+            "Phạm Thị Lan (đầu mối CCHC Sở Tư pháp)",
+            Role.PAR_FOCAL_POINT,
+            agency="Sở Tư pháp",
+        ),
+        DemoUser(
+            "thuly_xd",
+            "Hoàng Văn Sơn (thụ lý Sở Xây dựng)",
+            Role.PROCESSING_OFFICER,
+            agency="Sở Xây dựng",
+        ),
         DemoUser("congdan", "Đỗ Thị Mai (công dân)", Role.CITIZEN),
     ]
 
@@ -94,18 +116,24 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
             user = User.objects.filter(username=spec.username).first()
             if user is None:
                 user = accounts.create_user(
-                    SYSTEM, username=spec.username, password=password,
-                    full_name=spec.full_name, email=f"{spec.username}@demo.cchc.local",
-                    now=now, check_password=False,
+                    SYSTEM,
+                    username=spec.username,
+                    password=password,
+                    full_name=spec.full_name,
+                    email=f"{spec.username}@demo.cchc.local",
+                    now=now,
+                    check_password=False,
                 )
                 agency = _agency_by_short_name(spec.agency) if spec.agency else None
                 unit = (
                     AdministrativeUnit.objects.valid_on(DEMO_DAY).get(code=spec.unit)
-                    if spec.unit else None
+                    if spec.unit
+                    else None
                 )
                 desk = Desk.objects.valid_on(DEMO_DAY).get(code=spec.desk) if spec.desk else None
-                accounts.grant_role(SYSTEM, user, spec.role, agency=agency, unit=unit, desk=desk,
-                                    now=now)
+                accounts.grant_role(
+                    SYSTEM, user, spec.role, agency=agency, unit=unit, desk=desk, now=now
+                )
             summary.users.append(spec.username)
     return summary
 

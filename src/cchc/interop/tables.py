@@ -78,7 +78,9 @@ def read_rows(
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise InvalidInput(f"Không mở được tệp {name}: {exc.strerror}", code="import.bad_file") from None
+            raise InvalidInput(
+                f"Không mở được tệp {name}: {exc.strerror}", code="import.bad_file"
+            ) from None
     elif isinstance(source, bytes):
         name, data = filename or "", source
     else:
@@ -94,8 +96,10 @@ def read_rows(
                 break
             folded = [fold(str(v)) if v is not None else "" for v in values]
             if set(wanted) <= set(folded):
-                header = [wanted.get(f, nfc(str(v)) if v is not None else "") for f, v in
-                          zip(folded, values, strict=True)]
+                header = [
+                    wanted.get(f, nfc(str(v)) if v is not None else "")
+                    for f, v in zip(folded, values, strict=True)
+                ]
             continue
         if all(v is None or (isinstance(v, str) and v.strip() == "") for v in values):
             continue

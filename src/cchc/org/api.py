@@ -52,16 +52,34 @@ class AgencyUpdate(Schema):
 
 
 def _unit(u: AdministrativeUnit) -> dict:
-    return {"id": u.pk, "code": u.code, "name": u.name, "kind": u.kind, "level": u.level.code,
-            "parent_id": u.parent_id, "valid_from": u.valid_from, "valid_to": u.valid_to}
+    return {
+        "id": u.pk,
+        "code": u.code,
+        "name": u.name,
+        "kind": u.kind,
+        "level": u.level.code,
+        "parent_id": u.parent_id,
+        "valid_from": u.valid_from,
+        "valid_to": u.valid_to,
+    }
 
 
 def _agency(a: Agency) -> dict:
-    return {"id": a.pk, "code": a.code, "name": a.name, "short_name": a.short_name,
-            "type": a.agency_type.code, "level": a.agency_type.level.code, "unit_id": a.unit_id,
-            "parent_id": a.parent_id, "successor_id": a.successor_id,
-            "valid_from": a.valid_from, "valid_to": a.valid_to,
-            "head_name": a.head_name, "head_title": a.head_title}
+    return {
+        "id": a.pk,
+        "code": a.code,
+        "name": a.name,
+        "short_name": a.short_name,
+        "type": a.agency_type.code,
+        "level": a.agency_type.level.code,
+        "unit_id": a.unit_id,
+        "parent_id": a.parent_id,
+        "successor_id": a.successor_id,
+        "valid_from": a.valid_from,
+        "valid_to": a.valid_to,
+        "head_name": a.head_name,
+        "head_title": a.head_title,
+    }
 
 
 @router.get("/units", response=list[UnitOut], summary="Đơn vị hành chính hiệu lực vào một ngày")
@@ -73,8 +91,11 @@ def list_units(request: HttpRequest, on: dt.date | None = None, level: str | Non
     return [_unit(u) for u in qs]
 
 
-@router.get("/units/{unit_id}/mapped", response=UnitOut,
-            summary="Đơn vị kế thừa số liệu của một đơn vị vào một ngày")
+@router.get(
+    "/units/{unit_id}/mapped",
+    response=UnitOut,
+    summary="Đơn vị kế thừa số liệu của một đơn vị vào một ngày",
+)
 def mapped_unit(request: HttpRequest, unit_id: int, on: dt.date):
     policy.require(request.user, "org.view")
     unit = AdministrativeUnit.objects.filter(pk=unit_id).first()

@@ -143,7 +143,10 @@ class Agency(EffectiveDated):
     short_name = models.CharField("Tên ngắn", max_length=100, blank=True)
     agency_type = models.ForeignKey(AgencyType, verbose_name="Loại", on_delete=models.PROTECT)
     unit = models.ForeignKey(
-        AdministrativeUnit, verbose_name="Địa bàn", on_delete=models.PROTECT, related_name="agencies"
+        AdministrativeUnit,
+        verbose_name="Địa bàn",
+        on_delete=models.PROTECT,
+        related_name="agencies",
     )
     parent = models.ForeignKey(
         "self",

@@ -37,7 +37,12 @@ def update_agency_profile(
         if diff:
             locked.save(update_fields=list(diff))
             log.record(
-                "org.agency.updated", actor=actor, obj=locked, data=diff, agency_id=locked.pk, at=now
+                "org.agency.updated",
+                actor=actor,
+                obj=locked,
+                data=diff,
+                agency_id=locked.pk,
+                at=now,
             )
     return locked
 

@@ -37,8 +37,14 @@ class _Loader:
         self.actor, self.now, self.demo = actor, now, demo
         self.report = ImportReport()
 
-    def upsert(self, model: type[models.Model], key: dict[str, Any], values: dict[str, Any],
-               *, agency_id: int | None = None) -> Any:
+    def upsert(
+        self,
+        model: type[models.Model],
+        key: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        agency_id: int | None = None,
+    ) -> Any:
         obj = model._default_manager.filter(**key).first()
         if isinstance(obj, Agency):
             agency_id = obj.pk
@@ -48,8 +54,14 @@ class _Loader:
             if isinstance(obj, Agency):
                 agency_id = obj.pk
             self.report.created += 1
-            log.record(f"org.{label}.created", actor=self.actor, obj=obj,
-                       data={**key, **values}, agency_id=agency_id, at=self.now)
+            log.record(
+                f"org.{label}.created",
+                actor=self.actor,
+                obj=obj,
+                data={**key, **values},
+                agency_id=agency_id,
+                at=self.now,
+            )
             return obj
         diff = {k: [getattr(obj, k), v] for k, v in values.items() if getattr(obj, k) != v}
         if diff:
@@ -57,8 +69,14 @@ class _Loader:
                 setattr(obj, k, v)
             obj.save()
             self.report.updated += 1
-            log.record(f"org.{label}.updated", actor=self.actor, obj=obj, data=diff,
-                       agency_id=agency_id, at=self.now)
+            log.record(
+                f"org.{label}.updated",
+                actor=self.actor,
+                obj=obj,
+                data=diff,
+                agency_id=agency_id,
+                at=self.now,
+            )
         else:
             self.report.unchanged += 1
         return obj
@@ -84,7 +102,10 @@ def _valid(model: type[Any], code: str, day: dt.date, where: str) -> Any:
 
 
 def load_structure(
-    actor: Any, source: str | Path | IO[bytes] | bytes | dict[str, Any], *, now: dt.datetime,
+    actor: Any,
+    source: str | Path | IO[bytes] | bytes | dict[str, Any],
+    *,
+    now: dt.datetime,
     demo: bool = False,
 ) -> ImportReport:
     """Load an organisation structure; needs `org.structure.manage`. See module docstring."""
@@ -92,8 +113,11 @@ def load_structure(
     if isinstance(source, dict):
         data = source
     else:
-        raw = Path(source).read_bytes() if isinstance(source, str | Path) else (
-            source if isinstance(source, bytes) else source.read())
+        raw = (
+            Path(source).read_bytes()
+            if isinstance(source, str | Path)
+            else (source if isinstance(source, bytes) else source.read())
+        )
         try:
             data = json.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -131,8 +155,9 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
         assert start is not None
         end = _date(item.get("valid_to"), where)
         lv = level(item["level"], where)
-        parent = _valid(AdministrativeUnit, item["parent"], start, where) if item.get("parent") \
-            else None
+        parent = (
+            _valid(AdministrativeUnit, item["parent"], start, where) if item.get("parent") else None
+        )
         if parent is not None and parent.level.rank >= lv.rank:
             raise InvalidInput(f"{where}: đơn vị trực thuộc phải ở cấp dưới của {parent}.")
         clash = AdministrativeUnit.objects.filter(code=item["code"]).exclude(valid_from=start)
@@ -142,31 +167,45 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
         ld.upsert(
             AdministrativeUnit,
             {"code": item["code"], "valid_from": start},
-            {"name": item["name"], "kind": item["kind"], "level": lv, "parent": parent,
-             "valid_to": end, "is_demo": ld.demo},
+            {
+                "name": item["name"],
+                "kind": item["kind"],
+                "level": lv,
+                "parent": parent,
+                "valid_to": end,
+                "is_demo": ld.demo,
+            },
         )
 
     for item in data.get("successions", []):
         where = f"Sắp xếp {item['predecessor']} → {item['successor']}"
         effective = _date(item["effective"], where)
         assert effective is not None
-        before = _valid(AdministrativeUnit, item["predecessor"],
-                        effective - dt.timedelta(days=1), where)
+        before = _valid(
+            AdministrativeUnit, item["predecessor"], effective - dt.timedelta(days=1), where
+        )
         after = _valid(AdministrativeUnit, item["successor"], effective, where)
         ld.upsert(
             UnitSuccession,
             {"predecessor": before, "successor": after},
-            {"effective": effective, "primary": bool(item.get("primary", True)),
-             "source": item.get("source", "")},
+            {
+                "effective": effective,
+                "primary": bool(item.get("primary", True)),
+                "source": item.get("source", ""),
+            },
         )
 
     for item in data.get("agency_types", []):
-        ld.upsert(AgencyType, {"code": item["code"]},
-                  {"name": item["name"], "level": level(item["level"], item["name"])})
+        ld.upsert(
+            AgencyType,
+            {"code": item["code"]},
+            {"name": item["name"], "level": level(item["level"], item["name"])},
+        )
 
     pending_successors = []
-    agencies = sorted(data.get("agencies", []), key=lambda a: (a["valid_from"], a.get("parent")
-                                                               is not None))
+    agencies = sorted(
+        data.get("agencies", []), key=lambda a: (a["valid_from"], a.get("parent") is not None)
+    )
     for item in agencies:
         where = f"Cơ quan {item['code']} {item['name']}"
         start = _date(item["valid_from"], where)
@@ -193,8 +232,14 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
         if agency.successor_id != successor.pk:
             agency.successor = successor
             agency.save(update_fields=["successor"])
-            log.record("org.agency.updated", actor=ld.actor, obj=agency,
-                       data={"successor": successor.code}, agency_id=agency.pk, at=ld.now)
+            log.record(
+                "org.agency.updated",
+                actor=ld.actor,
+                obj=agency,
+                data={"successor": successor.code},
+                agency_id=agency.pk,
+                at=ld.now,
+            )
 
     for item in data.get("desks", []):
         where = f"Bộ phận một cửa {item['code']}"
@@ -206,17 +251,51 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
         desk = ld.upsert(
             Desk,
             {"code": item["code"], "valid_from": start},
-            {"name": item["name"], "unit": _valid(AdministrativeUnit, item["unit"], start, where),
-             "host_agency": _valid(Agency, item["host_agency"], start, where),
-             "calendar": calendar, "valid_to": _date(item.get("valid_to"), where),
-             "saturday_reception": bool(item.get("saturday_reception", False)),
-             "address": item.get("address", ""), "is_demo": ld.demo},
+            {
+                "name": item["name"],
+                "unit": _valid(AdministrativeUnit, item["unit"], start, where),
+                "host_agency": _valid(Agency, item["host_agency"], start, where),
+                "calendar": calendar,
+                "valid_to": _date(item.get("valid_to"), where),
+                "saturday_reception": bool(item.get("saturday_reception", False)),
+                "address": item.get("address", ""),
+                "is_demo": ld.demo,
+            },
         )
         wanted = {_valid(Agency, code, start, where).pk for code in item.get("receives_for", [])}
         current = set(desk.receives_for.values_list("pk", flat=True))
         if wanted != current:
             desk.receives_for.set(wanted)
-            log.record("org.desk.agencies_changed", actor=ld.actor, obj=desk,
-                       data={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
-                       at=ld.now)
+            log.record(
+                "org.desk.agencies_changed",
+                actor=ld.actor,
+                obj=desk,
+                data={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
+                at=ld.now,
+            )
             ld.report.updated += 1
+
+
+class StructureImporter:
+    """`cchc import org FILE.json`: the structure loader behind the importer registry."""
+
+    name = "org"
+    title = "Cơ cấu tổ chức (đơn vị hành chính, cơ quan, bộ phận một cửa)"
+    permission = "org.structure.manage"
+    columns = ("levels", "units", "successions", "agency_types", "agencies", "desks")
+
+    def run(
+        self,
+        source: str | IO[bytes] | bytes,
+        *,
+        actor: Any,
+        now: dt.datetime,
+        dry_run: bool = False,
+        filename: str | None = None,
+    ) -> ImportReport:
+        with transaction.atomic():
+            report = load_structure(actor, source, now=now)
+            report.dry_run = dry_run
+            if dry_run:
+                transaction.set_rollback(True)
+        return report

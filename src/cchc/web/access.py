@@ -16,7 +16,9 @@ from cchc.errors import DomainError
 
 def deny(request: HttpRequest, message: str | None = None) -> HttpResponse:
     return render(
-        request, "403.html", {"message": message or "Bạn không có quyền xem trang này."},
+        request,
+        "403.html",
+        {"message": message or "Bạn không có quyền xem trang này."},
         status=403,
     )
 

@@ -8,6 +8,7 @@ writes an audit entry in the same transaction.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -28,8 +29,12 @@ class CchcAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One login page for everyone (with throttling); the admin only checks the role.
+        if request.user.is_authenticated:
+            from cchc.web.access import deny
+
+            return deny(request, "Trang quản trị chỉ dành cho quản trị hệ thống.")
         target = request.GET.get("next", reverse("admin:index"))
-        return redirect(f"{reverse('web:login')}?next={target}")
+        return redirect(f"{reverse('web:login')}?next={quote(target)}")
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -73,10 +78,16 @@ class AuditedAdmin(admin.ModelAdmin):
         data = getattr(request, "_cchc_admin_data", None) or {}
         if isinstance(message, list):
             data = {**data, "message": message}
-        agency_id = obj.pk if obj._meta.label_lower == "org.agency" else getattr(
-            obj, "agency_id", None)
-        log.record(f"admin.{obj._meta.label_lower}.{verb}", actor=request.user, obj=obj,
-                   data=data, agency_id=agency_id)
+        agency_id = (
+            obj.pk if obj._meta.label_lower == "org.agency" else getattr(obj, "agency_id", None)
+        )
+        log.record(
+            f"admin.{obj._meta.label_lower}.{verb}",
+            actor=request.user,
+            obj=obj,
+            data=data,
+            agency_id=agency_id,
+        )
         request._cchc_admin_data = None  # type: ignore[attr-defined]
 
     # Django's admin calls these after every successful add/change (including password

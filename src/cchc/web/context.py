@@ -31,12 +31,26 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, name, permission in MENU:
         if permission is None or policy.can(user, permission):
             url = reverse(name)
-            items.append({"label": label, "url": url, "active": request.path == url or (
-                url != "/" and request.path.startswith(url))})
+            items.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
+                }
+            )
     if policy.can(user, "admin.site"):
         items.append({"label": "Quản trị", "url": reverse("admin:index"), "active": False})
-    labels = [a.get_role_display() + (f" — {a.agency.short_name or a.agency.name}" if a.agency
-              else f" — {a.unit.name}" if a.unit else "") for a in policy.assignments(user)]
+    labels = [
+        a.get_role_display()
+        + (
+            f" — {a.agency.short_name or a.agency.name}"
+            if a.agency
+            else f" — {a.unit.name}"
+            if a.unit
+            else ""
+        )
+        for a in policy.assignments(user)
+    ]
     if user.is_superuser and not labels:
         labels = ["Quản trị hệ thống"]
     return {**base, "menu": items, "role_labels": labels}

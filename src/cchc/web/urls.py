@@ -7,8 +7,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
+    ),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("thu-tuc/", views.procedures, name="procedures"),
     path("thu-tuc/nhap/", views.procedure_import, name="procedure_import"),

@@ -77,12 +77,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if policy.can(request.user, "catalog.view"):
         stats = {
             "procedures": Procedure.objects.filter(active=True).count(),
-            "full_online": Procedure.objects.filter(active=True, online_level=OnlineLevel.FULL)
-            .count(),
+            "full_online": Procedure.objects.filter(
+                active=True, online_level=OnlineLevel.FULL
+            ).count(),
             "agencies": policy.visible_agencies(request.user).valid_on(_today(request)).count(),
         }
-    return render(request, "web/home.html", {"tasks": tasks, "stats": stats,
-                                             "no_role": not codes})
+    return render(request, "web/home.html", {"tasks": tasks, "stats": stats, "no_role": not codes})
 
 
 @requires("catalog.view")
@@ -94,11 +94,19 @@ def procedures(request: HttpRequest) -> HttpResponse:
         query, level=level, field_id=int(field_id) if field_id and field_id.isdigit() else None
     ).prefetch_related("levels")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
-    return render(request, "web/procedures.html", {
-        "page": page, "query": query, "level": level, "field_id": field_id,
-        "levels": UnitLevel.objects.all(), "fields": Field.objects.order_by("name"),
-        "can_manage": policy.can(request.user, "catalog.manage"),
-    })
+    return render(
+        request,
+        "web/procedures.html",
+        {
+            "page": page,
+            "query": query,
+            "level": level,
+            "field_id": field_id,
+            "levels": UnitLevel.objects.all(),
+            "fields": Field.objects.order_by("name"),
+            "can_manage": policy.can(request.user, "catalog.manage"),
+        },
+    )
 
 
 @requires("catalog.view")
@@ -106,16 +114,19 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     procedure = get_object_or_404(
         Procedure.objects.select_related("field", "competent_agency_type"), code=code
     )
-    history = AuditEntry.objects.filter(
-        object_type="catalog.procedure", object_id=str(procedure.pk)
-    )[:20] if policy.can(request.user, "catalog.manage") else []
+    history = (
+        AuditEntry.objects.filter(object_type="catalog.procedure", object_id=str(procedure.pk))[:20]
+        if policy.can(request.user, "catalog.manage")
+        else []
+    )
     return render(request, "web/procedure_detail.html", {"p": procedure, "history": history})
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Tệp CSV hoặc Excel (.xlsx)")
-    dry_run = forms.BooleanField(label="Chỉ kiểm tra, chưa ghi dữ liệu", required=False,
-                                 initial=True)
+    dry_run = forms.BooleanField(
+        label="Chỉ kiểm tra, chưa ghi dữ liệu", required=False, initial=True
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -137,12 +148,20 @@ def procedure_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            report = imp.run(upload.read(), actor=request.user, now=timezone.now(),
-                             dry_run=form.cleaned_data["dry_run"], filename=upload.name)
+            report = imp.run(
+                upload.read(),
+                actor=request.user,
+                now=timezone.now(),
+                dry_run=form.cleaned_data["dry_run"],
+                filename=upload.name,
+            )
         except DomainError as exc:
             form.add_error("file", exc.message)
-    return render(request, "web/import.html", {"form": form, "report": report, "importer": imp,
-                                               "which": which})
+    return render(
+        request,
+        "web/import.html",
+        {"form": form, "report": report, "importer": imp, "which": which},
+    )
 
 
 @requires("catalog.view")
@@ -154,13 +173,20 @@ def internal_procedures(request: HttpRequest) -> HttpResponse:
     elif status == "chua_ra_soat":
         qs = qs.filter(reviewed=False)
     totals = InternalProcedure.objects.aggregate(
-        total=Count("id"), published=Count("id", filter=Q(published=True)),
+        total=Count("id"),
+        published=Count("id", filter=Q(published=True)),
         reviewed=Count("id", filter=Q(published=True, reviewed=True)),
     )
-    return render(request, "web/internal_procedures.html", {
-        "items": qs, "totals": totals, "status": status,
-        "can_manage": policy.can(request.user, "catalog.manage"),
-    })
+    return render(
+        request,
+        "web/internal_procedures.html",
+        {
+            "items": qs,
+            "totals": totals,
+            "status": status,
+            "can_manage": policy.can(request.user, "catalog.manage"),
+        },
+    )
 
 
 def _parse_day(raw: str | None, default: dt.date) -> dt.date:
@@ -173,8 +199,11 @@ def _parse_day(raw: str | None, default: dt.date) -> dt.date:
 @requires("org.view")
 def agencies(request: HttpRequest) -> HttpResponse:
     day = _parse_day(request.GET.get("ngay"), _today(request))
-    qs = (policy.visible_agencies(request.user).valid_on(day)
-          .select_related("agency_type__level", "unit"))
+    qs = (
+        policy.visible_agencies(request.user)
+        .valid_on(day)
+        .select_related("agency_type__level", "unit")
+    )
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
@@ -184,17 +213,24 @@ def agencies(request: HttpRequest) -> HttpResponse:
 
 @requires("org.view")
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = get_object_or_404(Agency.objects.select_related("agency_type", "unit", "parent",
-                                                             "successor"), pk=pk)
+    agency = get_object_or_404(
+        Agency.objects.select_related("agency_type", "unit", "parent", "successor"), pk=pk
+    )
     if not policy.can(request.user, "org.view", agency=agency):
         return deny(request, "Cơ quan này không thuộc phạm vi bạn được xem.")
     staff = []
     if policy.can(request.user, "org.staff.view", agency=agency):
         staff = agency.role_assignments.filter(active=True).select_related("user")
-    return render(request, "web/agency_detail.html", {
-        "agency": agency, "staff": staff, "desks": agency.desks.all(),
-        "can_change": policy.can(request.user, "org.agency.change", agency=agency),
-    })
+    return render(
+        request,
+        "web/agency_detail.html",
+        {
+            "agency": agency,
+            "staff": staff,
+            "desks": agency.desks.all(),
+            "can_change": policy.can(request.user, "org.agency.change", agency=agency),
+        },
+    )
 
 
 class AgencyProfileForm(forms.Form):
@@ -202,8 +238,11 @@ class AgencyProfileForm(forms.Form):
     head_title = forms.CharField(label="Chức danh", max_length=100, required=False)
     address = forms.CharField(label="Địa chỉ", max_length=300, required=False)
     phone = forms.CharField(label="Điện thoại", max_length=50, required=False)
-    email = forms.EmailField(label="Thư điện tử", required=False,
-                             error_messages={"invalid": "Địa chỉ thư điện tử không hợp lệ."})
+    email = forms.EmailField(
+        label="Thư điện tử",
+        required=False,
+        error_messages={"invalid": "Địa chỉ thư điện tử không hợp lệ."},
+    )
 
 
 @requires("org.agency.change")
@@ -227,11 +266,18 @@ def units(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("cap")
     if level:
         qs = qs.filter(level__code=level)
-    return render(request, "web/units.html", {
-        "units": qs, "day": day, "level": level,
-        "levels": UnitLevel.objects.filter(
-            id__in=AdministrativeUnit.objects.valid_on(day).values("level")),
-    })
+    return render(
+        request,
+        "web/units.html",
+        {
+            "units": qs,
+            "day": day,
+            "level": level,
+            "levels": UnitLevel.objects.filter(
+                id__in=AdministrativeUnit.objects.valid_on(day).values("level")
+            ),
+        },
+    )
 
 
 @requires("org.view")
@@ -242,12 +288,17 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         current = org.map_unit(unit, max(today, unit.valid_from))
     except DomainError:
         current = None
-    return render(request, "web/unit_detail.html", {
-        "unit": unit, "current": current,
-        "children": unit.children.select_related("level"),
-        "predecessors": unit.successions_in.select_related("predecessor"),
-        "successors": unit.successions_out.select_related("successor"),
-    })
+    return render(
+        request,
+        "web/unit_detail.html",
+        {
+            "unit": unit,
+            "current": current,
+            "children": unit.children.select_related("level"),
+            "predecessors": unit.successions_in.select_related("predecessor"),
+            "successors": unit.successions_out.select_related("successor"),
+        },
+    )
 
 
 @requires("audit.view")
@@ -280,6 +331,12 @@ def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "403.html", {
-        "message": "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại "
-                   "trang và thử lại."}, status=403)
+    return render(
+        request,
+        "403.html",
+        {
+            "message": "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại "
+            "trang và thử lại."
+        },
+        status=403,
+    )
