@@ -45,7 +45,12 @@ def test_scope_follows_role_assignment(org, officer_a, make_user):
     assert visible == {org.justice, org.justice_office}
     supervisor = make_user(Role.PROVINCIAL_SUPERVISOR, unit=org.province_2024)
     assert org.city_committee in policy.visible_agencies(supervisor)  # the whole province tree
-    assert org.justice_2025 not in policy.visible_agencies(supervisor)  # other unit
+    assert org.justice_2025 not in policy.visible_agencies(supervisor)  # a later unit
+    # Today's province sees its own agencies and the history of the units merged into it.
+    successor_supervisor = make_user(Role.PROVINCIAL_SUPERVISOR, unit=org.province_2025)
+    assert {org.justice_2025, org.city_committee} <= set(
+        policy.visible_agencies(successor_supervisor)
+    )
     citizen = make_user(Role.CITIZEN)
     assert not policy.visible_agencies(citizen).exists()
     revoked = officer_a.roles.get()

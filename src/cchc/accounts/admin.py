@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from cchc.accounts.models import RoleAssignment, User
-from cchc.web.admin_site import AuditedAdmin
+from cchc.web.admin_site import AuditedAdmin, AuditedInline
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(AuditedInline, admin.TabularInline):
     model = RoleAssignment
     fk_name = "user"
     extra = 0

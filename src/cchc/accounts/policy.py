@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from cchc.accounts.models import RoleAssignment
 from cchc.accounts.roles import PERMISSIONS, ROLE_SCOPE, Role, Scope
 from cchc.errors import PermissionDenied
-from cchc.org.models import AdministrativeUnit, Agency
+from cchc.org.models import AdministrativeUnit, Agency, UnitSuccession
 
 
 @dataclass(frozen=True)
@@ -85,17 +85,17 @@ def _agency_subtree(root_ids: set[int]) -> set[int]:
 
 
 def _unit_subtree(root_ids: set[int]) -> set[int]:
+    """The units below `root_ids`, and the units they were formed from (any share), so a
+    supervisor of today's province also sees the history of the units merged into it."""
     found = set(root_ids)
     frontier = set(root_ids)
     while frontier:
+        children = AdministrativeUnit.objects.filter(parent_id__in=frontier)
+        predecessors = UnitSuccession.objects.filter(successor_id__in=frontier)
         frontier = (
-            set(
-                AdministrativeUnit.objects.filter(parent_id__in=frontier).values_list(
-                    "id", flat=True
-                )
-            )
-            - found
-        )
+            set(children.values_list("id", flat=True))
+            | set(predecessors.values_list("predecessor_id", flat=True))
+        ) - found
         found |= frontier
     return found
 

@@ -1,9 +1,61 @@
-from django.contrib import admin
+from typing import Any
 
-from cchc.calendars.models import WorkingCalendar
-from cchc.web.admin_site import AuditedAdmin
+from django.contrib import admin
+from django.db.models import Max
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
+from cchc.web.admin_site import AuditedAdmin, AuditedInline
 
 
 @admin.register(WorkingCalendar)
 class WorkingCalendarAdmin(AuditedAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "cutoff", "saturday_advances_clock"]
+
+
+class DayInline(AuditedInline, admin.TabularInline):
+    model = CalendarDay
+    extra = 3
+    can_delete = False
+    fields = ["date", "kind", "name", "source", "layer", "verified", "swapped_with", "note"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published version is never edited: add a new version instead.
+        return obj is None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class YearInline(AuditedInline, admin.TabularInline):
+    model = CalendarYear
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CalendarVersion)
+class CalendarVersionAdmin(AuditedAdmin):
+    """Administrators add a decree (extra day off, swapped working day) as a new version."""
+
+    list_display = ["calendar", "number", "effective_from", "title", "source", "created_at"]
+    list_filter = ["calendar"]
+    fields = ["calendar", "effective_from", "title", "source"]
+    inlines = [DayInline, YearInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            last = CalendarVersion.objects.filter(calendar=obj.calendar).aggregate(n=Max("number"))
+            obj.number = (last["n"] or 0) + 1
+            obj.created_at = timezone.now()
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

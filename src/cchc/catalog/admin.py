@@ -8,7 +8,7 @@ from cchc.catalog.models import (
     ProcedureStep,
     RequiredDocument,
 )
-from cchc.web.admin_site import AuditedAdmin
+from cchc.web.admin_site import AuditedAdmin, AuditedInline
 
 
 @admin.register(Field)
@@ -16,19 +16,19 @@ class FieldAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class FeeInline(admin.TabularInline):
+class FeeInline(AuditedInline, admin.TabularInline):
     model = ProcedureFee
     extra = 0
     can_delete = False
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(AuditedInline, admin.TabularInline):
     model = RequiredDocument
     extra = 0
     can_delete = False
 
 
-class StepInline(admin.TabularInline):
+class StepInline(AuditedInline, admin.TabularInline):
     model = ProcedureStep
     extra = 0
     can_delete = False

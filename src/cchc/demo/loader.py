@@ -48,6 +48,12 @@ class DemoSummary:
 
 def demo_users() -> list[DemoUser]:
     province = AdministrativeUnit.objects.valid_on(DEMO_DAY).filter(level__rank=1).first()
+    # The supervisor works for today's province, which sees the units merged into it.
+    current_province = (
+        AdministrativeUnit.objects.filter(level__rank=1, valid_to__isnull=True)
+        .order_by("-valid_from")
+        .first()
+    )
     centre = Desk.objects.valid_on(DEMO_DAY).filter(unit=province).first()
     return [
         DemoUser("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR),
@@ -56,7 +62,7 @@ def demo_users() -> list[DemoUser]:
             "giamsat",
             "Chuyên viên Sở Nội vụ (giám sát)",
             Role.PROVINCIAL_SUPERVISOR,
-            unit=province.code if province else None,
+            unit=current_province.code if current_province else None,
         ),
         DemoUser(
             "motcua",

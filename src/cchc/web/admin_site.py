@@ -97,3 +97,20 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def log_change(self, request: HttpRequest, obj: Any, message: Any) -> None:
         self._audit(request, obj, "updated", message)
+
+
+class AuditedInline:
+    """Mixin for inlines: the same administrator-only access as `AuditedAdmin`, no delete.
+    (Django would otherwise ask for model permissions nobody holds.)"""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can(request.user, "admin.site")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can(request.user, "admin.site")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can(request.user, "admin.site")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

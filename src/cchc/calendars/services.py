@@ -1,0 +1,233 @@
+"""Calendars in the database: building the engine's Calendar for a version, and adding
+versions (official schedules, decrees, local overrides) with their sources, audited.
+
+`calendar_for` is the one way the rest of cchc gets a `cchc.legaltime.Calendar`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from cchc import legaltime
+from cchc.accounts import policy
+from cchc.audit import log
+from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
+from cchc.errors import InvalidInput, NotFound
+
+DEFAULT_CALENDAR = "vn-civil-service"
+
+# Built calendars by (code, version id, creation time, saturday reception): versions never
+# change once written, so a built calendar stays valid for the life of the process.
+_BUILT: dict[tuple[str, int, str, bool], legaltime.Calendar] = {}
+
+
+def forget_built_calendars() -> None:
+    """Drop built calendars (tests that roll back versions; calendar settings edits)."""
+    _BUILT.clear()
+
+
+def get_calendar(code: str) -> WorkingCalendar:
+    found = WorkingCalendar.objects.filter(code=code).first()
+    if found is None:
+        known = ", ".join(WorkingCalendar.objects.values_list("code", flat=True)) or "(chưa có)"
+        raise NotFound(f"Không có lịch làm việc mã '{code}'. Các lịch hiện có: {known}.")
+    return found
+
+
+def version_in_force(calendar: WorkingCalendar, at: dt.date | None = None) -> CalendarVersion:
+    """The latest version effective on `at` (default: the latest version of all)."""
+    versions = calendar.versions.all()
+    if at is not None:
+        versions = versions.filter(effective_from__lte=at)
+    version = versions.order_by("-number").first()
+    if version is None:
+        raise NotFound(f"Lịch '{calendar.code}' chưa có dữ liệu ngày nghỉ, ngày làm việc.")
+    return version
+
+
+def _sessions(calendar: WorkingCalendar) -> legaltime.SessionPlan | None:
+    if not calendar.sessions:
+        return None
+    try:
+        return legaltime.SessionPlan.from_strings(
+            [f"{start}-{end}" for start, end in calendar.sessions]
+        )
+    except (ValueError, TypeError, legaltime.LegalTimeError) as exc:
+        raise InvalidInput(f"Giờ làm việc của lịch '{calendar.code}' không hợp lệ: {exc}") from None
+
+
+def calendar_for(
+    code: str = DEFAULT_CALENDAR,
+    *,
+    at: dt.date | None = None,
+    number: int | None = None,
+    saturday_reception: bool = False,
+) -> legaltime.Calendar:
+    """The engine calendar for `code` as of version `number` (or the version in force on
+    `at`, or the latest). Raises NotFound for an unknown calendar or one without data."""
+    calendar = get_calendar(code)
+    if number is None:
+        version = version_in_force(calendar, at)
+    else:
+        version = calendar.versions.filter(number=number).first()
+        if version is None:
+            raise NotFound(f"Lịch '{code}' không có phiên bản {number}.")
+    key = (code, version.pk, version.created_at.isoformat(), saturday_reception)
+    built = _BUILT.get(key)
+    if built is not None:
+        return built
+    winners: dict[dt.date, CalendarDay] = {}
+    for day in CalendarDay.objects.filter(
+        version__calendar=calendar, version__number__lte=version.number
+    ).order_by("version__number"):
+        winners[day.date] = day
+    overrides = [
+        legaltime.DayOverride(
+            date=d.date,
+            kind=legaltime.DayKind(d.kind),
+            name=d.name,
+            source=d.source,
+            layer=legaltime.Layer(d.layer),
+            verified=d.verified,
+            note=d.note,
+            swapped_with=d.swapped_with,
+        )
+        for d in winners.values()
+    ]
+    years = set(
+        CalendarYear.objects.filter(
+            version__calendar=calendar, version__number__lte=version.number
+        ).values_list("year", flat=True)
+    )
+    built = legaltime.Calendar(
+        code=code,
+        version=f"{code}@v{version.number}",
+        sessions=_sessions(calendar),
+        overrides=overrides,
+        covered_years=sorted(years),
+        cutoff=calendar.cutoff,
+        saturday_reception=saturday_reception,
+        saturday_advances_clock=calendar.saturday_advances_clock,
+        provisional_years_ok=calendar.provisional_years_ok,
+        name=calendar.name,
+    )
+    _BUILT[key] = built
+    return built
+
+
+def _current_days(calendar: WorkingCalendar) -> dict[dt.date, tuple[Any, ...]]:
+    state: dict[dt.date, tuple[Any, ...]] = {}
+    for d in CalendarDay.objects.filter(version__calendar=calendar).order_by("version__number"):
+        state[d.date] = (d.kind, d.name, d.source, d.layer, d.verified, d.note, d.swapped_with)
+    return state
+
+
+def _as_row(e: legaltime.DayOverride) -> tuple[Any, ...]:
+    return (e.kind.value, e.name, e.source, e.layer.value, e.verified, e.note, e.swapped_with)
+
+
+def add_version(
+    actor: Any,
+    calendar: WorkingCalendar,
+    *,
+    title: str,
+    source: str,
+    effective_from: dt.date,
+    days: Iterable[legaltime.DayOverride],
+    years: Iterable[tuple[int, str]] = (),
+    now: dt.datetime,
+) -> CalendarVersion | None:
+    """Add a version with the `days` that differ from the calendar's current state and the
+    `years` it declares covered. Returns None (and writes nothing) when nothing changes.
+
+    Needs `calendar.manage`. Open dossiers are recomputed against the new version by the
+    dossier engine; closed ones keep their recorded outcome.
+    """
+    policy.require(actor, "calendar.manage")
+    if not title.strip():
+        raise InvalidInput("Phiên bản lịch cần có nội dung (tên văn bản điều chỉnh).")
+    current = _current_days(calendar)
+    covered = set(
+        CalendarYear.objects.filter(version__calendar=calendar).values_list("year", flat=True)
+    )
+    changed = [e for e in days if current.get(e.date) != _as_row(e)]
+    new_years = [(y, t) for y, t in years if y not in covered]
+    if not changed and not new_years:
+        return None
+    with transaction.atomic():
+        WorkingCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+        number = (calendar.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = CalendarVersion.objects.create(
+            calendar=calendar,
+            number=number,
+            effective_from=effective_from,
+            title=title,
+            source=source,
+            created_at=now,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        CalendarYear.objects.bulk_create(
+            CalendarYear(version=version, year=y, title=t) for y, t in new_years
+        )
+        CalendarDay.objects.bulk_create(
+            CalendarDay(
+                version=version,
+                date=e.date,
+                kind=e.kind.value,
+                name=e.name,
+                source=e.source,
+                layer=e.layer.value,
+                verified=e.verified,
+                note=e.note,
+                swapped_with=e.swapped_with,
+            )
+            for e in changed
+        )
+        log.record(
+            "calendars.version.created",
+            actor=actor,
+            obj=version,
+            at=now,
+            data={
+                "calendar": calendar.code,
+                "number": number,
+                "effective_from": effective_from,
+                "source": source,
+                "years": [y for y, _ in new_years],
+                "days": [[e.date, e.kind.value, e.name, e.source] for e in changed],
+            },
+        )
+    return version
+
+
+def load_schedules(
+    actor: Any,
+    schedules: list[legaltime.YearSchedule],
+    *,
+    now: dt.datetime,
+    effective_from: dt.date | None = None,
+) -> CalendarVersion | None:
+    """Load official year schedules (TOML files) as one new version of their calendar."""
+    if not schedules:
+        raise InvalidInput("Không có tệp lịch nào để nạp.")
+    codes = {s.calendar for s in schedules}
+    if len(codes) != 1:
+        raise InvalidInput("Các tệp lịch phải cùng một mã lịch.")
+    calendar = get_calendar(codes.pop())
+    return add_version(
+        actor,
+        calendar,
+        title="Lịch nghỉ lễ, Tết " + ", ".join(str(s.year) for s in schedules),
+        source="; ".join(sorted({e.source for s in schedules for e in s.entries if e.source}))[
+            :300
+        ],
+        effective_from=effective_from or now.date(),
+        days=[e for s in schedules for e in s.entries],
+        years=[(s.year, s.title) for s in schedules],
+        now=now,
+    )

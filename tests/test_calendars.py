@@ -1,0 +1,216 @@
+"""Calendars in the database: shipped schedules as version 1, decrees as new versions,
+the CLI on good and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from cchc import legaltime
+from cchc.accounts.policy import SYSTEM
+from cchc.accounts.roles import Role
+from cchc.audit.models import AuditEntry
+from cchc.calendars import services
+from cchc.calendars.models import CalendarVersion
+from cchc.errors import NotFound, PermissionDenied
+
+pytestmark = pytest.mark.django_db
+VN = legaltime.VN_TZ
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # Each test rolls its versions back; built calendars must not leak between tests.
+    services.forget_built_calendars()
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=VN)
+
+
+def test_shipped_schedules_are_version_one_and_match_the_engine_default():
+    stored = services.calendar_for()
+    assert stored.version == "vn-civil-service@v1"
+    default = legaltime.default_calendar()
+    for year in (2024, 2025, 2026):
+        assert legaltime.calendar_year_report(stored, year) == legaltime.calendar_year_report(
+            default, year
+        )
+    assert legaltime.due(stored, at("2024-02-07T10:00"), legaltime.parse_duration("2wd")) == at(
+        "2024-02-16T10:00"
+    )
+
+
+def test_a_decree_adds_a_day_off_as_a_new_version(now):
+    calendar = services.get_calendar("vn-civil-service")
+    storm = legaltime.DayOverride(
+        date=dt.date(2024, 9, 9),
+        kind=legaltime.DayKind.OFF,
+        name="Nghỉ phòng chống bão Yagi",
+        source="Công điện 01/CĐ-UBND ngày 08/09/2024 (minh họa)",
+        layer=legaltime.Layer.LOCAL,
+    )
+    version = services.add_version(
+        SYSTEM,
+        calendar,
+        title="Nghỉ do bão",
+        source=storm.source,
+        effective_from=dt.date(2024, 9, 8),
+        days=[storm],
+        now=now,
+    )
+    assert version.number == 2 and version.days.count() == 1
+    received = at("2024-09-06T10:00")  # Friday
+    old = services.calendar_for(number=1)
+    new = services.calendar_for()
+    one_day = legaltime.parse_duration("1wd")
+    assert legaltime.due(old, received, one_day) == at("2024-09-09T10:00")
+    assert legaltime.due(new, received, one_day) == at("2024-09-10T10:00")
+    # Before its effective date the earlier version is the one in force.
+    assert services.calendar_for(at=dt.date(2024, 9, 1)).version.endswith("@v1")
+    assert services.calendar_for(at=dt.date(2024, 9, 8)).version.endswith("@v2")
+    assert AuditEntry.objects.filter(action="calendars.version.created").count() == 1
+    # The same decree again changes nothing.
+    assert (
+        services.add_version(
+            SYSTEM,
+            calendar,
+            title="Nghỉ do bão",
+            source="x",
+            effective_from=dt.date(2024, 9, 8),
+            days=[storm],
+            now=now,
+        )
+        is None
+    )
+
+
+def test_only_administrators_add_versions(org, make_user, now):
+    leader = make_user(Role.AGENCY_LEADER, agency=org.justice)
+    with pytest.raises(PermissionDenied):
+        services.add_version(
+            leader,
+            services.get_calendar("vn-civil-service"),
+            title="x",
+            source="",
+            effective_from=now.date(),
+            days=[],
+            now=now,
+        )
+
+
+def test_reloading_shipped_schedules_creates_no_version(capsys):
+    call_command("calendar", "load")
+    assert "không tạo phiên bản mới" in capsys.readouterr().out
+    assert CalendarVersion.objects.count() == 1
+
+
+def test_admin_adds_a_decree_as_a_new_version(client, org, make_user):
+    admin = make_user(Role.ADMINISTRATOR)
+    client.force_login(admin)
+    calendar = services.get_calendar("vn-civil-service")
+    form = {
+        "calendar": calendar.pk,
+        "effective_from": "2025-01-01",
+        "title": "Nghỉ thêm một ngày",
+        "source": "Thông báo thử nghiệm",
+        "days-TOTAL_FORMS": "1",
+        "days-INITIAL_FORMS": "0",
+        "days-MIN_NUM_FORMS": "0",
+        "days-MAX_NUM_FORMS": "1000",
+        "days-0-date": "2025-03-03",
+        "days-0-kind": "off",
+        "days-0-name": "Nghỉ thử nghiệm",
+        "days-0-source": "Thông báo thử nghiệm",
+        "days-0-layer": "local",
+        "days-0-verified": "on",
+        "years-TOTAL_FORMS": "0",
+        "years-INITIAL_FORMS": "0",
+        "years-MIN_NUM_FORMS": "0",
+        "years-MAX_NUM_FORMS": "1000",
+    }
+    response = client.post(reverse("admin:calendars_calendarversion_add"), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    version = CalendarVersion.objects.get(number=2)
+    assert version.created_by == admin
+    due = legaltime.due(
+        services.calendar_for(), at("2025-02-28T10:00"), legaltime.parse_duration("1wd")
+    )
+    assert due == at("2025-03-04T10:00")  # Monday 3/3 is now a day off
+    assert AuditEntry.objects.filter(action="admin.calendars.calendarversion.created").exists()
+
+
+def test_due_command_json(capsys):
+    call_command("due", "--received", "2024-02-07T10:00", "--duration", "2wd", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["start"] == "2024-02-07T10:00:00+07:00"
+    assert report["due"] == "2024-02-16T10:00:00+07:00"
+    assert any("Tết Nguyên đán" in line for line in report["explanation"])
+
+
+def test_due_command_with_pause(capsys):
+    call_command(
+        "due",
+        "--received",
+        "2024-03-04T09:00",
+        "--duration",
+        "3wd",
+        "--pause",
+        "2024-03-05T09:00/2024-03-06T09:00",
+        "--json",
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["original_due"] == "2024-03-07T09:00:00+07:00"
+    assert report["due"] == "2024-03-08T09:00:00+07:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--received", "hôm qua", "--duration", "1wd"], "hôm qua"),
+        (["--received", "2024-02-07T10:00", "--duration", "2 tuần"], "2 tuần"),
+        (["--received", "2024-02-07T10:00", "--duration=-1wd"], "âm"),
+        (
+            [
+                "--received",
+                "2024-02-07T10:00",
+                "--duration",
+                "1wd",
+                "--pause",
+                "2024-01-01T08:00/2024-01-02T08:00",
+            ],
+            "tạm dừng",
+        ),
+        (["--received", "2031-02-07T10:00", "--duration", "1wd"], "2031"),
+        (
+            ["--received", "2024-02-07T10:00", "--duration", "1wd", "--calendar", "khong-co"],
+            "khong-co",
+        ),
+    ],
+)
+def test_due_command_bad_input(args, message):
+    with pytest.raises(CommandError) as error:
+        call_command("due", *args)
+    assert message.lower() in str(error.value).lower()
+    assert error.value.returncode in (2, 4)
+
+
+def test_calendar_show(capsys):
+    call_command("calendar", "show", "2024", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    by_date = {r["date"]: r for r in rows}
+    assert by_date["2024-05-04"]["kind"] == "work"  # swapped Saturday
+    assert by_date["2024-04-29"]["kind"] == "off"
+    assert by_date["2024-02-08"]["kind"] == "off"
+    with pytest.raises(CommandError, match="2031"):
+        call_command("calendar", "show", "2031")
+
+
+def test_unknown_calendar_is_a_clear_error():
+    with pytest.raises(NotFound, match="Không có lịch làm việc mã 'x'"):
+        services.calendar_for("x")
