@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from functools import partial
-from typing import IO, Any
+from typing import Any
 
 from cchc.catalog.models import OnlineLevel, ResultType, TimeUnit
 from cchc.catalog.services import (
@@ -23,9 +22,8 @@ from cchc.catalog.services import (
     save_procedure,
 )
 from cchc.interop import values
-from cchc.interop.registry import ImportReport
-from cchc.interop.runner import run_rows
-from cchc.interop.tables import Row, read_rows
+from cchc.interop.runner import TableImporter
+from cchc.interop.tables import Row
 from cchc.interop.values import CellError
 from cchc.vietnamese import fold
 
@@ -205,31 +203,18 @@ def _date(row: Row, column: str) -> dt.date | None:
         raise CellError(f"cột '{column}': {exc}") from None
 
 
-class ProcedureImporter:
+class ProcedureImporter(TableImporter):
     name = "procedures"
     title = "Danh mục thủ tục hành chính"
     permission = "catalog.manage"
     columns = PROCEDURE_COLUMNS
+    required = REQUIRED_PROCEDURE_COLUMNS
 
-    def run(
-        self,
-        source: str | IO[bytes] | bytes,
-        *,
-        actor: Any,
-        now: dt.datetime,
-        dry_run: bool = False,
-        filename: str | None = None,
-    ) -> ImportReport:
-        from cchc.accounts import policy
+    def parse(self, row: Row) -> ProcedureData:
+        return parse_procedure(row)
 
-        policy.require(actor, self.permission)
-        rows = read_rows(source, required=REQUIRED_PROCEDURE_COLUMNS, filename=filename)
-        return run_rows(
-            rows,
-            parse=parse_procedure,
-            save=lambda data: save_procedure(actor, data, now=now)[1],
-            dry_run=dry_run,
-        )
+    def save(self, data: ProcedureData, *, actor: Any, now: dt.datetime) -> str:
+        return save_procedure(actor, data, now=now)[1]
 
 
 INTERNAL_COLUMNS = (
@@ -261,28 +246,15 @@ def parse_internal(row: Row) -> InternalProcedureData:
     )
 
 
-class InternalProcedureImporter:
+class InternalProcedureImporter(TableImporter):
     name = "internal-procedures"
     title = "Danh mục thủ tục hành chính nội bộ"
     permission = "catalog.manage"
     columns = INTERNAL_COLUMNS
+    required = INTERNAL_COLUMNS[:5]
 
-    def run(
-        self,
-        source: str | IO[bytes] | bytes,
-        *,
-        actor: Any,
-        now: dt.datetime,
-        dry_run: bool = False,
-        filename: str | None = None,
-    ) -> ImportReport:
-        from cchc.accounts import policy
+    def parse(self, row: Row) -> InternalProcedureData:
+        return parse_internal(row)
 
-        policy.require(actor, self.permission)
-        rows = read_rows(source, required=INTERNAL_COLUMNS[:5], filename=filename)
-        save = partial(_save_internal, actor, now)
-        return run_rows(rows, parse=parse_internal, save=save, dry_run=dry_run)
-
-
-def _save_internal(actor: Any, now: dt.datetime, data: InternalProcedureData) -> str:
-    return save_internal_procedure(actor, data, now=now)[1]
+    def save(self, data: InternalProcedureData, *, actor: Any, now: dt.datetime) -> str:
+        return save_internal_procedure(actor, data, now=now)[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
@@ -64,3 +65,46 @@ def _count(report: ImportReport, outcome: Any) -> None:
         report.updated += 1
     else:
         report.unchanged += 1
+
+
+class TableImporter(ABC):
+    """Base of CSV/XLSX importers: check permission, read rows, parse and save each row.
+
+    Subclasses set `name`, `title`, `permission`, `columns`, `required` and implement
+    `parse(row)` and `save(data, actor=…, now=…)` (returning the outcome word).
+    """
+
+    name: str
+    title: str
+    permission: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+    @abstractmethod
+    def parse(self, row: Row) -> Any:
+        """Turn a row into the service's input, raising CellError with a Vietnamese reason."""
+
+    @abstractmethod
+    def save(self, data: Any, *, actor: Any, now: Any) -> str:
+        """Save through the service; return 'created', 'updated' or 'unchanged'."""
+
+    def run(
+        self,
+        source: Any,
+        *,
+        actor: Any,
+        now: Any,
+        dry_run: bool = False,
+        filename: str | None = None,
+    ) -> ImportReport:
+        from cchc.accounts import policy
+        from cchc.interop.tables import read_rows
+
+        policy.require(actor, self.permission)
+        rows = read_rows(source, required=self.required, filename=filename)
+        return run_rows(
+            rows,
+            parse=self.parse,
+            save=lambda data: self.save(data, actor=actor, now=now),
+            dry_run=dry_run,
+        )

@@ -248,6 +248,7 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
         calendar = WorkingCalendar.objects.filter(code=item.get("calendar", "")).first()
         if calendar is None:
             raise InvalidInput(f"{where}: lịch làm việc '{item.get('calendar')}' không tồn tại.")
+        existed = Desk.objects.filter(code=item["code"], valid_from=start).exists()
         desk = ld.upsert(
             Desk,
             {"code": item["code"], "valid_from": start},
@@ -273,7 +274,8 @@ def _load(ld: _Loader, data: dict[str, Any]) -> None:
                 data={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
                 at=ld.now,
             )
-            ld.report.updated += 1
+            if existed:  # a new desk's agencies are part of its creation
+                ld.report.updated += 1
 
 
 class StructureImporter:
