@@ -46,5 +46,6 @@ def test_adapters_do_not_write_to_the_database():
 
 
 def test_no_code_reads_the_shared_folder():
-    hits = [p for p in SRC.rglob("*.py") if "../shared" in p.read_text(encoding="utf-8")]
+    marker = "/".join(["..", "shared"])  # spelled so that this file does not match itself
+    hits = [p for p in SRC.rglob("*.py") if marker in p.read_text(encoding="utf-8")]
     assert hits == []
