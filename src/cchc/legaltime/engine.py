@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from .explain import (
     provisional_items,
     start_item,
 )
-from .instants import DAY_SECONDS, VN_TZ, day_number, from_epoch, to_epoch
+from .instants import DAY_SECONDS, day_number, from_epoch, to_epoch
 from .table import DayTable
 
 Pause = tuple[datetime, datetime]
@@ -32,13 +33,7 @@ def add_months(day: date, months: int) -> date:
     """Same day-of-month ``months`` later, or the last day of that month (BLDS 2015 Art. 148)."""
     years, month0 = divmod(day.month - 1 + months, 12)
     year, month = day.year + years, month0 + 1
-    return date(year, month, min(day.day, days_in_month(year, month)))
-
-
-def days_in_month(year: int, month: int) -> int:
-    if month == 12:
-        return 31
-    return (date(year, month + 1, 1) - date(year, month, 1)).days
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 # -- internal single-path kernels (epoch seconds, on a table) ---------------------------------
@@ -55,9 +50,23 @@ class _DueParts:
     nominal_index: int  # last day of a d/mo period before moving off a rest day; -1 otherwise
 
 
-def _due_parts(table: DayTable, received: int, duration: Duration, standard: int) -> _DueParts:
+def _clock(table: DayTable, received: int) -> tuple[int, int, int]:
+    """(received day index, clock start, clock start day index), span checked."""
     received_index = table.locate(received)[0]
     start, start_index = table.start_of_clock(received)
+    table.check_span(received_index, start_index)
+    return received_index, start, start_index
+
+
+def _span(table: DayTable, a: int, b: int) -> tuple[int, int]:
+    """Day indexes of the earlier and later of two instants, span checked."""
+    first, last = table.locate(min(a, b))[0], table.locate(max(a, b))[0]
+    table.check_span(first, last)
+    return first, last
+
+
+def _due_parts(table: DayTable, received: int, duration: Duration, standard: int) -> _DueParts:
+    received_index, start, start_index = _clock(table, received)
     nominal = -1
     if duration.amount == 0:
         due_index = start_index
@@ -137,22 +146,14 @@ def start_of_clock(calendar: Calendar, received: datetime) -> datetime:
     """When counting starts for a dossier received at ``received``."""
     seconds = to_epoch(received, "Thời điểm tiếp nhận")
 
-    def run(table: DayTable) -> int:
-        received_index = table.locate(seconds)[0]
-        start, start_index = table.start_of_clock(seconds)
-        table.check_span(received_index, start_index)
-        return start
-
-    return from_epoch(calendar.run(run))
+    return from_epoch(calendar.run(lambda table: _clock(table, seconds)[1]))
 
 
 def explain_start(calendar: Calendar, received: datetime) -> Explanation:
     seconds = to_epoch(received, "Thời điểm tiếp nhận")
 
     def run(table: DayTable) -> Explanation:
-        received_index = table.locate(seconds)[0]
-        start, start_index = table.start_of_clock(seconds)
-        table.check_span(received_index, start_index)
+        received_index, start, start_index = _clock(table, seconds)
         items = [start_item(table, seconds, start)]
         items += provisional_items(table, received_index, start_index)
         items += day_items(table, received_index, start_index)
@@ -306,8 +307,7 @@ def elapsed(calendar: Calendar, start: datetime, end: datetime) -> int:
     b = to_epoch(end, "Thời điểm kết thúc")
 
     def run(table: DayTable) -> int:
-        first, last = table.locate(min(a, b))[0], table.locate(max(a, b))[0]
-        table.check_span(first, last)
+        _span(table, a, b)
         return table.work_at(b) - table.work_at(a)
 
     return calendar.run(run)
@@ -330,8 +330,7 @@ def explain_elapsed(calendar: Calendar, start: datetime, end: datetime) -> Expla
     b = to_epoch(end, "Thời điểm kết thúc")
 
     def run(table: DayTable) -> Explanation:
-        first, last = table.locate(min(a, b))[0], table.locate(max(a, b))[0]
-        table.check_span(first, last)
+        first, last = _span(table, a, b)
         worked = table.work_at(b) - table.work_at(a)
         items = provisional_items(table, first, last) + day_items(table, first, last)
         items.append(
@@ -368,38 +367,39 @@ def _step_targets(budgets: Sequence[Duration | str], standard: int) -> list[int]
     return targets
 
 
+def _step_instants(table: DayTable, seconds: int, targets: list[int]) -> tuple[int, list[int]]:
+    """(clock start, cumulative step due instants) for working-second ``targets``."""
+    first_index, clock, _ = _clock(table, seconds)
+    base = table.work_at(clock)
+    result = [table.at_work(base + t) if t else clock for t in targets]
+    if result:
+        table.check_span(first_index, (result[-1] - table.midnight0) // DAY_SECONDS)
+    return clock, result
+
+
 def step_dues(
     calendar: Calendar, start: datetime, budgets: Sequence[Duration | str]
 ) -> list[datetime]:
     """Cumulative due instants of ordered steps with working-time budgets."""
     seconds = to_epoch(start, "Thời điểm bắt đầu")
     targets = _step_targets(budgets, calendar.standard_day_seconds)
-
-    def run(table: DayTable) -> list[int]:
-        first_index = table.locate(seconds)[0]
-        clock, _ = table.start_of_clock(seconds)
-        base = table.work_at(clock)
-        result = [table.at_work(base + t) if t else clock for t in targets]
-        if result:
-            table.check_span(first_index, (result[-1] - table.midnight0) // DAY_SECONDS)
-        return result
-
-    return [from_epoch(s) for s in calendar.run(run)]
+    instants = calendar.run(lambda table: _step_instants(table, seconds, targets)[1])
+    return [from_epoch(s) for s in instants]
 
 
 def explain_steps(
     calendar: Calendar, start: datetime, budgets: Sequence[Duration | str]
 ) -> Explanation:
-    dues = step_dues(calendar, start, budgets)
     seconds = to_epoch(start, "Thời điểm bắt đầu")
+    targets = _step_targets(budgets, calendar.standard_day_seconds)
 
     def run(table: DayTable) -> Explanation:
-        clock, _ = table.start_of_clock(seconds)
+        clock, instants = _step_instants(table, seconds, targets)
         first = table.locate(seconds)[0]
-        last = table.locate(to_epoch(dues[-1]))[0] if dues else first
+        last = table.locate(instants[-1])[0] if instants else first
         items = [start_item(table, seconds, clock)]
         items += provisional_items(table, first, last) + day_items(table, first, last)
-        for number, (budget, moment) in enumerate(zip(budgets, dues, strict=True), start=1):
+        for number, (budget, moment) in enumerate(zip(budgets, instants, strict=True), start=1):
             items.append(
                 ExplanationItem(
                     kind=ItemKind.RESULT,
@@ -407,7 +407,7 @@ def explain_steps(
                         f"Bước {number} ({as_duration(budget).label}): hạn "
                         f"{format_instant(moment)}."
                     ),
-                    date=moment.date(),
+                    date=from_epoch(moment).date(),
                 )
             )
         return Explanation(tuple(items))
@@ -547,20 +547,11 @@ class Granularity(StrEnum):
     DATE = "date"
 
 
-def _later(a: int, b: int, granularity: Granularity) -> bool:
-    if granularity is Granularity.DATE:
-        return _local_day(a) > _local_day(b)
-    return a > b
-
-
-def _earlier(a: int, b: int, granularity: Granularity) -> bool:
-    if granularity is Granularity.DATE:
-        return _local_day(a) < _local_day(b)
-    return a < b
-
-
-def _local_day(seconds: int) -> int:
-    return (seconds + 7 * 3600) // DAY_SECONDS
+def _at(seconds: int, granularity: Granularity) -> int:
+    """The instant compared at ``granularity``: itself, or its local (UTC+7) day number."""
+    if Granularity(granularity) is Granularity.DATE:
+        return (seconds + 7 * 3600) // DAY_SECONDS
+    return seconds
 
 
 def classify(
@@ -575,9 +566,9 @@ def classify(
     limit = to_epoch(due, "Hạn giải quyết")
     if finished is not None:
         done = to_epoch(finished, "Thời điểm hoàn thành")
-        if _later(done, limit, Granularity(overdue_granularity)):
+        if _at(done, overdue_granularity) > _at(limit, overdue_granularity):
             return Outcome.OVERDUE
-        if _earlier(done, limit, Granularity(early_granularity)):
+        if _at(done, early_granularity) < _at(limit, early_granularity):
             return Outcome.EARLY
         return Outcome.ON_TIME
     if at is None:
@@ -587,31 +578,6 @@ def classify(
             code="legaltime.missing_instant",
         )
     now = to_epoch(at, "Thời điểm báo cáo")
-    if _later(now, limit, Granularity(overdue_granularity)):
+    if _at(now, overdue_granularity) > _at(limit, overdue_granularity):
         return Outcome.OVERDUE_IN_PROGRESS
     return Outcome.IN_PROGRESS
-
-
-__all__ = [
-    "VN_TZ",
-    "DueResult",
-    "ExtensionPolicy",
-    "ExtensionResult",
-    "Granularity",
-    "LateApology",
-    "Outcome",
-    "Pause",
-    "add_months",
-    "classify",
-    "due",
-    "due_with_pauses",
-    "elapsed",
-    "elapsed_duration",
-    "explain_due",
-    "explain_elapsed",
-    "explain_start",
-    "explain_steps",
-    "extend",
-    "start_of_clock",
-    "step_dues",
-]
