@@ -214,3 +214,14 @@ def test_calendar_show(capsys):
 def test_unknown_calendar_is_a_clear_error():
     with pytest.raises(NotFound, match="Không có lịch làm việc mã 'x'"):
         services.calendar_for("x")
+
+
+def test_calendar_settings_edits_take_effect_at_once():
+    received = at("2024-03-04T15:30")  # Monday
+    assert services.calendar_for().cutoff is None
+    calendar = services.get_calendar("vn-civil-service")
+    calendar.cutoff = dt.time(15, 0)
+    calendar.save()  # as the admin does
+    built = services.calendar_for()
+    assert built.cutoff == dt.time(15, 0)
+    assert legaltime.start_of_clock(built, received) == at("2024-03-05T07:30")

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from cchc.accounts.models import RoleAssignment, User
-from cchc.web.admin_site import AuditedAdmin, AuditedInline
+from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
-class RoleInline(AuditedInline, admin.TabularInline):
+class RoleInline(AdministratorsOnly, admin.TabularInline):
     model = RoleAssignment
     fk_name = "user"
     extra = 0

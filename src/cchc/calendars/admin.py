@@ -1,12 +1,12 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
 from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
-from cchc.web.admin_site import AuditedAdmin, AuditedInline
+from cchc.calendars.services import next_version_number
+from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
 @admin.register(WorkingCalendar)
@@ -14,7 +14,7 @@ class WorkingCalendarAdmin(AuditedAdmin):
     list_display = ["code", "name", "cutoff", "saturday_advances_clock"]
 
 
-class DayInline(AuditedInline, admin.TabularInline):
+class DayInline(AdministratorsOnly, admin.TabularInline):
     model = CalendarDay
     extra = 3
     can_delete = False
@@ -28,7 +28,7 @@ class DayInline(AuditedInline, admin.TabularInline):
         return False
 
 
-class YearInline(AuditedInline, admin.TabularInline):
+class YearInline(AdministratorsOnly, admin.TabularInline):
     model = CalendarYear
     extra = 0
     can_delete = False
@@ -54,8 +54,7 @@ class CalendarVersionAdmin(AuditedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
-            last = CalendarVersion.objects.filter(calendar=obj.calendar).aggregate(n=Max("number"))
-            obj.number = (last["n"] or 0) + 1
+            obj.number = next_version_number(obj.calendar)
             obj.created_at = timezone.now()
             obj.created_by = request.user
         super().save_model(request, obj, form, change)

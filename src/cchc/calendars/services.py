@@ -21,9 +21,10 @@ from cchc.errors import InvalidInput, NotFound
 
 DEFAULT_CALENDAR = "vn-civil-service"
 
-# Built calendars by (code, version id, creation time, saturday reception): versions never
-# change once written, so a built calendar stays valid for the life of the process.
-_BUILT: dict[tuple[str, int, str, bool], legaltime.Calendar] = {}
+# Built calendars by everything they are built from: the version (never changed once
+# written) and the calendar's own settings (sessions, cut-off, flags), which administrators
+# may edit — an edit makes a new key, in every process, without any invalidation.
+_BUILT: dict[tuple[Any, ...], legaltime.Calendar] = {}
 
 
 def forget_built_calendars() -> None:
@@ -77,15 +78,19 @@ def calendar_for(
         version = calendar.versions.filter(number=number).first()
         if version is None:
             raise NotFound(f"Lịch '{code}' không có phiên bản {number}.")
-    key = (code, version.pk, version.created_at.isoformat(), saturday_reception)
+    key = (
+        code,
+        version.pk,
+        version.created_at.isoformat(),
+        saturday_reception,
+        repr(calendar.sessions),
+        calendar.cutoff,
+        calendar.saturday_advances_clock,
+        calendar.provisional_years_ok,
+    )
     built = _BUILT.get(key)
     if built is not None:
         return built
-    winners: dict[dt.date, CalendarDay] = {}
-    for day in CalendarDay.objects.filter(
-        version__calendar=calendar, version__number__lte=version.number
-    ).order_by("version__number"):
-        winners[day.date] = day
     overrides = [
         legaltime.DayOverride(
             date=d.date,
@@ -97,7 +102,7 @@ def calendar_for(
             note=d.note,
             swapped_with=d.swapped_with,
         )
-        for d in winners.values()
+        for d in _winning_days(calendar, version.number).values()
     ]
     years = set(
         CalendarYear.objects.filter(
@@ -120,11 +125,20 @@ def calendar_for(
     return built
 
 
-def _current_days(calendar: WorkingCalendar) -> dict[dt.date, tuple[Any, ...]]:
-    state: dict[dt.date, tuple[Any, ...]] = {}
-    for d in CalendarDay.objects.filter(version__calendar=calendar).order_by("version__number"):
-        state[d.date] = (d.kind, d.name, d.source, d.layer, d.verified, d.note, d.swapped_with)
-    return state
+def _winning_days(calendar: WorkingCalendar, upto: int | None = None) -> dict[dt.date, CalendarDay]:
+    """Each date's entry from the highest version (up to `upto`) that mentions it."""
+    days = CalendarDay.objects.filter(version__calendar=calendar)
+    if upto is not None:
+        days = days.filter(version__number__lte=upto)
+    return {d.date: d for d in days.order_by("version__number")}
+
+
+def next_version_number(calendar: WorkingCalendar) -> int:
+    return (calendar.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _row(d: CalendarDay) -> tuple[Any, ...]:
+    return (d.kind, d.name, d.source, d.layer, d.verified, d.note, d.swapped_with)
 
 
 def _as_row(e: legaltime.DayOverride) -> tuple[Any, ...]:
@@ -151,7 +165,7 @@ def add_version(
     policy.require(actor, "calendar.manage")
     if not title.strip():
         raise InvalidInput("Phiên bản lịch cần có nội dung (tên văn bản điều chỉnh).")
-    current = _current_days(calendar)
+    current = {day: _row(d) for day, d in _winning_days(calendar).items()}
     covered = set(
         CalendarYear.objects.filter(version__calendar=calendar).values_list("year", flat=True)
     )
@@ -161,7 +175,7 @@ def add_version(
         return None
     with transaction.atomic():
         WorkingCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
-        number = (calendar.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = next_version_number(calendar)
         version = CalendarVersion.objects.create(
             calendar=calendar,
             number=number,

@@ -8,7 +8,7 @@ from cchc.catalog.models import (
     ProcedureStep,
     RequiredDocument,
 )
-from cchc.web.admin_site import AuditedAdmin, AuditedInline
+from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
 @admin.register(Field)
@@ -16,19 +16,19 @@ class FieldAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class FeeInline(AuditedInline, admin.TabularInline):
+class FeeInline(AdministratorsOnly, admin.TabularInline):
     model = ProcedureFee
     extra = 0
     can_delete = False
 
 
-class DocumentInline(AuditedInline, admin.TabularInline):
+class DocumentInline(AdministratorsOnly, admin.TabularInline):
     model = RequiredDocument
     extra = 0
     can_delete = False
 
 
-class StepInline(AuditedInline, admin.TabularInline):
+class StepInline(AdministratorsOnly, admin.TabularInline):
     model = ProcedureStep
     extra = 0
     can_delete = False

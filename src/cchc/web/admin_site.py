@@ -37,26 +37,31 @@ class CchcAdminSite(admin.AdminSite):
         return redirect(f"{reverse('web:login')}?next={quote(target)}")
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Base ModelAdmin: administrators only, no deletion, every change audited."""
+class AdministratorsOnly:
+    """Admin access for administrators only (the `admin.site` permission), never deletion.
 
-    def _allowed(self, request: HttpRequest) -> bool:
-        return policy.can(request.user, "admin.site")
+    Used by model admins and inlines alike; Django would otherwise ask for model
+    permissions that nobody holds in cchc.
+    """
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
+        return policy.can(request.user, "admin.site")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return policy.can(request.user, "admin.site")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can(request.user, "admin.site")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return policy.can(request.user, "admin.site")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # nothing is deleted; end validity or deactivate instead
+
+
+class AuditedAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """Base ModelAdmin: administrators only, no deletion, every change audited."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
@@ -97,20 +102,3 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def log_change(self, request: HttpRequest, obj: Any, message: Any) -> None:
         self._audit(request, obj, "updated", message)
-
-
-class AuditedInline:
-    """Mixin for inlines: the same administrator-only access as `AuditedAdmin`, no delete.
-    (Django would otherwise ask for model permissions nobody holds.)"""
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
