@@ -87,7 +87,7 @@ def test_queryset_update_is_refused_by_the_database(org):
         AuditEntry.objects.update(action="forged")
 
 
-def test_record_outside_a_transaction_is_a_programming_error(org, now, django_db_blocker):
+def test_record_outside_a_transaction_is_a_programming_error(org):
     # pytest-django wraps each test in a transaction; leave it to test the guard.
     from django.db import connection as conn
 

@@ -11,7 +11,7 @@ from cchc.accounts.policy import SYSTEM
 from cchc.audit.models import AuditEntry
 from cchc.demo.loader import DATA_DIR
 from cchc.errors import InvalidInput, NotFound
-from cchc.org import services
+from cchc.org import services, tree
 from cchc.org.models import AdministrativeUnit, UnitSuccession
 from cchc.org.structure import load_structure
 from tests.factories import STRUCTURE
@@ -80,7 +80,7 @@ def test_levels_are_data_not_code(org):
     load_structure(SYSTEM, data, now=dt.datetime(2024, 6, 3, tzinfo=dt.UTC))
     hamlet = AdministrativeUnit.objects.get(code="T1")
     assert hamlet.parent == org.tran_phu
-    assert services.descendants(org.city)[-1] == hamlet
+    assert hamlet.pk in tree.unit_subtree([org.city.pk])
 
 
 def test_reloading_the_same_structure_changes_nothing(org, now):

@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from cchc.accounts.models import RoleAssignment
 from cchc.accounts.roles import PERMISSIONS, ROLE_SCOPE, Role, Scope
 from cchc.errors import PermissionDenied
-from cchc.org.models import AdministrativeUnit, Agency, UnitSuccession
+from cchc.org import tree
+from cchc.org.models import Agency
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ def assignments(user: Any) -> list[RoleAssignment]:
 
 
 def forget(user: Any) -> None:
-    """Drop the cached assignments (after roles change)."""
-    if hasattr(user, "_cchc_roles"):
-        del user._cchc_roles
+    """Drop the cached assignments and grants (after roles change)."""
+    for name in ("_cchc_roles", "_cchc_grants"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def role_codes(user: Any) -> set[str]:
@@ -73,37 +75,21 @@ def has_role(user: Any, role: str) -> bool:
     return role in role_codes(user)
 
 
-def _agency_subtree(root_ids: set[int]) -> set[int]:
-    found = set(root_ids)
-    frontier = set(root_ids)
-    while frontier:
-        frontier = (
-            set(Agency.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
-        )
-        found |= frontier
-    return found
-
-
-def _unit_subtree(root_ids: set[int]) -> set[int]:
-    """The units below `root_ids`, and the units they were formed from (any share), so a
-    supervisor of today's province also sees the history of the units merged into it."""
-    found = set(root_ids)
-    frontier = set(root_ids)
-    while frontier:
-        children = AdministrativeUnit.objects.filter(parent_id__in=frontier)
-        predecessors = UnitSuccession.objects.filter(successor_id__in=frontier)
-        frontier = (
-            set(children.values_list("id", flat=True))
-            | set(predecessors.values_list("predecessor_id", flat=True))
-        ) - found
-        found |= frontier
-    return found
-
-
 def grant(user: Any, permission: str) -> Grant:
-    """The reach of `permission` for `user`."""
+    """The reach of `permission` for `user`, cached on the user object like its roles (a
+    page asks several times: navigation, the view, the service)."""
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
+    if getattr(user, "pk", None) is None or not getattr(user, "is_authenticated", False):
+        return _compute_grant(user, permission)
+    cache = user.__dict__.setdefault("_cchc_grants", {})
+    if permission not in cache:
+        cache[permission] = _compute_grant(user, permission)
+    result: Grant = cache[permission]
+    return result
+
+
+def _compute_grant(user: Any, permission: str) -> Grant:
     holders = PERMISSIONS[permission]
     if getattr(user, "is_superuser", False) and user.is_active:
         return EVERYTHING
@@ -119,9 +105,9 @@ def grant(user: Any, permission: str) -> Grant:
             agency_roots.add(a.agency_id)
         elif scope is Scope.UNIT and a.unit_id:
             unit_roots.add(a.unit_id)
-    ids = _agency_subtree(agency_roots) if agency_roots else set()
+    ids = tree.agency_subtree(agency_roots) if agency_roots else set()
     if unit_roots:
-        units = _unit_subtree(unit_roots)
+        units = tree.unit_subtree(unit_roots, with_predecessors=True)
         ids |= set(Agency.objects.filter(unit_id__in=units).values_list("id", flat=True))
     return Grant(False, frozenset(ids))
 

@@ -35,7 +35,6 @@ class DemoUser:
     agency: str | None = None  # agency short name (resolved on DEMO_DAY)
     unit: str | None = None  # unit code
     desk: str | None = None  # desk code
-    extra_roles: tuple[str, ...] = field(default=())
 
 
 @dataclass

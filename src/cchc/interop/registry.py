@@ -27,10 +27,6 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     dry_run: bool = False
 
-    @property
-    def imported(self) -> int:
-        return self.created
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "imported": self.created,

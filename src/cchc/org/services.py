@@ -80,28 +80,18 @@ def map_unit(unit: AdministrativeUnit, day: dt.date) -> AdministrativeUnit:
 
 def unit_mapping(day: dt.date, *, level_code: str | None = None) -> dict[int, int]:
     """{unit id: id of the unit carrying its data on `day`} for every unit (one level)."""
-    units = AdministrativeUnit.objects.all()
-    if level_code:
-        units = units.filter(level__code=level_code)
+    units = list(AdministrativeUnit.objects.select_related("level"))
     primary = dict(
         UnitSuccession.objects.filter(primary=True).values_list("predecessor_id", "successor_id")
     )
-    by_id = {u.pk: u for u in AdministrativeUnit.objects.all()}
+    by_id = {u.pk: u for u in units}
     out: dict[int, int] = {}
     for unit in units:
+        if level_code and unit.level.code != level_code:
+            continue
         current, hops = unit, 0
         while not current.is_valid_on(day) and current.pk in primary and hops < 20:
             current, hops = by_id[primary[current.pk]], hops + 1
         if current.is_valid_on(day):
             out[unit.pk] = current.pk
     return out
-
-
-def descendants(unit: AdministrativeUnit) -> list[AdministrativeUnit]:
-    found: list[AdministrativeUnit] = []
-    frontier = [unit]
-    while frontier:
-        children = list(AdministrativeUnit.objects.filter(parent__in=frontier))
-        found.extend(children)
-        frontier = children
-    return found

@@ -62,10 +62,6 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _today(request: HttpRequest) -> dt.date:
-    return timezone.localdate()
-
-
 @requires()
 def home(request: HttpRequest) -> HttpResponse:
     codes = policy.role_codes(request.user)
@@ -80,7 +76,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "full_online": Procedure.objects.filter(
                 active=True, online_level=OnlineLevel.FULL
             ).count(),
-            "agencies": policy.visible_agencies(request.user).valid_on(_today(request)).count(),
+            "agencies": policy.visible_agencies(request.user)
+            .valid_on(timezone.localdate())
+            .count(),
         }
     return render(request, "web/home.html", {"tasks": tasks, "stats": stats, "no_role": not codes})
 
@@ -198,7 +196,7 @@ def _parse_day(raw: str | None, default: dt.date) -> dt.date:
 
 @requires("org.view")
 def agencies(request: HttpRequest) -> HttpResponse:
-    day = _parse_day(request.GET.get("ngay"), _today(request))
+    day = _parse_day(request.GET.get("ngay"), timezone.localdate())
     qs = (
         policy.visible_agencies(request.user)
         .valid_on(day)
@@ -261,7 +259,7 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("org.view")
 def units(request: HttpRequest) -> HttpResponse:
-    day = _parse_day(request.GET.get("ngay"), _today(request))
+    day = _parse_day(request.GET.get("ngay"), timezone.localdate())
     qs = AdministrativeUnit.objects.valid_on(day).select_related("level", "parent")
     level = request.GET.get("cap")
     if level:
@@ -283,7 +281,7 @@ def units(request: HttpRequest) -> HttpResponse:
 @requires("org.view")
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(AdministrativeUnit.objects.select_related("level", "parent"), pk=pk)
-    today = _today(request)
+    today = timezone.localdate()
     try:
         current = org.map_unit(unit, max(today, unit.valid_from))
     except DomainError:
