@@ -130,8 +130,9 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
                     check_password=False,
                 )
                 agency = _agency_by_short_name(spec.agency) if spec.agency else None
+                # A unit-scoped role works for the latest unit with that code (today's).
                 unit = (
-                    AdministrativeUnit.objects.valid_on(DEMO_DAY).get(code=spec.unit)
+                    AdministrativeUnit.objects.filter(code=spec.unit).latest("valid_from")
                     if spec.unit
                     else None
                 )
