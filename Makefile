@@ -8,7 +8,7 @@ PORT   ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cchc_ci
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres lint format bench clean
+.PHONY: install system-deps run test test-sqlite test-postgres lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,16 +21,32 @@ node_modules/.installed: package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: htmx is not installed; pages still work without it"; fi
 
+# Debian packages: Pango and Noto fonts for the PDF forms (embedded in every PDF), and
+# Chromium for the browser tests. Installed with apt when missing (as root, or with sudo).
+RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+system-deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 install: $(VENV)/.installed node_modules/.installed
 
 ## run: migrate the SQLite database under var/, load demo data if empty, serve on HOST:PORT
 run: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
 	DEBUG=$${DEBUG:-true} $(BIN)/cchc migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/cchc demo --if-empty
 	DEBUG=$${DEBUG:-true} $(BIN)/cchc runserver $(HOST):$(PORT)
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL (skipped loudly if absent)
-test: install lint test-sqlite test-postgres
+test: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory lint test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="

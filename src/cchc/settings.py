@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "cchc.org",
     "cchc.calendars",
     "cchc.catalog",
+    "cchc.notifications",
+    "cchc.dossiers",
     "cchc.interop",
     "cchc.demo",
     "cchc.web",

@@ -56,6 +56,29 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "calendar.manage": frozenset({Role.ADMINISTRATOR}),
     "audit.view": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
     "admin.site": frozenset({Role.ADMINISTRATOR}),
+    # Dossiers (spec 03). Scope: the receiving agency for desk work, the agency holding the
+    # dossier for processing and approval.
+    "dossier.view": frozenset(
+        {
+            Role.DESK_OFFICER,
+            Role.PROCESSING_OFFICER,
+            Role.AGENCY_LEADER,
+            Role.PROVINCIAL_SUPERVISOR,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    # Citizens' personal data (NĐ 13/2023): only those who handle the dossier.
+    "dossier.personal_data": frozenset(
+        {Role.DESK_OFFICER, Role.PROCESSING_OFFICER, Role.AGENCY_LEADER}
+    ),
+    "dossier.receive": frozenset({Role.DESK_OFFICER}),
+    "dossier.process": frozenset({Role.PROCESSING_OFFICER, Role.AGENCY_LEADER}),
+    "dossier.assign": frozenset({Role.AGENCY_LEADER}),
+    "dossier.approve": frozenset({Role.AGENCY_LEADER}),
+    "dossier.register": frozenset(
+        {Role.DESK_OFFICER, Role.AGENCY_LEADER, Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}
+    ),
+    "dossier.admin": frozenset({Role.ADMINISTRATOR}),
 }
 
 # Roles an agency leader may grant inside their own agency.

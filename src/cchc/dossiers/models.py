@@ -1,0 +1,336 @@
+"""Dossiers (hồ sơ TTHC, spec 03): the append-only event log and the projection derived
+from it.
+
+`DossierEvent` rows are the source of truth. The columns of `Dossier` below the marker
+"projection" (state, clocks, outcome, step, assignee…) are derived from the events and the
+calendar by `cchc.dossiers.replay`; they are stored for fast queues and reports, and
+`cchc dossiers verify` recomputes them and reports any mismatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.IntegerChoices):
+    """National channel codes (kênh nộp hồ sơ)."""
+
+    IN_PERSON = 1, "Trực tiếp"
+    ONLINE = 2, "Trực tuyến"
+    POSTAL = 3, "Bưu chính công ích"
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", "Cá nhân"
+    ORGANISATION = "organisation", "Tổ chức, doanh nghiệp"
+
+
+class ReturnChannel(models.TextChoices):
+    DESK = "desk", "Nhận trực tiếp tại bộ phận một cửa"
+    POST = "post", "Qua dịch vụ bưu chính công ích"
+    ONLINE = "online", "Trực tuyến (kết quả điện tử)"
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", "Chờ tiếp nhận"
+    RECEIVED = "received", "Đã tiếp nhận"
+    IN_PROGRESS = "in_progress", "Đang xử lý"
+    AWAITING_APPROVAL = "awaiting_approval", "Chờ lãnh đạo phê duyệt"
+    AWAITING_SUPPLEMENT = "awaiting_supplement", "Chờ bổ sung hồ sơ"
+    AWAITING_OBLIGATION = "awaiting_obligation", "Chờ thực hiện nghĩa vụ tài chính"
+    RESOLVED = "resolved", "Đã xử lý xong"
+    RETURNED = "returned", "Đã trả kết quả"
+    REFUSED_AT_INTAKE = "refused_at_intake", "Từ chối tiếp nhận"
+    REFUSED = "refused", "Từ chối giải quyết"
+    STOPPED = "stopped", "Dừng xử lý"
+    WITHDRAWN = "withdrawn", "Đã rút hồ sơ"
+
+
+OPEN_STATES = frozenset(
+    {
+        State.SUBMITTED,
+        State.RECEIVED,
+        State.IN_PROGRESS,
+        State.AWAITING_APPROVAL,
+        State.AWAITING_SUPPLEMENT,
+        State.AWAITING_OBLIGATION,
+    }
+)
+# States in which the legal clock runs (received and not paused, not finished).
+CLOCK_RUNNING = frozenset({State.RECEIVED, State.IN_PROGRESS, State.AWAITING_APPROVAL})
+PAUSED_STATES = frozenset({State.AWAITING_SUPPLEMENT, State.AWAITING_OBLIGATION})
+TERMINAL_STATES = frozenset(
+    {State.RETURNED, State.REFUSED_AT_INTAKE, State.REFUSED, State.STOPPED, State.WITHDRAWN}
+)
+
+
+class Outcome(models.TextChoices):
+    """Mirrors `cchc.legaltime.Outcome` (labels of the national reporting)."""
+
+    EARLY = "early", "Trước hạn"
+    ON_TIME = "on_time", "Đúng hạn"
+    OVERDUE = "overdue", "Quá hạn"
+
+
+class Dossier(models.Model):
+    code = models.CharField("Mã hồ sơ", max_length=60, unique=True)
+    ruleset = models.CharField("Bộ quy định áp dụng", max_length=20)
+    procedure = models.ForeignKey(
+        "catalog.Procedure", verbose_name="Thủ tục", on_delete=models.PROTECT
+    )
+    desk = models.ForeignKey(
+        "org.Desk", verbose_name="Bộ phận tiếp nhận", on_delete=models.PROTECT, related_name="+"
+    )
+    receiving_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="Cơ quan tiếp nhận",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    competent_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="Cơ quan có thẩm quyền",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.PositiveSmallIntegerField("Kênh nộp", choices=Channel.choices)
+    online_level = models.CharField("Mức độ DVC trực tuyến khi tiếp nhận", max_length=10)
+    applicant_kind = models.CharField(
+        "Loại người nộp", max_length=14, choices=ApplicantKind.choices
+    )
+    applicant_name = models.CharField("Người nộp / tổ chức", max_length=200)
+    applicant_id_number = models.CharField("Số định danh / mã số thuế", max_length=20, blank=True)
+    applicant_address = models.CharField("Địa chỉ", max_length=300, blank=True)
+    applicant_phone = models.CharField("Điện thoại", max_length=20, blank=True)
+    applicant_email = models.EmailField("Thư điện tử", blank=True)
+    applicant_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Tài khoản người nộp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    matter = models.CharField("Nội dung yêu cầu", max_length=500, blank=True)
+    sets = models.PositiveSmallIntegerField("Số bộ hồ sơ", default=1)
+    return_channel = models.CharField(
+        "Hình thức nhận kết quả",
+        max_length=10,
+        choices=ReturnChannel.choices,
+        default=ReturnChannel.DESK,
+    )
+    duration_spec = models.CharField("Thời hạn giải quyết", max_length=20)
+    step_plan = models.JSONField("Quy trình nội bộ khi tiếp nhận", default=list)
+    calendar_code = models.CharField("Lịch làm việc", max_length=50)
+    saturday_reception = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField("Thời điểm nộp")
+    search_text = models.CharField(max_length=800, db_index=False, default="")
+    is_demo = models.BooleanField("Dữ liệu mẫu", default=False)
+    # Optimistic concurrency: the number of events; an action states the version it saw.
+    version = models.PositiveIntegerField(default=0)
+
+    # -- projection (derived from the events; `cchc dossiers verify` checks it) ----------------
+    state = models.CharField("Trạng thái", max_length=20, choices=State.choices)
+    received_at = models.DateTimeField("Thời điểm tiếp nhận", null=True, blank=True)
+    clock_start = models.DateTimeField("Bắt đầu tính thời hạn", null=True, blank=True)
+    original_due = models.DateTimeField("Hạn giải quyết ban đầu", null=True, blank=True)
+    due = models.DateTimeField("Hạn giải quyết hiện tại", null=True, blank=True, db_index=True)
+    paused_seconds = models.PositiveIntegerField("Thời gian tạm dừng (giây làm việc)", default=0)
+    paused_since = models.DateTimeField("Tạm dừng từ", null=True, blank=True)
+    calendar_version = models.CharField("Phiên bản lịch", max_length=60, blank=True)
+    extensions = models.PositiveSmallIntegerField("Số lần hẹn lại", default=0)
+    supplement_requests = models.PositiveSmallIntegerField("Số lần yêu cầu bổ sung", default=0)
+    step_index = models.PositiveSmallIntegerField("Bước hiện tại", default=0)
+    step_due = models.DateTimeField("Hạn bước hiện tại", null=True, blank=True)
+    current_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="Cơ quan đang xử lý",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Người đang xử lý",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField("Thời điểm hoàn thành", null=True, blank=True)
+    returned_at = models.DateTimeField("Thời điểm trả kết quả", null=True, blank=True)
+    outcome = models.CharField(
+        "Kết quả đúng hạn", max_length=10, choices=Outcome.choices, blank=True
+    )
+    outcome_original = models.CharField(
+        "Kết quả so với hạn ban đầu", max_length=10, choices=Outcome.choices, blank=True
+    )
+    has_apology = models.BooleanField("Có văn bản xin lỗi", default=False)
+    # -- risk (written by the daily scan, not by the events) ------------------------------------
+    at_risk = models.BooleanField("Có nguy cơ trễ hạn", default=False)
+    risk_note = models.CharField("Lý do cảnh báo", max_length=300, blank=True)
+    risk_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Hồ sơ"
+        verbose_name_plural = "Hồ sơ"
+        indexes = [
+            models.Index(fields=["current_agency", "state", "due"], name="dossier_queue"),
+            models.Index(fields=["competent_agency", "state", "due"], name="dossier_competent"),
+            models.Index(fields=["assignee", "state", "due"], name="dossier_assignee"),
+            models.Index(fields=["desk", "state", "due"], name="dossier_desk"),
+            models.Index(fields=["received_at"], name="dossier_received"),
+            models.Index(fields=["state", "due"], name="dossier_state_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(sets__gte=1), name="dossier_sets_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state in PAUSED_STATES
+
+
+class DossierEvent(models.Model):
+    """One transition or fact of a dossier's life. Append-only: never updated or deleted
+    (the model refuses, and database triggers refuse raw SQL too)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField("Số thứ tự")
+    action = models.CharField("Hành động", max_length=40)
+    from_state = models.CharField("Từ trạng thái", max_length=20, blank=True)
+    to_state = models.CharField("Sang trạng thái", max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField("Người thực hiện", max_length=200)
+    at = models.DateTimeField("Thời điểm (máy chủ)")
+    reason = models.TextField("Lý do, ghi chú", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "Sự kiện hồ sơ"
+        verbose_name_plural = "Sự kiện hồ sơ"
+        ordering = ["dossier", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "seq"], name="dossier_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("dossier events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("dossier events are append-only")
+
+
+class DossierComponent(models.Model):
+    """Thành phần hồ sơ as received: which required document, how many, digitised/reused."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="components")
+    position = models.PositiveSmallIntegerField(default=0)
+    document = models.ForeignKey(
+        "catalog.RequiredDocument", null=True, blank=True, on_delete=models.PROTECT
+    )
+    name = models.CharField("Tên giấy tờ", max_length=500)
+    originals = models.PositiveSmallIntegerField("Bản chính", default=0)
+    copies = models.PositiveSmallIntegerField("Bản sao", default=0)
+    digitised = models.BooleanField("Đã số hóa", default=False)
+    reused = models.BooleanField("Tái sử dụng dữ liệu", default=False)
+
+    class Meta:
+        ordering = ["dossier", "position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredFile(models.Model):
+    """A file uploaded to a dossier (component scan, attachment of an event, result).
+    Stored outside the web root under the var directory; served only through a view that
+    checks the reader's permission."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="files")
+    event = models.ForeignKey(
+        DossierEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    component = models.ForeignKey(
+        DossierComponent, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    name = models.CharField("Tên tệp", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=300)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dossier", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DossierFee(models.Model):
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="fees")
+    name = models.CharField("Phí, lệ phí", max_length=200)
+    amount = models.PositiveBigIntegerField("Số tiền (đồng)")
+
+    class Meta:
+        ordering = ["dossier", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DossierResult(models.Model):
+    """A result (kết quả) with its electronic code `<mã hồ sơ>-KQ(n)`."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="results")
+    number = models.PositiveSmallIntegerField()
+    code = models.CharField("Mã kết quả", max_length=80, unique=True)
+    title = models.CharField("Tên kết quả", max_length=300)
+    electronic = models.BooleanField("Kết quả điện tử", default=True)
+    file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.PROTECT)
+    event = models.ForeignKey(DossierEvent, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dossier", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "number"], name="dossier_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CodeCounter(models.Model):
+    """Per-prefix, per-day sequence of dossier codes (XXXX). Incremented atomically with an
+    upsert so that concurrent intakes never get the same number."""
+
+    prefix = models.CharField(max_length=40)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "day"], name="code_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.day}: {self.last}"

@@ -1,0 +1,235 @@
+"""Deriving a dossier's current state, clocks and outcome from its events (spec 03).
+
+This module is the single definition of the projection: services call `project` after
+appending an event, and `cchc dossiers verify` calls it to check stored rows. It takes the
+events and a calendar resolver, so it runs without the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cchc import legaltime
+from cchc.dossiers.models import PAUSED_STATES, State
+
+# Events that finish the legal clock (spec 02 §8): resolved, returned, refused or stopped
+# after acceptance, withdrawal after acceptance.
+FINISHING = frozenset({"approve", "return_result", "refuse", "stop", "withdraw"})
+PAUSING = frozenset({"request_supplement", "request_obligation"})
+RESUMING = frozenset({"supplement_received", "obligation_met"})
+# Events that close the current step (a hand-off on the control slip, form 05).
+HANDOFF = frozenset({"forward", "propose", "approve", "return_result", "refuse", "stop"})
+
+CalendarResolver = Callable[[int | None], legaltime.Calendar]
+
+
+class EventLike(Protocol):
+    seq: int
+    action: str
+    to_state: str
+    at: dt.datetime
+    data: dict[str, Any]
+    actor_label: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One row of the control slip: who handed the dossier to whom, when, and how the step
+    ended against its budget."""
+
+    step: int
+    step_name: str
+    agency_id: int | None
+    giver: str
+    receiver: str
+    at: dt.datetime
+    step_due: dt.datetime | None
+    outcome: str  # early / on_time / overdue ("" when the step had no budget)
+    note: str = ""
+
+
+@dataclass
+class Projection:
+    state: str = State.SUBMITTED
+    received_at: dt.datetime | None = None
+    clock_start: dt.datetime | None = None
+    original_due: dt.datetime | None = None
+    due: dt.datetime | None = None
+    paused_seconds: int = 0
+    paused_since: dt.datetime | None = None
+    calendar_version: str = ""
+    extensions: int = 0
+    supplement_requests: int = 0
+    step_index: int = 0
+    step_due: dt.datetime | None = None
+    current_agency_id: int | None = None
+    assignee_id: int | None = None
+    finished_at: dt.datetime | None = None
+    returned_at: dt.datetime | None = None
+    outcome: str = ""
+    outcome_original: str = ""
+    has_apology: bool = False
+    pauses: list[tuple[dt.datetime, dt.datetime | None, str]] = field(default_factory=list)
+    step_dues: list[dt.datetime] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+    # The fields stored on Dossier (what `verify` compares).
+    STORED = (
+        "state",
+        "received_at",
+        "clock_start",
+        "original_due",
+        "due",
+        "paused_seconds",
+        "paused_since",
+        "calendar_version",
+        "extensions",
+        "supplement_requests",
+        "step_index",
+        "step_due",
+        "current_agency_id",
+        "assignee_id",
+        "finished_at",
+        "returned_at",
+        "outcome",
+        "outcome_original",
+        "has_apology",
+    )
+
+    def stored(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.STORED}
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def shift(calendar: legaltime.Calendar, instant: dt.datetime, seconds: int) -> dt.datetime:
+    """`instant` moved later by `seconds` of working time."""
+    if seconds <= 0:
+        return instant
+    return legaltime.due(calendar, instant, legaltime.Duration.from_working_seconds(seconds))
+
+
+def project(
+    *,
+    duration_spec: str,
+    step_plan: Sequence[dict[str, Any]],
+    competent_agency_id: int,
+    events: Sequence[EventLike],
+    calendar: CalendarResolver,
+) -> Projection:
+    """The projection of `events` (ordered by seq). Pure: same input, same output."""
+    p = Projection(current_agency_id=competent_agency_id)
+    version: int | None = None
+    apologies: list[tuple[dt.datetime, dt.datetime]] = []  # (apology instant, new due)
+    holder = ""  # who holds the dossier (for the control slip)
+    for event in events:
+        data = event.data or {}
+        if "calendar_version" in data:
+            version = data["calendar_version"]
+        action = event.action
+        if action == "receive":
+            p.received_at = event.at
+            holder = event.actor_label
+        elif action in PAUSING:
+            p.pauses.append((event.at, None, action))
+            if action == "request_supplement":
+                p.supplement_requests += 1
+        elif action in RESUMING and p.pauses and p.pauses[-1][1] is None:
+            begin, _, kind = p.pauses[-1]
+            p.pauses[-1] = (begin, event.at, kind)
+        elif action == "apologise":
+            apologies.append((event.at, dt.datetime.fromisoformat(data["new_due"])))
+        if "assignee" in data:
+            p.assignee_id = data["assignee"]
+        if data.get("agency"):
+            p.current_agency_id = data["agency"]
+        if (action in HANDOFF or data.get("handoff")) and p.received_at is not None:
+            # The desk's hand-over is given by whoever received the dossier; later hand-offs
+            # by the officer acting.
+            giver = holder if action == "assign" else event.actor_label
+            receiver = data.get("receiver_label") or (
+                "Người nộp hồ sơ" if action == "return_result" else ""
+            )
+            p.handoffs.append(
+                Handoff(
+                    step=p.step_index,
+                    step_name=_step_name(step_plan, p.step_index),
+                    agency_id=p.current_agency_id,
+                    giver=giver,
+                    receiver=receiver,
+                    at=event.at,
+                    step_due=None,  # filled below once the calendar is known
+                    outcome="",
+                    note=str(data.get("note", "")),
+                )
+            )
+            holder = receiver or holder
+        if "step" in data:
+            p.step_index = int(data["step"])
+        if action in FINISHING and p.finished_at is None and p.received_at is not None:
+            p.finished_at = event.at
+        if action == "return_result":
+            p.returned_at = event.at
+        p.state = event.to_state
+    p.extensions = len(apologies)
+    p.has_apology = bool(apologies)
+    if p.received_at is None:
+        return p
+
+    cal = calendar(version)
+    p.calendar_version = cal.version
+    closed = [(a, b) for a, b, _ in p.pauses if b is not None]
+    open_pause = next((a for a, b, _ in p.pauses if b is None), None)
+    if p.state in PAUSED_STATES:
+        p.paused_since = open_pause
+    result = legaltime.due_with_pauses(cal, p.received_at, duration_spec, closed)
+    p.clock_start = result.start
+    p.original_due = result.original_due
+    p.paused_seconds = result.paused_seconds
+    p.due = result.due
+    if apologies:
+        said_at, new_due = apologies[-1]
+        later = sum(legaltime.elapsed(cal, max(a, said_at), b) for a, b in closed if b > said_at)
+        p.due = shift(cal, new_due, later)
+
+    budgets = [str(s["budget"]) for s in step_plan]
+    if budgets:
+        try:
+            plain = legaltime.step_dues(cal, p.received_at, budgets)
+        except legaltime.LegalTimeError:
+            plain = []
+        # Pauses that ended before a step's due push it later, like the dossier's due.
+        dues = []
+        for instant in plain:
+            before = sum(legaltime.elapsed(cal, a, b) for a, b in closed if a < instant)
+            dues.append(shift(cal, instant, before))
+        p.step_dues = dues
+        if p.step_index < len(dues) and p.finished_at is None:
+            p.step_due = dues[p.step_index]
+        p.handoffs = [_judge(h, dues) for h in p.handoffs]
+
+    if p.finished_at is not None and p.due is not None and p.original_due is not None:
+        p.outcome = str(legaltime.classify(p.due, finished=p.finished_at))
+        p.outcome_original = str(
+            legaltime.classify(shift(cal, p.original_due, p.paused_seconds), finished=p.finished_at)
+        )
+    return p
+
+
+def _step_name(step_plan: Sequence[dict[str, Any]], index: int) -> str:
+    if 0 <= index < len(step_plan):
+        return str(step_plan[index]["name"])
+    return f"Bước {index + 1}"
+
+
+def _judge(h: Handoff, dues: list[dt.datetime]) -> Handoff:
+    if h.step >= len(dues):
+        return h
+    due = dues[h.step]
+    outcome = str(legaltime.classify(due, finished=h.at))
+    return Handoff(**{**h.__dict__, "step_due": due, "outcome": outcome})

@@ -1,0 +1,54 @@
+"""Notifications to officers and citizens: an in-app inbox row, delivered by e-mail (and,
+through an adapter, SMS) after the transaction that caused it commits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", "Trên hệ thống"
+    EMAIL = "email", "Thư điện tử"
+    SMS = "sms", "Tin nhắn SMS"
+
+
+class Notification(models.Model):
+    """One message to one recipient. `key` makes scheduled reminders idempotent: a job that
+    runs twice on the same day does not send the same reminder twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Người nhận",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    address = models.CharField(
+        "Địa chỉ nhận", max_length=254, blank=True, help_text="E-mail hoặc số điện thoại"
+    )
+    channel = models.CharField(
+        "Kênh", max_length=10, choices=Channel.choices, default=Channel.IN_APP
+    )
+    kind = models.CharField("Loại", max_length=60)
+    subject = models.CharField("Tiêu đề", max_length=300)
+    body = models.TextField("Nội dung", blank=True)
+    link = models.CharField("Đường dẫn", max_length=300, blank=True)
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    agency = models.ForeignKey(
+        "org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("Thời điểm tạo", db_index=True)
+    sent_at = models.DateTimeField("Thời điểm gửi", null=True, blank=True)
+    read_at = models.DateTimeField("Đã đọc lúc", null=True, blank=True)
+    error = models.CharField("Lỗi gửi", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "Thông báo"
+        verbose_name_plural = "Thông báo"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,87 @@
+"""Browser tests: Playwright (Python) driving Debian's Chromium against pytest-django's live
+server. Screenshots are kept under var/test-artifacts/screenshots/ as test artefacts.
+
+Chromium is installed by `make test` (apt package `chromium`); a missing browser is an error,
+not a skip, so the journeys cannot silently stop being tested.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
+# thread with a running loop unless told it is safe (it is: nothing else runs in the loop).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "cchc-demo-2024"
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise RuntimeError("Chromium không có trên máy: chạy `make test` (cài gói apt `chromium`).")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request) -> Iterator[object]:
+    """A fresh browser context (no cookies) on the live server; `page.shot(name)` saves a
+    screenshot artefact named after the test."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN"
+    )
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^\w-]+", "_", request.node.name)
+    counter = {"n": 0}
+
+    def shot(name: str) -> Path:
+        counter["n"] += 1
+        path = ARTEFACTS / f"{stem}-{counter['n']:02d}-{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    pg.shot = shot  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def login(pg, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login page as a person would."""
+    pg.goto("/dang-nhap/")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state()
+
+
+def logout(pg) -> None:
+    pg.context.clear_cookies()
