@@ -1,0 +1,133 @@
+"""Read side: the officers' work queue and risk list, scoped by `access.visible`.
+
+The queue pages by keyset (due instant, id), never by OFFSET, so page 1 000 of a million
+dossiers costs what page 1 costs; its filters map onto the composite indexes declared on
+`Dossier` (agency/desk/assignee × state × due).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from cchc.dossiers import access
+from cchc.dossiers.models import OPEN_STATES, Dossier, State
+from cchc.errors import InvalidInput
+from cchc.vietnamese import fold
+
+FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass
+class QueueFilters:
+    q: str = ""  # code, applicant name or procedure (diacritics ignored)
+    state: str = ""  # a State value, "open" (default) or "all"
+    mine: bool = False  # assigned to me
+    risk: bool = False  # flagged at risk by the daily scan
+    overdue: bool = False  # open and past due
+    step: int | None = None  # current step index
+    procedure: int | None = None
+    agency: int | None = None
+
+
+@dataclass
+class QueuePage:
+    items: list[Dossier]
+    next_cursor: str | None
+    filters: QueueFilters
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _encode(due: dt.datetime | None, pk: int) -> str:
+    stamp = (due or FAR_FUTURE).isoformat()
+    return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return dt.datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("Con trỏ trang không hợp lệ.", code="queue.cursor") from exc
+
+
+def filtered(user: Any, filters: QueueFilters, *, now: dt.datetime) -> QuerySet[Dossier]:
+    qs = access.visible(user)
+    state = filters.state or "open"
+    if state == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif state != "all":
+        if state not in State.values:
+            raise InvalidInput(f"Trạng thái không hợp lệ: {state}.", code="queue.state")
+        qs = qs.filter(state=state)
+    if filters.mine:
+        qs = qs.filter(assignee=user)
+    if filters.risk:
+        qs = qs.filter(at_risk=True)
+    if filters.overdue:
+        qs = qs.filter(state__in=OPEN_STATES, due__lt=now)
+    if filters.step is not None:
+        qs = qs.filter(step_index=filters.step)
+    if filters.procedure:
+        qs = qs.filter(procedure_id=filters.procedure)
+    if filters.agency:
+        qs = qs.filter(current_agency_id=filters.agency)
+    text = filters.q.strip()
+    if text:
+        if text.upper() == text and "-" in text:  # looks like a dossier code: exact/prefix
+            qs = qs.filter(code__startswith=text)
+        else:
+            qs = qs.filter(search_text__contains=fold(text))
+    return qs
+
+
+def work_queue(
+    user: Any,
+    filters: QueueFilters | None = None,
+    *,
+    now: dt.datetime,
+    after: str | None = None,
+    limit: int = 50,
+) -> QueuePage:
+    """One page of the queue, earliest due first (dossiers without a due — online
+    submissions waiting for the desk — last), continuing after `after`."""
+    filters = filters or QueueFilters()
+    qs = filtered(user, filters, now=now)
+    if after:
+        due, pk = _decode(after)
+        if due == FAR_FUTURE:
+            qs = qs.filter(due__isnull=True, pk__gt=pk)
+        else:
+            qs = qs.filter(Q(due__gt=due) | Q(due=due, pk__gt=pk) | Q(due__isnull=True))
+    qs = qs.select_related("procedure", "current_agency", "assignee").order_by(
+        F("due").asc(nulls_last=True), "pk"
+    )
+    items = list(qs[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    cursor = _encode(items[-1].due, items[-1].pk) if more and items else None
+    return QueuePage(items=items, next_cursor=cursor, filters=filters)
+
+
+def risk_list(user: Any, *, limit: int = 20) -> list[Dossier]:
+    """Open dossiers flagged at risk, earliest due first: shown above the queue."""
+    qs = access.visible(user).filter(state__in=OPEN_STATES, at_risk=True)
+    return list(qs.select_related("procedure", "assignee").order_by("due", "pk")[:limit])
+
+
+def counts(user: Any, *, now: dt.datetime) -> dict[str, int]:
+    """Headline numbers for the queue: open, at risk, overdue, waiting on citizens."""
+    qs = access.visible(user).filter(state__in=OPEN_STATES)
+    return {
+        "open": qs.count(),
+        "risk": qs.filter(at_risk=True).count(),
+        "overdue": qs.filter(due__lt=now).count(),
+        "waiting": qs.filter(
+            state__in=[State.AWAITING_SUPPLEMENT, State.AWAITING_OBLIGATION]
+        ).count(),
+        "submitted": qs.filter(state=State.SUBMITTED).count(),
+    }
