@@ -9,6 +9,34 @@ import pytest
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
+# Browser fixtures (`browser`, `page`) for every test package, one Playwright per session.
+pytest_plugins = ["tests.browser.fixtures"]
+
+
+def _flush_past_append_only_guards() -> None:
+    """Transactional tests (live server, parallel connections) end with a database flush;
+    the append-only triggers refuse it unless the flushing connection turns on the purge
+    switch of migration audit 0003. Only the test run does this."""
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+    if getattr(original, "_cchc_guarded", False):
+        return
+
+    def handle(self, **options):
+        from django.db import connections
+
+        from cchc.audit.guard import purge_allowed
+
+        with purge_allowed(connections[options.get("database") or "default"]):
+            return original(self, **options)
+
+    handle._cchc_guarded = True
+    flush.Command.handle = handle
+
+
+_flush_past_append_only_guards()
+
 
 @pytest.fixture
 def now() -> dt.datetime:

@@ -61,7 +61,13 @@ def test_time_zone_and_language_are_fixed():
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     cchc = Path(sys.executable).with_name("cchc")
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)},
+        # The browser tests' async-safety switch belongs to the test harness, not to a
+        # deployment; `check --deploy` rightly refuses it.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
         **PROD,
         "CCHC_VAR_DIR": str(tmp_path),
     }

@@ -41,6 +41,8 @@ SETTINGS_DOC: dict[str, str] = {
     "DEFAULT_FROM_EMAIL": "sender address of outgoing mail",
     "LOGIN_FAILURE_LIMIT": "failed logins per user name and address before lock-out (default 5)",
     "LOGIN_COOLOFF_MINUTES": "minutes a lock-out lasts (default 15)",
+    "CCHC_LATE_APOLOGY": "an apology later than 1 working day before the due: warn (default) "
+    "or refuse",
 }
 
 
@@ -90,6 +92,13 @@ def _database(env: Mapping[str, str], var_dir: Path) -> dict[str, Any]:
     return {"default": db}
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value
+
+
 def build(env: Mapping[str, str]) -> dict[str, Any]:
     """Return Django settings for this environment; raise ImproperlyConfigured if unsafe."""
     debug = _flag(env, "DEBUG", True)
@@ -118,6 +127,7 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "ALLOWED_HOSTS": allowed_hosts,
         "CSRF_TRUSTED_ORIGINS": _list(env, "CSRF_TRUSTED_ORIGINS"),
         "CCHC_VAR_DIR": var_dir,
+        "CCHC_LATE_APOLOGY": _choice(env, "CCHC_LATE_APOLOGY", ("warn", "refuse")),
         "DATABASES": _database(env, var_dir),
         # Security baseline: secure cookies and HTTPS whenever DEBUG is off.
         "SESSION_COOKIE_SECURE": secure,

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "cchc.catalog",
     "cchc.notifications",
     "cchc.dossiers",
+    "cchc.plans",
     "cchc.interop",
     "cchc.demo",
     "cchc.web",

@@ -6,6 +6,8 @@ from cchc.api.root import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("ke-hoach/", include("cchc.plans.urls")),
+    path("ho-so/", include("cchc.dossiers.urls")),
     path("", include("cchc.web.urls")),
 ]
 

@@ -93,3 +93,28 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         where = self.agency or self.unit or ""
         return f"{self.get_role_display()} {where}".strip()
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrations (mã truy cập API). The secret is shown once at
+    creation and never stored: only its prefix (for lookup) and SHA-256 hash are kept.
+    Revoked and expired tokens stay for the record."""
+
+    user = models.ForeignKey(
+        User, verbose_name="Người dùng", on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField("Tên (mục đích sử dụng)", max_length=100)
+    prefix = models.CharField("Tiền tố", max_length=16, unique=True)
+    key_hash = models.CharField("SHA-256 của mã", max_length=64)
+    created_at = models.DateTimeField("Ngày tạo")
+    expires_at = models.DateTimeField("Hết hạn", null=True, blank=True)
+    last_used_at = models.DateTimeField("Dùng lần cuối", null=True, blank=True)
+    revoked_at = models.DateTimeField("Thu hồi lúc", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Mã truy cập API"
+        verbose_name_plural = "Mã truy cập API"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

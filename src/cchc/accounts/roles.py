@@ -79,6 +79,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {Role.DESK_OFFICER, Role.AGENCY_LEADER, Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}
     ),
     "dossier.admin": frozenset({Role.ADMINISTRATOR}),
+    # Reform plan (issue 6): the plan is read by officers who work on it; the lead agency's
+    # focal point reports; the Department of Home Affairs (provincial supervisor) reviews
+    # reports and appraisals, loads plans and enters external indices.
+    "plan.view": frozenset(
+        {
+            Role.AGENCY_LEADER,
+            Role.PAR_FOCAL_POINT,
+            Role.PROVINCIAL_SUPERVISOR,
+            Role.ADMINISTRATOR,
+            Role.AUDITOR,
+        }
+    ),
+    "plan.report": frozenset({Role.PAR_FOCAL_POINT}),
+    "plan.review": frozenset({Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}),
+    "plan.manage": frozenset({Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}),
+    "plan.register": frozenset(
+        {Role.PAR_FOCAL_POINT, Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}
+    ),
 }
 
 # Roles an agency leader may grant inside their own agency.

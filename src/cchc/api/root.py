@@ -2,22 +2,41 @@
 
 Every error response is ``{"error": {"code": str, "message": str, "details": {...}}}``
 with the HTTP status of the domain error (pinned by tests/test_api_errors.py).
+
+Callers authenticate with the Django session (pages, CSRF-checked) or with
+``Authorization: Bearer <token>`` (integrations; tokens from ``cchc tokens create``). A
+bearer header that does not authenticate is refused with 401 and the reason, even when a
+session is present.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
+from cchc.accounts import tokens
 from cchc.errors import DomainError
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer cchc_…``: the token's user becomes ``request.user``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = tokens.authenticate(token, now=timezone.now())  # raises TokenRefused (401)
+        request.user = user
+        return user
+
 
 api = NinjaAPI(
     title="cchc API",
     version="1",
     description="API của hệ thống một cửa điện tử và theo dõi cải cách hành chính.",
-    auth=django_auth,
+    auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
 
@@ -35,6 +54,13 @@ def envelope(
 @api.exception_handler(DomainError)
 def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return envelope(request, exc.http_status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(tokens.TokenRefused)
+def _token_refused(request: HttpRequest, exc: tokens.TokenRefused) -> HttpResponse:
+    response = envelope(request, 401, exc.code, exc.message, exc.details)
+    response["WWW-Authenticate"] = 'Bearer realm="cchc", error="invalid_token"'
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -59,10 +85,14 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register() -> None:
     from cchc.catalog.api import router as catalog_router
+    from cchc.dossiers.api import router as dossier_router
     from cchc.org.api import router as org_router
+    from cchc.plans.api import router as plans_router
 
     api.add_router("/org", org_router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/dossiers", dossier_router)
+    api.add_router("/plans", plans_router)
 
 
 _register()

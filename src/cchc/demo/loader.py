@@ -22,9 +22,11 @@ from cchc.org.structure import load_structure
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "cchc-demo-2024"  # noqa: S105 - documented demo password, refused if DEBUG off
 
-# (username, full name, role, agency code or unit code, desk code); scope resolved on
-# 2024-06-01 so the demo users work in the 2024 organisation the demo dossiers use.
+# Scopes are resolved on a day: the PAR focal point works in the 2024 organisation of the
+# 2024 plan; the one-stop officers work in today's organisation (from 1/7/2025), where
+# the live demo dossiers are.
 DEMO_DAY = dt.date(2024, 6, 1)
+TODAY_ORG_DAY = dt.date(2025, 7, 1)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class DemoUser:
     agency: str | None = None  # agency short name (resolved on DEMO_DAY)
     unit: str | None = None  # unit code
     desk: str | None = None  # desk code
+    on: dt.date = DEMO_DAY  # the day the agency and desk are resolved on
 
 
 @dataclass
@@ -43,6 +46,8 @@ class DemoSummary:
     procedures: Any = None
     internal: Any = None
     users: list[str] = field(default_factory=list)
+    dossiers: int = 0
+    plans: Any = None
 
 
 def demo_users() -> list[DemoUser]:
@@ -53,7 +58,13 @@ def demo_users() -> list[DemoUser]:
         .order_by("-valid_from")
         .first()
     )
-    centre = Desk.objects.valid_on(DEMO_DAY).filter(unit=province).first()
+    del province
+    centre = (
+        Desk.objects.valid_on(TODAY_ORG_DAY)
+        .filter(unit=current_province, host_agency__agency_type__level__rank=1)
+        .select_related("host_agency")
+        .first()
+    )
     return [
         DemoUser("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR),
         DemoUser("kiemtra", "Cán bộ kiểm tra nhật ký", Role.AUDITOR),
@@ -67,17 +78,23 @@ def demo_users() -> list[DemoUser]:
             "motcua",
             "Nguyễn Thị Hương (một cửa tỉnh)",
             Role.DESK_OFFICER,
-            agency="Sở Tư pháp",
+            agency=centre.host_agency.short_name if centre else None,
             desk=centre.code if centre else None,
+            on=TODAY_ORG_DAY,
         ),
         DemoUser(
             "thuly",
             "Trần Văn Minh (thụ lý Sở Tư pháp)",
             Role.PROCESSING_OFFICER,
             agency="Sở Tư pháp",
+            on=TODAY_ORG_DAY,
         ),
         DemoUser(
-            "lanhdao", "Lê Văn Đức (lãnh đạo Sở Tư pháp)", Role.AGENCY_LEADER, agency="Sở Tư pháp"
+            "lanhdao",
+            "Lê Văn Đức (lãnh đạo Sở Tư pháp)",
+            Role.AGENCY_LEADER,
+            agency="Sở Tư pháp",
+            on=TODAY_ORG_DAY,
         ),
         DemoUser(
             "daumoi",
@@ -90,19 +107,20 @@ def demo_users() -> list[DemoUser]:
             "Hoàng Văn Sơn (thụ lý Sở Xây dựng)",
             Role.PROCESSING_OFFICER,
             agency="Sở Xây dựng",
+            on=TODAY_ORG_DAY,
         ),
         DemoUser("congdan", "Đỗ Thị Mai (công dân)", Role.CITIZEN),
     ]
 
 
-def _agency_by_short_name(short_name: str) -> Agency:
+def _agency_by_short_name(short_name: str, on: dt.date = DEMO_DAY) -> Agency:
     agency = (
-        Agency.objects.valid_on(DEMO_DAY)
+        Agency.objects.valid_on(on)
         .filter(short_name=short_name, agency_type__level__rank=1)
         .first()
     )
     if agency is None:
-        raise LookupError(f"demo data has no provincial agency '{short_name}' on {DEMO_DAY}")
+        raise LookupError(f"demo data has no provincial agency '{short_name}' on {on}")
     return agency
 
 
@@ -129,18 +147,24 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
                     now=now,
                     check_password=False,
                 )
-                agency = _agency_by_short_name(spec.agency) if spec.agency else None
+                agency = _agency_by_short_name(spec.agency, spec.on) if spec.agency else None
                 # A unit-scoped role works for the latest unit with that code (today's).
                 unit = (
                     AdministrativeUnit.objects.filter(code=spec.unit).latest("valid_from")
                     if spec.unit
                     else None
                 )
-                desk = Desk.objects.valid_on(DEMO_DAY).get(code=spec.desk) if spec.desk else None
+                desk = Desk.objects.valid_on(spec.on).get(code=spec.desk) if spec.desk else None
                 accounts.grant_role(
                     SYSTEM, user, spec.role, agency=agency, unit=unit, desk=desk, now=now
                 )
             summary.users.append(spec.username)
+    from cchc.dossiers import demo as dossiers_demo  # live one-stop work (issue 4)
+
+    summary.dossiers = dossiers_demo.load(now=now)
+    from cchc.plans import demo as plans_demo  # the reform plan and its registers (issue 6)
+
+    summary.plans = plans_demo.load(now=now)
     return summary
 
 

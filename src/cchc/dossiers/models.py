@@ -135,10 +135,15 @@ class Dossier(models.Model):
 
     # -- projection (derived from the events; `cchc dossiers verify` checks it) ----------------
     state = models.CharField("Trạng thái", max_length=20, choices=State.choices)
+    is_open = models.BooleanField("Đang mở", default=True)
+    # Queue order: the due instant once received; the submission instant while waiting for
+    # the desk (so online submissions come first, oldest first). Never null, so one
+    # ascending index serves every queue on SQLite and PostgreSQL alike.
+    queue_at = models.DateTimeField("Thứ tự trong hàng đợi")
     received_at = models.DateTimeField("Thời điểm tiếp nhận", null=True, blank=True)
     clock_start = models.DateTimeField("Bắt đầu tính thời hạn", null=True, blank=True)
     original_due = models.DateTimeField("Hạn giải quyết ban đầu", null=True, blank=True)
-    due = models.DateTimeField("Hạn giải quyết hiện tại", null=True, blank=True, db_index=True)
+    due = models.DateTimeField("Hạn giải quyết hiện tại", null=True, blank=True)
     paused_seconds = models.PositiveIntegerField("Thời gian tạm dừng (giây làm việc)", default=0)
     paused_since = models.DateTimeField("Tạm dừng từ", null=True, blank=True)
     calendar_version = models.CharField("Phiên bản lịch", max_length=60, blank=True)
@@ -178,12 +183,15 @@ class Dossier(models.Model):
         verbose_name = "Hồ sơ"
         verbose_name_plural = "Hồ sơ"
         indexes = [
-            models.Index(fields=["current_agency", "state", "due"], name="dossier_queue"),
-            models.Index(fields=["competent_agency", "state", "due"], name="dossier_competent"),
-            models.Index(fields=["assignee", "state", "due"], name="dossier_assignee"),
-            models.Index(fields=["desk", "state", "due"], name="dossier_desk"),
+            # The work queue walks open dossiers in queue order and stops after a page;
+            # scope and filters are checked on the rows it walks.
+            models.Index(fields=["is_open", "queue_at", "id"], name="dossier_open_queue"),
+            models.Index(fields=["current_agency", "is_open", "queue_at"], name="dossier_agency"),
+            models.Index(fields=["assignee", "is_open", "queue_at"], name="dossier_assignee"),
+            models.Index(fields=["state", "queue_at", "id"], name="dossier_state"),
+            models.Index(fields=["queue_at", "id"], name="dossier_all_queue"),
+            models.Index(fields=["competent_agency", "received_at"], name="dossier_competent"),
             models.Index(fields=["received_at"], name="dossier_received"),
-            models.Index(fields=["state", "due"], name="dossier_state_due"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sets__gte=1), name="dossier_sets_positive"),
@@ -191,10 +199,6 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
 
     @property
     def is_paused(self) -> bool:

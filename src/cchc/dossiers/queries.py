@@ -12,14 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from cchc.dossiers import access
-from cchc.dossiers.models import OPEN_STATES, Dossier, State
+from cchc.dossiers.models import Dossier, State
 from cchc.errors import InvalidInput
 from cchc.vietnamese import fold
-
-FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -42,8 +40,8 @@ class QueuePage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _encode(due: dt.datetime | None, pk: int) -> str:
-    stamp = (due or FAR_FUTURE).isoformat()
+def _encode(at: dt.datetime, pk: int) -> str:
+    stamp = at.isoformat()
     return base64.urlsafe_b64encode(f"{stamp}|{pk}".encode()).decode()
 
 
@@ -59,7 +57,7 @@ def filtered(user: Any, filters: QueueFilters, *, now: dt.datetime) -> QuerySet[
     qs = access.visible(user)
     state = filters.state or "open"
     if state == "open":
-        qs = qs.filter(state__in=OPEN_STATES)
+        qs = qs.filter(is_open=True)
     elif state != "all":
         if state not in State.values:
             raise InvalidInput(f"Trạng thái không hợp lệ: {state}.", code="queue.state")
@@ -69,7 +67,7 @@ def filtered(user: Any, filters: QueueFilters, *, now: dt.datetime) -> QuerySet[
     if filters.risk:
         qs = qs.filter(at_risk=True)
     if filters.overdue:
-        qs = qs.filter(state__in=OPEN_STATES, due__lt=now)
+        qs = qs.filter(is_open=True, due__lt=now)
     if filters.step is not None:
         qs = qs.filter(step_index=filters.step)
     if filters.procedure:
@@ -93,35 +91,30 @@ def work_queue(
     after: str | None = None,
     limit: int = 50,
 ) -> QueuePage:
-    """One page of the queue, earliest due first (dossiers without a due — online
-    submissions waiting for the desk — last), continuing after `after`."""
+    """One page of the queue in `queue_at` order — online submissions waiting for the desk
+    (oldest first), then received dossiers by due instant — continuing after `after`."""
     filters = filters or QueueFilters()
     qs = filtered(user, filters, now=now)
     if after:
-        due, pk = _decode(after)
-        if due == FAR_FUTURE:
-            qs = qs.filter(due__isnull=True, pk__gt=pk)
-        else:
-            qs = qs.filter(Q(due__gt=due) | Q(due=due, pk__gt=pk) | Q(due__isnull=True))
-    qs = qs.select_related("procedure", "current_agency", "assignee").order_by(
-        F("due").asc(nulls_last=True), "pk"
-    )
+        at, pk = _decode(after)
+        qs = qs.filter(Q(queue_at__gt=at) | Q(queue_at=at, pk__gt=pk))
+    qs = qs.select_related("procedure", "current_agency", "assignee").order_by("queue_at", "pk")
     items = list(qs[: limit + 1])
     more = len(items) > limit
     items = items[:limit]
-    cursor = _encode(items[-1].due, items[-1].pk) if more and items else None
+    cursor = _encode(items[-1].queue_at, items[-1].pk) if more and items else None
     return QueuePage(items=items, next_cursor=cursor, filters=filters)
 
 
 def risk_list(user: Any, *, limit: int = 20) -> list[Dossier]:
     """Open dossiers flagged at risk, earliest due first: shown above the queue."""
-    qs = access.visible(user).filter(state__in=OPEN_STATES, at_risk=True)
-    return list(qs.select_related("procedure", "assignee").order_by("due", "pk")[:limit])
+    qs = access.visible(user).filter(is_open=True, at_risk=True)
+    return list(qs.select_related("procedure", "assignee").order_by("queue_at", "pk")[:limit])
 
 
 def counts(user: Any, *, now: dt.datetime) -> dict[str, int]:
     """Headline numbers for the queue: open, at risk, overdue, waiting on citizens."""
-    qs = access.visible(user).filter(state__in=OPEN_STATES)
+    qs = access.visible(user).filter(is_open=True)
     return {
         "open": qs.count(),
         "risk": qs.filter(at_risk=True).count(),

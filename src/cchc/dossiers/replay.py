@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cchc import legaltime
-from cchc.dossiers.models import PAUSED_STATES, State
+from cchc.dossiers.models import OPEN_STATES, PAUSED_STATES, State
 
 # Events that finish the legal clock (spec 02 §8): resolved, returned, refused or stopped
 # after acceptance, withdrawal after acceptance.
@@ -54,6 +54,8 @@ class Handoff:
 @dataclass
 class Projection:
     state: str = State.SUBMITTED
+    is_open: bool = True
+    queue_at: dt.datetime | None = None
     received_at: dt.datetime | None = None
     clock_start: dt.datetime | None = None
     original_due: dt.datetime | None = None
@@ -79,6 +81,8 @@ class Projection:
     # The fields stored on Dossier (what `verify` compares).
     STORED = (
         "state",
+        "is_open",
+        "queue_at",
         "received_at",
         "clock_start",
         "original_due",
@@ -176,8 +180,11 @@ def project(
         if action == "return_result":
             p.returned_at = event.at
         p.state = event.to_state
+        if p.queue_at is None:
+            p.queue_at = event.at  # the submission instant, until a due exists
     p.extensions = len(apologies)
     p.has_apology = bool(apologies)
+    p.is_open = p.state in OPEN_STATES
     if p.received_at is None:
         return p
 
@@ -213,6 +220,7 @@ def project(
             p.step_due = dues[p.step_index]
         p.handoffs = [_judge(h, dues) for h in p.handoffs]
 
+    p.queue_at = p.due
     if p.finished_at is not None and p.due is not None and p.original_due is not None:
         p.outcome = str(legaltime.classify(p.due, finished=p.finished_at))
         p.outcome_original = str(

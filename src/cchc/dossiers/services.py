@@ -75,7 +75,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
 }
 
 ACTION_LABELS = {
-    "submit": "Nộp hồ sơ trực tuyến",
+    "submit": "Nộp hồ sơ",
     "receive": "Tiếp nhận hồ sơ",
     "refuse_intake": "Từ chối tiếp nhận",
     "assign": "Phân công xử lý",
@@ -291,7 +291,8 @@ def _check_transition(dossier: Dossier, action: str) -> str | None:
     raise InvalidInput(
         message,
         code="dossier.illegal_transition",
-        details={"action": action, "state": dossier.state},
+        action=action,
+        state=dossier.state,
     )
 
 
@@ -364,10 +365,12 @@ def _prepare(
         data["handoff"] = True
         data["step"] = min(dossier.step_index + 1, max(steps - 1, 0))
     if action == "approve":
-        data["step"] = min(dossier.step_index + 1, max(steps - 1, 0))
+        data["step"] = max(steps - 1, 0)
         data.setdefault("receiver_label", "Bộ phận tiếp nhận và trả kết quả")
     if action == "propose":
         data.setdefault("receiver_label", "Lãnh đạo cơ quan")
+        # The leader's step is the one before returning the result.
+        data.setdefault("step", max(dossier.step_index + 1, steps - 2))
     if action in ("forward", "propose"):
         nxt = int(data.get("step", dossier.step_index + 1))
         if steps and not (0 <= nxt < steps):
@@ -501,7 +504,7 @@ class Applicant:
             raise InvalidInput(
                 "Thông tin người nộp chưa hợp lệ: " + " ".join(errors.values()),
                 code="dossier.applicant",
-                details={"fields": errors},
+                fields=errors,
             )
         return Applicant(name, self.kind, digits, nfc(self.address).strip(), phone, email)
 
@@ -633,6 +636,7 @@ def _create(
         search_text=fold(f"{code} {applicant.name} {procedure.code} {procedure.name}")[:800],
         is_demo=is_demo,
         state=State.SUBMITTED,
+        queue_at=now,
     )
     documents = {d.pk: d for d in procedure.documents.all()}
     for position, c in enumerate(components):
@@ -730,7 +734,7 @@ def receive_at_desk(
         raise InvalidInput(
             "Hồ sơ chưa đủ thành phần theo quy định: " + " ".join(missing),
             code="dossier.incomplete",
-            details={"missing": missing},
+            missing=missing,
         )
     with transaction.atomic():
         dossier = _create(

@@ -12,11 +12,15 @@ from cchc.accounts import policy
 # (label, url name, permission or None for any signed-in officer). Later issues append.
 MENU: list[tuple[str, str, str | None]] = [
     ("Trang chủ", "web:home", None),
+    ("Hồ sơ", "dossiers:queue", "dossier.view"),
     ("Thủ tục hành chính", "web:procedures", "catalog.view"),
     ("Thủ tục nội bộ", "web:internal_procedures", "catalog.view"),
     ("Cơ quan", "web:agencies", "org.view"),
     ("Đơn vị hành chính", "web:units", "org.view"),
     ("Nhật ký", "web:audit", "audit.view"),
+    ("Kế hoạch CCHC", "plans:overview", "plan.view"),
+    ("Nhiệm vụ của tôi", "plans:my_tasks", "plan.report"),
+    ("Sổ theo dõi", "plans:registers", "plan.view"),
 ]
 
 

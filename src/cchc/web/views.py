@@ -32,25 +32,35 @@ PAGE_SIZE = 50
 # What each role is told it can do on the home page (later issues extend the lists).
 ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
     Role.DESK_OFFICER: [
+        ("Tiếp nhận hồ sơ, in giấy hẹn trả kết quả", "dossiers:intake"),
+        ("Hồ sơ chờ tiếp nhận, chờ bổ sung, chờ trả kết quả", "dossiers:queue"),
         ("Tra cứu thủ tục và thành phần hồ sơ cần kiểm tra", "web:procedures"),
         ("Xem thông tin cơ quan mình tiếp nhận", "web:agencies"),
     ],
     Role.PROCESSING_OFFICER: [
+        ("Hồ sơ cần xử lý (ưu tiên hồ sơ có nguy cơ trễ hạn)", "dossiers:queue"),
         ("Tra cứu thủ tục, thời hạn và quy trình nội bộ", "web:procedures"),
         ("Xem thông tin cơ quan", "web:agencies"),
     ],
     Role.AGENCY_LEADER: [
+        ("Phê duyệt hồ sơ, xem danh sách nguy cơ trễ hạn của cơ quan", "dossiers:queue"),
         ("Cập nhật thông tin và người đứng đầu cơ quan", "web:agencies"),
         ("Tra cứu danh mục thủ tục", "web:procedures"),
+        ("Theo dõi kế hoạch CCHC và nhiệm vụ của cơ quan", "plans:overview"),
     ],
     Role.PAR_FOCAL_POINT: [
         ("Theo dõi thủ tục nội bộ đã công bố, rà soát", "web:internal_procedures"),
         ("Tra cứu danh mục thủ tục", "web:procedures"),
+        ("Báo cáo tiến độ nhiệm vụ kế hoạch CCHC của cơ quan", "plans:my_tasks"),
+        ("Nhập sổ theo dõi: văn bản QPPL, hồ sơ công việc", "plans:registers"),
+        ("Tự chấm điểm Chỉ số CCHC (PAR INDEX)", "plans:scorecard"),
     ],
     Role.PROVINCIAL_SUPERVISOR: [
         ("Quản lý danh mục thủ tục, nhập từ tệp CSV/XLSX", "web:procedures"),
         ("Theo dõi thủ tục nội bộ", "web:internal_procedures"),
         ("Xem cơ quan, đơn vị hành chính trên địa bàn", "web:units"),
+        ("Thẩm định báo cáo tiến độ nhiệm vụ kế hoạch CCHC", "plans:tasks"),
+        ("Sổ theo dõi chỉ tiêu và chỉ số PCI, PAPI, PAR INDEX", "plans:registers"),
     ],
     Role.ADMINISTRATOR: [
         ("Quản trị người dùng, cơ cấu tổ chức, lịch làm việc", "admin:index"),
@@ -80,7 +90,14 @@ def home(request: HttpRequest) -> HttpResponse:
             .valid_on(timezone.localdate())
             .count(),
         }
-    return render(request, "web/home.html", {"tasks": tasks, "stats": stats, "no_role": not codes})
+    from cchc.plans.services import home_panel  # plan reminders (issue 6)
+
+    plan_panel = home_panel(request.user, timezone.now())
+    return render(
+        request,
+        "web/home.html",
+        {"tasks": tasks, "stats": stats, "no_role": not codes, "plan_panel": plan_panel},
+    )
 
 
 @requires("catalog.view")

@@ -1,5 +1,5 @@
 """Database-level guard: dossier events refuse UPDATE and DELETE (and TRUNCATE on
-PostgreSQL), like the audit log. The event log is the dossier's source of truth."""
+PostgreSQL), like the audit log, with the same test-only purge switch (audit 0003). The event log is the dossier's source of truth."""
 
 from django.db import migrations
 
@@ -7,6 +7,7 @@ SQLITE = [
     """CREATE TRIGGER dossier_event_no_update BEFORE UPDATE ON dossiers_dossierevent
        BEGIN SELECT RAISE(ABORT, 'dossier events are append-only'); END;""",
     """CREATE TRIGGER dossier_event_no_delete BEFORE DELETE ON dossiers_dossierevent
+       WHEN (SELECT allowed FROM cchc_purge_guard) IS NOT 1
        BEGIN SELECT RAISE(ABORT, 'dossier events are append-only'); END;""",
 ]
 SQLITE_REVERSE = [
@@ -15,7 +16,12 @@ SQLITE_REVERSE = [
 ]
 POSTGRES = [
     """CREATE OR REPLACE FUNCTION dossier_event_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'dossier events are append-only'; END; $$ LANGUAGE plpgsql;""",
+       BEGIN
+         IF TG_OP IN ('DELETE', 'TRUNCATE') AND cchc_purge_allowed() THEN
+           RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
+         END IF;
+         RAISE EXCEPTION 'dossier events are append-only';
+       END; $$ LANGUAGE plpgsql;""",
     """CREATE TRIGGER dossier_event_append_only BEFORE UPDATE OR DELETE
        ON dossiers_dossierevent FOR EACH ROW EXECUTE FUNCTION dossier_event_append_only();""",
     """CREATE TRIGGER dossier_event_no_truncate BEFORE TRUNCATE ON dossiers_dossierevent
@@ -41,5 +47,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dossiers", "0001_initial")]
+    dependencies = [("dossiers", "0001_initial"), ("audit", "0003_purge_guard")]
     operations = [migrations.RunPython(forwards, backwards)]

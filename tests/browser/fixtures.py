@@ -15,10 +15,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
-# thread with a running loop unless told it is safe (it is: nothing else runs in the loop).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -44,16 +40,34 @@ def chromium_path() -> str:
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread for the whole session;
+    # Django's ORM refuses to run beside a running loop unless told it is safe (it is:
+    # nothing else runs in that loop). Set for the browser session only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def restore_reference_data() -> None:
+    """Transactional tests end with a flush that also empties the reference data loaded by
+    migrations (the shipped working calendar); put it back, idempotently."""
+    import importlib
+
+    from django.apps import apps
+
+    module = importlib.import_module("cchc.calendars.migrations.0003_official_schedules")
+    module.forwards(apps, None)
 
 
 @pytest.fixture
-def page(browser, live_server, request) -> Iterator[object]:
+def page(browser, transactional_db, live_server, request) -> Iterator[object]:
     """A fresh browser context (no cookies) on the live server; `page.shot(name)` saves a
     screenshot artefact named after the test."""
+    restore_reference_data()
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN"
     )

@@ -1,0 +1,377 @@
+"""Officers' workspace pages: work queue, desk intake, dossier page, actions, forms, register.
+
+Views parse the request, call a service or a query, and render. Errors from services are
+shown in Vietnamese on the page they came from; nothing the officer typed is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cchc.accounts import policy
+from cchc.accounts.models import User
+from cchc.catalog.models import Procedure
+from cchc.dossiers import access, files, presenters, queries, services
+from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State, StoredFile
+from cchc.errors import DomainError, InvalidInput
+from cchc.org.models import Agency, Desk
+from cchc.web.access import deny, requires
+
+
+def _now() -> dt.datetime:
+    return timezone.localtime()
+
+
+def _flag(request: HttpRequest, name: str) -> bool:
+    return request.GET.get(name) in ("1", "on", "true")
+
+
+@requires("dossier.view")
+def queue(request: HttpRequest) -> HttpResponse:
+    step = request.GET.get("buoc", "")
+    filters = queries.QueueFilters(
+        q=request.GET.get("q", ""),
+        state=request.GET.get("trang_thai", "open"),
+        mine=_flag(request, "cua_toi"),
+        risk=_flag(request, "nguy_co"),
+        overdue=_flag(request, "qua_han"),
+        step=int(step) - 1 if step.isdigit() and int(step) > 0 else None,
+    )
+    now = _now()
+    try:
+        result = queries.work_queue(request.user, filters, now=now, after=request.GET.get("sau"))
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect("dossiers:queue")
+    params = request.GET.copy()
+    params.pop("sau", None)
+    next_url = None
+    if result.next_cursor:
+        params["sau"] = result.next_cursor
+        next_url = "?" + params.urlencode()
+    return render(
+        request,
+        "dossiers/queue.html",
+        {
+            "page": result,
+            "now": now,
+            "counts": queries.counts(request.user, now=now),
+            "risky": queries.risk_list(request.user) if not filters.risk else [],
+            "states": State.choices,
+            "filters": filters,
+            "step_number": step,
+            "next_url": next_url,
+            "first_url": "?" + params.urlencode() if request.GET.get("sau") else None,
+            "can_receive": policy.can(request.user, "dossier.receive"),
+            "can_register": policy.can(request.user, "dossier.register"),
+        },
+    )
+
+
+# -- desk intake -------------------------------------------------------------------------------
+
+
+class ApplicantForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Loại người nộp",
+        choices=[("person", "Cá nhân"), ("organisation", "Tổ chức, doanh nghiệp")],
+    )
+    name = forms.CharField(label="Họ tên người nộp / tên tổ chức", max_length=200)
+    id_number = forms.CharField(label="Số định danh / mã số thuế", max_length=20, required=False)
+    address = forms.CharField(label="Địa chỉ", max_length=300, required=False)
+    phone = forms.CharField(label="Điện thoại", max_length=20, required=False)
+    email = forms.EmailField(label="Thư điện tử", required=False)
+    matter = forms.CharField(label="Nội dung yêu cầu", max_length=500, required=False)
+    sets = forms.IntegerField(label="Số bộ hồ sơ", min_value=1, max_value=50, initial=1)
+    channel = forms.TypedChoiceField(
+        label="Kênh nộp", choices=Channel.choices, coerce=int, initial=Channel.IN_PERSON
+    )
+    return_channel = forms.ChoiceField(
+        label="Hình thức nhận kết quả", choices=ReturnChannel.choices, initial=ReturnChannel.DESK
+    )
+
+
+def _desks(user: Any) -> list[Desk]:
+    """Desks where `user` may receive today (their assigned desk first)."""
+    today = timezone.localdate()
+    reach = policy.grant(user, "dossier.receive")
+    qs = Desk.objects.valid_on(today).select_related("host_agency")
+    if not reach.everything:
+        qs = qs.filter(host_agency_id__in=reach.agency_ids)
+    assigned = {a.desk_id for a in policy.assignments(user) if a.desk_id}
+    return sorted(qs, key=lambda d: (d.pk not in assigned, d.name))
+
+
+@requires("dossier.receive")
+def intake(request: HttpRequest) -> HttpResponse:
+    desks = _desks(request.user)
+    if not desks:
+        return deny(request, "Bạn chưa được phân công tại bộ phận một cửa nào đang hoạt động.")
+    desk_id = request.POST.get("desk") or request.GET.get("desk")
+    desk = next((d for d in desks if str(d.pk) == desk_id), desks[0])
+    today = timezone.localdate()
+    agencies = list(desk.receives_for.valid_on(today))
+    type_ids = {a.agency_type_id for a in agencies}
+    procedures = Procedure.objects.filter(active=True, competent_agency_type_id__in=type_ids)
+    query = request.GET.get("q", "").strip()
+    proc_id = request.POST.get("procedure") or request.GET.get("procedure")
+    procedure = procedures.filter(pk=proc_id).first() if proc_id and proc_id.isdigit() else None
+    if procedure is None:
+        found = services_search(procedures, query)
+        return render(
+            request,
+            "dossiers/intake_pick.html",
+            {"desks": desks, "desk": desk, "procedures": found, "q": query},
+        )
+    competent = [a for a in agencies if a.agency_type_id == procedure.competent_agency_type_id]
+    documents = list(procedure.documents.all())
+    form = ApplicantForm(request.POST or None)
+    error_details: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            components = _components(request, documents)
+            agency_id = request.POST.get("competent_agency")
+            dossier = services.receive_at_desk(
+                request.user,
+                desk=desk,
+                procedure=procedure,
+                competent_agency=next((a for a in competent if str(a.pk) == agency_id), None),
+                applicant=services.Applicant(
+                    name=form.cleaned_data["name"],
+                    kind=form.cleaned_data["kind"],
+                    id_number=form.cleaned_data["id_number"],
+                    address=form.cleaned_data["address"],
+                    phone=form.cleaned_data["phone"],
+                    email=form.cleaned_data["email"],
+                ),
+                components=components,
+                channel=form.cleaned_data["channel"],
+                matter=form.cleaned_data["matter"],
+                sets=form.cleaned_data["sets"],
+                return_channel=form.cleaned_data["return_channel"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            error_details = list(exc.details.get("missing", []))
+        else:
+            messages.success(
+                request,
+                f"Đã tiếp nhận hồ sơ {dossier.code}. Hẹn trả kết quả: "
+                f"{timezone.localtime(dossier.due):%H:%M ngày %d/%m/%Y}. "
+                "In giấy tiếp nhận và hẹn trả kết quả (mẫu 01) để giao người nộp.",
+            )
+            return redirect("dossiers:detail", code=dossier.code)
+    return render(
+        request,
+        "dossiers/intake.html",
+        {
+            "desks": desks,
+            "desk": desk,
+            "procedure": procedure,
+            "competent": competent,
+            "documents": documents,
+            "form": form,
+            "posted": request.POST,
+            "error_details": error_details,
+        },
+    )
+
+
+def services_search(procedures: Any, query: str) -> list[Procedure]:
+    from cchc.vietnamese import fold
+
+    if query:
+        procedures = procedures.filter(search_text__contains=fold(query))
+    return list(procedures.select_related("field")[:50])
+
+
+def _components(request: HttpRequest, documents: list[Any]) -> list[services.Component]:
+    out = []
+    for doc in documents:
+        key = f"doc_{doc.pk}"
+        if not request.POST.get(f"{key}_given"):
+            continue
+        uploads = [files.check(f.name, f.read()) for f in request.FILES.getlist(f"{key}_file")]
+        out.append(
+            services.Component(
+                document_id=doc.pk,
+                originals=_int(request.POST.get(f"{key}_originals")),
+                copies=_int(request.POST.get(f"{key}_copies")),
+                digitised=bool(request.POST.get(f"{key}_digitised")) or bool(uploads),
+                reused=bool(request.POST.get(f"{key}_reused")),
+                uploads=uploads,
+            )
+        )
+    return out
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
+
+
+# -- the dossier page ---------------------------------------------------------------------------
+
+
+def _visible(request: HttpRequest, code: str) -> Dossier:
+    return access.get_visible(request.user, code)
+
+
+@requires("dossier.view")
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _visible(request, code)
+    context = presenters.page(request.user, dossier, now=_now())
+    context["forms"] = _available_forms(dossier)
+    context["officers"] = _officers(dossier) if context["actions"] else []
+    context["agencies"] = (
+        list(Agency.objects.valid_on(timezone.localdate()).order_by("name"))
+        if any(a["code"] == "forward" for a in context["actions"])
+        else []
+    )
+    if any(a["code"] == "apologise" for a in context["actions"]):
+        context["proposed_due"] = services.propose_appointment(dossier)
+    return render(request, "dossiers/detail.html", context)
+
+
+def _available_forms(dossier: Dossier) -> list[Any]:
+    try:
+        from cchc.dossiers.documents import available_forms
+    except ImportError:
+        return []
+    return available_forms(dossier)
+
+
+def _officers(dossier: Dossier) -> list[User]:
+    """Processing officers and leaders who may work on the dossier where it is now."""
+    from cchc.accounts.models import RoleAssignment
+    from cchc.org import tree
+
+    ids = tree.agency_subtree({dossier.current_agency_id})
+    users = (
+        RoleAssignment.objects.filter(
+            active=True, agency_id__in=ids, role__in=["processing_officer", "agency_leader"]
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return list(User.objects.filter(pk__in=list(users), is_active=True).order_by("full_name"))
+
+
+@require_POST
+@requires("dossier.view")
+def act(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _visible(request, code)
+    action = request.POST.get("action", "")
+    data: dict[str, Any] = {}
+    if request.POST.get("assignee", "").isdigit():
+        data["assignee"] = int(request.POST["assignee"])
+    if request.POST.get("agency", "").isdigit():
+        data["agency"] = int(request.POST["agency"])
+    if action == "apologise":
+        if request.POST.get("new_due"):
+            data["new_due"] = request.POST["new_due"]
+        data["delivery"] = request.POST.get("delivery", "in_person")
+        data["reference"] = request.POST.get("reference", "")
+    if action == "approve" and request.POST.get("result_title"):
+        data["results"] = [{"title": request.POST["result_title"]}]
+    version = request.POST.get("version", "")
+    try:
+        uploads = [files.check(f.name, f.read()) for f in request.FILES.getlist("files")]
+        event = services.act(
+            request.user,
+            dossier,
+            action,
+            reason=request.POST.get("reason", ""),
+            data=data,
+            uploads=uploads,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = f"{services.ACTION_LABELS[action]}: đã ghi nhận."
+        for warning in event.data.get("warnings", []):
+            messages.warning(request, warning)
+        messages.success(request, text)
+    return redirect("dossiers:detail", code=dossier.code)
+
+
+@requires("dossier.view")
+def form_pdf(request: HttpRequest, code: str, purpose: str) -> HttpResponse:
+    dossier = _visible(request, code)
+    from cchc.dossiers.documents import render_form
+
+    try:
+        name, content = render_form(dossier, purpose)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("dossiers:detail", code=dossier.code)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@requires("dossier.view")
+def stored_file(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    dossier = _visible(request, code)
+    stored = get_object_or_404(StoredFile, pk=pk, dossier=dossier)
+    return FileResponse(
+        files.open_stored(stored.path).open("rb"),
+        as_attachment=True,
+        filename=stored.name,
+        content_type=stored.content_type,
+    )
+
+
+class RegisterForm(forms.Form):
+    start = forms.DateField(label="Từ ngày", input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    end = forms.DateField(label="Đến ngày", input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
+        return data
+
+
+@requires("dossier.register")
+def register(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = RegisterForm(request.GET or None, initial={"start": today.replace(day=1), "end": today})
+    if request.GET and form.is_valid():
+        from cchc.dossiers.documents import register_xlsx
+        from cchc.dossiers.rules import ruleset_on
+
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        qs = (
+            access.visible(request.user)
+            .filter(received_at__date__gte=start, received_at__date__lte=end)
+            .select_related("procedure")
+            .order_by("received_at", "pk")
+        )
+        content = register_xlsx(
+            qs.iterator(chunk_size=2000),
+            start=start,
+            end=end,
+            title="Sổ theo dõi hồ sơ",
+            ruleset_code=ruleset_on(end).code,
+        )
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+        )
+        return response
+    return render(request, "dossiers/register.html", {"form": form})

@@ -1,0 +1,117 @@
+"""Property: any random valid sequence of transitions, at random increasing instants, leaves
+stored columns that `verify` reproduces from the events, and replay is deterministic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cchc.accounts.policy import SYSTEM
+from cchc.dossiers import services, verify
+from cchc.dossiers.models import Dossier
+from tests.dossiers.factories import applicant, components_for
+
+pytestmark = pytest.mark.django_db
+
+DESK = {"receive", "refuse_intake", "supplement_received", "obligation_met", "return_result"}
+LEADER = {"assign", "send_back", "approve", "refuse", "stop"}
+ORDER = sorted(services.TRANSITIONS)
+
+
+def actor_for(world, action):
+    if action in DESK or action == "withdraw":
+        return world.desk_officer
+    if action in LEADER:
+        return world.leader
+    if action == "recompute":
+        return SYSTEM
+    return world.officer
+
+
+def data_for(world, action):
+    if action == "assign":
+        return {"assignee": world.officer.pk}
+    if action == "forward":
+        return {"assignee": world.officer2.pk}
+    if action == "note":
+        return {"note": "Ghi chú"}
+    return {}
+
+
+def legal_actions(dossier) -> list[str]:
+    out = []
+    for action in ORDER:
+        allowed, _ = services.TRANSITIONS[action]
+        if dossier.state not in allowed:
+            continue
+        if action == "apologise" and dossier.extensions:
+            continue  # a second re-appointment is (rightly) refused: not a valid step
+        out.append(action)
+    return out
+
+
+steps = st.lists(
+    st.tuples(st.integers(0, 1000), st.integers(1, 3 * 24 * 60)), min_size=1, max_size=14
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    online=st.booleans(),
+    quick=st.booleans(),
+    offset=st.integers(0, 30 * 24 * 60),
+    moves=steps,
+)
+def test_random_valid_sequences_replay_to_what_is_stored(world, online, quick, offset, moves):
+    procedure = world.quick if quick else world.procedure
+    t = world.now + dt.timedelta(minutes=offset)
+    if online:
+        dossier = services.submit_online(
+            world.citizen,
+            desk=world.desk,
+            procedure=procedure,
+            applicant=applicant(),
+            components=components_for(procedure),
+            now=t,
+        )
+    else:
+        dossier = world.intake(at=t, procedure=procedure)
+    taken = []
+    for choice, gap in moves:
+        t += dt.timedelta(minutes=gap)
+        legal = legal_actions(dossier)
+        if not legal:
+            break
+        action = legal[choice % len(legal)]
+        if action == "receive":
+            services.receive(world.desk_officer, dossier, now=t)
+        else:
+            services.act(
+                actor_for(world, action),
+                dossier,
+                action,
+                now=t,
+                reason="Lý do" if action in services.NEEDS_REASON else "",
+                data=data_for(world, action),
+            )
+        dossier.refresh_from_db()
+        taken.append(action)
+
+    report = verify.verify(queryset=Dossier.objects.filter(pk=dossier.pk))
+    assert report.clean, (taken, [str(m) for m in report.mismatches], report.errors)
+    events = list(dossier.events.order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert dossier.version == len(events)
+    first, second = services.project(dossier, events), services.project(dossier, events)
+    assert first == second
+    assert services.project(dossier, tuple(reversed(events))[::-1]) == first
+    # A terminal dossier stays terminal, and only finishing events set the finish instant.
+    if dossier.finished_at is not None:
+        assert dossier.outcome in ("early", "on_time", "overdue")
