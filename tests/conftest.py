@@ -13,10 +13,22 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 pytest_plugins = ["tests.browser.fixtures"]
 
 
+def restore_reference_data() -> None:
+    """Put back, idempotently, the reference data that migrations load (the shipped working
+    calendar): a flush empties it along with everything else."""
+    import importlib
+
+    from django.apps import apps
+
+    module = importlib.import_module("cchc.calendars.migrations.0003_official_schedules")
+    module.forwards(apps, None)
+
+
 def _flush_past_append_only_guards() -> None:
     """Transactional tests (live server, parallel connections) end with a database flush;
     the append-only triggers refuse it unless the flushing connection turns on the purge
-    switch of migration audit 0003. Only the test run does this."""
+    switch of migration audit 0003 (only the test run does this). The flush also empties
+    the migrations' reference data, which is restored right after it for the next test."""
     from django.core.management.commands import flush
 
     original = flush.Command.handle
@@ -29,7 +41,9 @@ def _flush_past_append_only_guards() -> None:
         from cchc.audit.guard import purge_allowed
 
         with purge_allowed(connections[options.get("database") or "default"]):
-            return original(self, **options)
+            result = original(self, **options)
+        restore_reference_data()
+        return result
 
     handle._cchc_guarded = True
     flush.Command.handle = handle

@@ -19,6 +19,7 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
-def money(amount: int) -> str:
-    """Integer đồng with Vietnamese thousands separators: 1500000 -> '1.500.000 đ'."""
-    return f"{amount:,}".replace(",", ".") + " đ"
+def money(amount: int, unit: str = "đ") -> str:
+    """Integer đồng with Vietnamese thousands separators: 1500000 -> '1.500.000 đ' (printed
+    forms spell the unit out: `unit="đồng"`)."""
+    return f"{int(amount):,}".replace(",", ".") + f" {unit}"

@@ -52,22 +52,10 @@ def browser() -> Iterator[object]:
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def restore_reference_data() -> None:
-    """Transactional tests end with a flush that also empties the reference data loaded by
-    migrations (the shipped working calendar); put it back, idempotently."""
-    import importlib
-
-    from django.apps import apps
-
-    module = importlib.import_module("cchc.calendars.migrations.0003_official_schedules")
-    module.forwards(apps, None)
-
-
 @pytest.fixture
-def page(browser, transactional_db, live_server, request) -> Iterator[object]:
+def page(browser, live_server, request) -> Iterator[object]:
     """A fresh browser context (no cookies) on the live server; `page.shot(name)` saves a
     screenshot artefact named after the test."""
-    restore_reference_data()
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN"
     )

@@ -29,11 +29,11 @@ class World:
     now: dt.datetime
 
     def intake(self, *, at: dt.datetime | None = None, procedure: Any = None, **kw: Any):
-        from cchc.dossiers import services
+        from cchc.dossiers import intake
         from tests.dossiers.factories import applicant, components_for
 
         proc = procedure or self.procedure
-        return services.receive_at_desk(
+        return intake.receive_at_desk(
             self.desk_officer,
             desk=self.desk,
             procedure=proc,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cchc.dossiers.services import Applicant, Component
+from cchc.dossiers.intake import Applicant, Component
 
 
 def applicant(**changes: Any) -> Applicant:

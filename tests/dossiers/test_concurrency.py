@@ -26,11 +26,10 @@ PARALLEL = 50
 
 def test_parallel_intakes_get_distinct_consecutive_codes(
     transactional_db,
-    django_db_serialized_rollback,
     world,
 ):
     from cchc.accounts.models import User
-    from cchc.dossiers import services
+    from cchc.dossiers.intake import receive_at_desk
     from cchc.dossiers.models import CodeCounter, Dossier
     from tests.dossiers.factories import applicant, components_for
 
@@ -44,7 +43,7 @@ def test_parallel_intakes_get_distinct_consecutive_codes(
             officer = User.objects.get(pk=world.desk_officer.pk)  # own policy cache
             components = components_for(world.procedure)
             barrier.wait(timeout=60)
-            dossier = services.receive_at_desk(
+            dossier = receive_at_desk(
                 officer,
                 desk=world.desk,
                 procedure=world.procedure,

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 
-from cchc.dossiers import services
+from cchc.dossiers import intake, services
 from cchc.dossiers.documents import (
     REGISTER_HEADER,
     FontsMissing,
@@ -165,7 +165,7 @@ def world_2025(world, make_user):
 def intake_2025(world, w25, when):
     from tests.dossiers.factories import components_for
 
-    return services.receive_at_desk(
+    return intake.receive_at_desk(
         w25["desk_officer"],
         desk=w25["desk"],
         procedure=world.procedure,
@@ -258,7 +258,7 @@ def test_supplement_form_prints_the_latest_request_or_the_one_asked_for(world):
 
 
 def test_refusal_at_intake_and_after_acceptance(world):
-    submitted = services.submit_online(
+    submitted = intake.submit_online(
         world.citizen,
         desk=world.desk,
         procedure=world.procedure,
@@ -409,7 +409,7 @@ def test_available_forms_follow_the_dossiers_events(world):
         reason="Thiếu tờ khai.",
     )
     assert [p for p, _, _ in available_forms(d)] == ["receipt", "supplement", "control"]
-    submitted = services.submit_online(
+    submitted = intake.submit_online(
         world.citizen,
         desk=world.desk,
         procedure=world.procedure,

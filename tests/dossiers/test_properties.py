@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cchc.accounts.policy import SYSTEM
-from cchc.dossiers import services, verify
+from cchc.dossiers import intake, services, verify
 from cchc.dossiers.models import Dossier
 from tests.dossiers.factories import applicant, components_for
 
@@ -73,7 +73,7 @@ def test_random_valid_sequences_replay_to_what_is_stored(world, online, quick, o
     procedure = world.quick if quick else world.procedure
     t = world.now + dt.timedelta(minutes=offset)
     if online:
-        dossier = services.submit_online(
+        dossier = intake.submit_online(
             world.citizen,
             desk=world.desk,
             procedure=procedure,
@@ -91,7 +91,7 @@ def test_random_valid_sequences_replay_to_what_is_stored(world, online, quick, o
             break
         action = legal[choice % len(legal)]
         if action == "receive":
-            services.receive(world.desk_officer, dossier, now=t)
+            services.act(world.desk_officer, dossier, "receive", now=t)
         else:
             services.act(
                 actor_for(world, action),

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from cchc.audit.models import AuditEntry
-from cchc.dossiers import risk, services
+from cchc.dossiers import intake, risk, services
 from cchc.dossiers.models import Dossier, State
 from cchc.notifications.models import Notification
 from tests.dossiers.conftest import at
@@ -222,7 +222,7 @@ def test_scan_writes_one_audit_entry_and_no_events(world):
 
 
 def test_submitted_and_finished_dossiers_are_not_scanned(world):
-    services.submit_online(
+    intake.submit_online(
         world.citizen,
         desk=world.desk,
         procedure=world.procedure,

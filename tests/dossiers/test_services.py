@@ -14,7 +14,7 @@ from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
 from cchc.audit.models import AuditEntry
 from cchc.calendars import services as calendars
-from cchc.dossiers import rules, services, verify
+from cchc.dossiers import intake, rules, services, verify
 from cchc.dossiers.models import CodeCounter, Dossier, DossierEvent, DossierResult, State
 from cchc.errors import Conflict, InvalidInput, PermissionDenied
 from tests.dossiers.conftest import at
@@ -55,7 +55,7 @@ def assert_consistent(dossier) -> None:
 
 
 def submitted(w):
-    return services.submit_online(
+    return intake.submit_online(
         w.citizen,
         desk=w.desk,
         procedure=w.procedure,
@@ -308,7 +308,7 @@ def test_desk_officer_of_another_desk_cannot_receive(world, make_user):
 
     other = make_user(Role.DESK_OFFICER, agency=world.org.construction)
     with pytest.raises(PermissionDenied):
-        services.receive_at_desk(
+        intake.receive_at_desk(
             other,
             desk=world.desk,
             procedure=world.procedure,
@@ -340,6 +340,18 @@ def test_pause_over_a_weekend_counts_only_working_time(world):
     assert paused == int(2.5 * 3600)  # Fri 16:00–17:30 and Mon 07:30–08:30
     assert d.paused_seconds == paused
     assert legaltime.elapsed(cal(), due_before, d.due) == paused
+    assert_consistent(d)
+
+
+def test_pause_before_the_clock_starts_counts_only_from_the_clock_start(world):
+    # Received in the lunch break: the clock starts at 13:30. A supplement asked at 11:40
+    # and brought back at 14:30 pauses one working hour, not three.
+    d = world.intake(at=at(MON, "11:31"), procedure=world.quick)
+    assert d.clock_start == at(MON, "13:30")
+    act(world.officer, d, "request_supplement", at(MON, "11:40"), reason="Thiếu bản sao")
+    act(world.desk_officer, d, "supplement_received", at(MON, "14:30"))
+    assert d.paused_seconds == 3600
+    assert d.due == at(TUE, "14:30")
     assert_consistent(d)
 
 
@@ -481,7 +493,7 @@ def test_refused_at_intake_has_no_clock(world):
 def test_online_submission_clock_starts_at_receipt(world):
     d = submitted(world)
     assert d.due is None
-    services.receive(world.desk_officer, d, now=at(MON, "18:00"))
+    services.act(world.desk_officer, d, "receive", now=at(MON, "18:00"))
     d.refresh_from_db()
     assert d.received_at == at(MON, "18:00")
     assert d.clock_start == at(TUE, "07:30")
@@ -632,6 +644,28 @@ def test_recompute_open_dossiers_after_a_new_calendar_version(world, storm_day):
     assert "recompute" not in events_of(closed)
     # Running it again changes nothing; both dossiers still replay to what is stored.
     assert services.recompute_open("vn-civil-service", actor=SYSTEM, now=at(TUE, "14:00")) == 0
+    assert verify.verify().clean
+
+
+def test_a_new_calendar_version_recomputes_open_dossiers_once_committed(
+    world, storm_day, django_capture_on_commit_callbacks
+):
+    open_one = in_progress(world)
+    assert open_one.due == at(THU, "09:00")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        calendars.add_version(
+            SYSTEM,
+            calendars.get_calendar("vn-civil-service"),
+            title="Nghỉ do bão",
+            source=storm_day.source,
+            effective_from=dt.date(2024, 6, 4),
+            days=[storm_day],
+            now=at(TUE, "12:00"),
+        )
+    assert len(callbacks) == 1
+    open_one.refresh_from_db()
+    assert open_one.due == at(FRI, "09:00") and open_one.calendar_version.endswith("@v2")
+    assert open_one.events.order_by("-seq").first().action == "recompute"
     assert verify.verify().clean
 
 

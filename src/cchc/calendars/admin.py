@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
-from cchc.calendars.services import next_version_number
+from cchc.calendars.services import announce_version, next_version_number
 from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
@@ -58,3 +58,8 @@ class CalendarVersionAdmin(AuditedAdmin):
             obj.created_at = timezone.now()
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not change:  # the version and its days are saved: announce it once committed
+            announce_version(form.instance, actor=request.user, now=timezone.now())

@@ -16,6 +16,7 @@ from django.db.models import Max
 from cchc import legaltime
 from cchc.accounts import policy
 from cchc.audit import log
+from cchc.calendars import signals
 from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
 from cchc.errors import InvalidInput, NotFound
 
@@ -159,8 +160,8 @@ def add_version(
     """Add a version with the `days` that differ from the calendar's current state and the
     `years` it declares covered. Returns None (and writes nothing) when nothing changes.
 
-    Needs `calendar.manage`. Open dossiers are recomputed against the new version by the
-    dossier engine; closed ones keep their recorded outcome.
+    Needs `calendar.manage`. Once committed, `signals.version_added` is sent: the dossier
+    engine recomputes open dossiers against the new version; closed ones keep their outcome.
     """
     policy.require(actor, "calendar.manage")
     if not title.strip():
@@ -216,7 +217,19 @@ def add_version(
                 "days": [[e.date, e.kind.value, e.name, e.source] for e in changed],
             },
         )
+        announce_version(version, actor=actor, now=now)
     return version
+
+
+def announce_version(version: CalendarVersion, *, actor: Any, now: dt.datetime) -> None:
+    """After the current transaction commits, tell the rest of cchc that `version` exists
+    (open dossiers on this calendar are then recomputed against it)."""
+    code = version.calendar.code
+    transaction.on_commit(
+        lambda: signals.version_added.send(
+            sender=CalendarVersion, calendar_code=code, actor=actor, now=now
+        )
+    )
 
 
 def load_schedules(

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from cchc.accounts import policy
-from cchc.dossiers.models import Dossier
+from cchc.dossiers.models import Dossier, StoredFile
 from cchc.errors import NotFound, PermissionDenied
 
 # action -> (permission, which agency of the dossier it is checked against)
@@ -109,6 +109,20 @@ def sees_personal_data(user: Any, dossier: Dossier) -> bool:
     reach = policy.grant(user, "dossier.personal_data")
     ids = (dossier.current_agency_id, dossier.competent_agency_id, dossier.receiving_agency_id)
     return reach.everything or any(reach.covers(i) for i in ids)
+
+
+def readable_file(user: Any, dossier: Dossier, file_id: int) -> StoredFile:
+    """A file of `dossier` that `user` may download. Scans of identity papers are personal
+    data: only those who may see the applicant's personal data get them."""
+    stored = dossier.files.filter(pk=file_id).first()
+    if stored is None:
+        raise NotFound(f"Hồ sơ {dossier.code} không có tệp số {file_id}.", code="file.not_found")
+    if not sees_personal_data(user, dossier):
+        raise PermissionDenied(
+            "Bạn được xem hồ sơ nhưng không được tải tệp có dữ liệu cá nhân của người nộp.",
+            code="file.forbidden",
+        )
+    return stored
 
 
 def mask(value: str, keep: int = 3) -> str:

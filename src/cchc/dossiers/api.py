@@ -20,11 +20,10 @@ from ninja.files import UploadedFile
 
 from cchc import legaltime
 from cchc.catalog.models import Procedure
-from cchc.dossiers import access, files, queries, services
+from cchc.dossiers import access, files, intake, presenters, queries, services
 from cchc.dossiers.models import Dossier, DossierEvent, State, StoredFile
 from cchc.dossiers.schemas import (
     AttachOut,
-    ComponentIn,
     DossierCreate,
     DossierOut,
     DossierSubmit,
@@ -32,7 +31,7 @@ from cchc.dossiers.schemas import (
     QueuePageOut,
     TransitionIn,
 )
-from cchc.errors import InvalidInput, NotFound, PermissionDenied
+from cchc.errors import InvalidInput
 from cchc.org.models import Agency, Desk
 
 router = Router(tags=["Hồ sơ"])
@@ -75,19 +74,18 @@ def _agency(code: str | None, day: dt.date) -> Agency | None:
     return agency
 
 
-def _assignee(user_id: int | None) -> Any:
-    from cchc.accounts.models import User
-
-    if user_id is None:
-        return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise InvalidInput("Không tìm thấy cán bộ được phân công.", code="dossier.assignee")
-    return user
-
-
-def _components(items: list[ComponentIn]) -> list[services.Component]:
-    return [services.Component(**item.dict()) for item in items]
+def _intake_arguments(payload: DossierCreate | DossierSubmit, now: dt.datetime) -> dict[str, Any]:
+    """What desk intake and online submission share, resolved from codes to records."""
+    day = _today(now)
+    return {
+        "desk": _desk(payload.desk, day),
+        "procedure": _procedure(payload.procedure),
+        "competent_agency": _agency(payload.competent_agency, day),
+        "applicant": intake.Applicant(**payload.applicant.dict()),
+        "components": [intake.Component(**item.dict()) for item in payload.components],
+        "matter": payload.matter,
+        "return_channel": payload.return_channel,
+    }
 
 
 # -- output shaping ---------------------------------------------------------------------------
@@ -115,32 +113,6 @@ def _file(f: StoredFile, code: str, event_seq: int | None) -> dict[str, Any]:
     }
 
 
-def _applicant(user: Any, d: Dossier) -> dict[str, Any]:
-    shown = access.sees_personal_data(user, d)
-    hide = (lambda value: value) if shown else access.mask
-    return {
-        "kind": d.applicant_kind,
-        "name": d.applicant_name,
-        "id_number": hide(d.applicant_id_number),
-        "address": hide(d.applicant_address),
-        "phone": hide(d.applicant_phone),
-        "email": hide(d.applicant_email),
-        "masked": not shown,
-    }
-
-
-def _actions(user: Any, d: Dossier) -> list[dict[str, Any]]:
-    return [
-        {
-            "action": action,
-            "label": services.ACTION_LABELS[action],
-            "needs_reason": action in services.NEEDS_REASON,
-        }
-        for action, (states, _) in services.TRANSITIONS.items()
-        if d.state in states and access.may(user, d, action)
-    ]
-
-
 def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
     d = Dossier.objects.select_related(
         "procedure", "desk", "receiving_agency", "competent_agency", "current_agency", "assignee"
@@ -153,24 +125,21 @@ def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
         if f.event_id:
             files_of.setdefault(f.event_id, []).append(f.pk)
     p = services.project(d, events)
-    explained = services.explain(d)
+    explained = services.explain(d, p)
     appointment = (
         explained.explanation.texts() if explained and explained.explanation is not None else []
     )
-    steps = []
-    for index, step in enumerate(d.step_plan):
-        due = p.step_dues[index] if index < len(p.step_dues) else None
-        current = index == d.step_index and d.is_open and d.received_at is not None
-        steps.append(
-            {
-                "index": index,
-                "name": step["name"],
-                "budget": str(step["budget"]),
-                "due": due,
-                "current": current,
-                "behind_schedule": current and due is not None and due < now,
-            }
-        )
+    steps = [
+        {
+            "index": row.number - 1,
+            "name": row.name,
+            "budget": str(d.step_plan[row.number - 1]["budget"]),
+            "due": row.due,
+            "current": row.status in ("current", "late"),
+            "behind_schedule": row.status == "late",
+        }
+        for row in presenters.steps(d, p, now)
+    ]
     return {
         "code": d.code,
         "version": d.version,
@@ -185,7 +154,7 @@ def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
         "competent_agency": _named(d.competent_agency),
         "current_agency": _named(d.current_agency),
         "assignee": {"id": d.assignee.pk, "name": str(d.assignee)} if d.assignee else None,
-        "applicant": _applicant(user, d),
+        "applicant": presenters.applicant(user, d),
         "matter": d.matter,
         "sets": d.sets,
         "return_channel": d.return_channel,
@@ -251,7 +220,10 @@ def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
             }
             for e in events
         ],
-        "actions": _actions(user, d),
+        "actions": [
+            {"action": a["code"], "label": a["label"], "needs_reason": a["needs_reason"]}
+            for a in presenters.actions(user, d)
+        ],
     }
 
 
@@ -285,19 +257,12 @@ def _summary(d: Dossier, now: dt.datetime) -> dict[str, Any]:
 )
 def receive_at_desk(request: HttpRequest, payload: DossierCreate):
     now = clock()
-    day = _today(now)
-    dossier = services.receive_at_desk(
+    dossier = intake.receive_at_desk(
         request.user,
-        desk=_desk(payload.desk, day),
-        procedure=_procedure(payload.procedure),
-        competent_agency=_agency(payload.competent_agency, day),
-        applicant=services.Applicant(**payload.applicant.dict()),
-        components=_components(payload.components),
+        **_intake_arguments(payload, now),
         channel=payload.channel,
-        matter=payload.matter,
         sets=payload.sets,
-        return_channel=payload.return_channel,
-        assignee=_assignee(payload.assignee),
+        assignee=payload.assignee,
         now=now,
     )
     return Status(201, _detail(request.user, dossier.code, now))
@@ -310,18 +275,7 @@ def receive_at_desk(request: HttpRequest, payload: DossierCreate):
 )
 def submit_online(request: HttpRequest, payload: DossierSubmit):
     now = clock()
-    day = _today(now)
-    dossier = services.submit_online(
-        request.user,
-        desk=_desk(payload.desk, day),
-        procedure=_procedure(payload.procedure),
-        competent_agency=_agency(payload.competent_agency, day),
-        applicant=services.Applicant(**payload.applicant.dict()),
-        components=_components(payload.components),
-        matter=payload.matter,
-        return_channel=payload.return_channel,
-        now=now,
-    )
+    dossier = intake.submit_online(request.user, **_intake_arguments(payload, now), now=now)
     return Status(201, _detail(request.user, dossier.code, now))
 
 
@@ -370,21 +324,18 @@ def get_dossier(request: HttpRequest, code: str):
 def transition(request: HttpRequest, code: str, payload: TransitionIn):
     now = clock()
     dossier = access.get_visible(request.user, code)
-    if payload.action == "receive":
-        services.receive(request.user, dossier, now=now, expected_version=payload.expected_version)
-    else:
-        data = payload.data.dict(exclude_none=True)
-        if "new_due" in data:
-            data["new_due"] = data["new_due"].isoformat()
-        services.act(
-            request.user,
-            dossier,
-            payload.action,
-            now=now,
-            reason=payload.reason,
-            data=data,
-            expected_version=payload.expected_version,
-        )
+    data = payload.data.dict(exclude_none=True)
+    if "new_due" in data:
+        data["new_due"] = data["new_due"].isoformat()
+    services.act(
+        request.user,
+        dossier,
+        payload.action,
+        now=now,
+        reason=payload.reason,
+        data=data,
+        expected_version=payload.expected_version,
+    )
     return _detail(request.user, code, now)
 
 
@@ -435,15 +386,7 @@ def attach(
 )
 def download(request: HttpRequest, code: str, file_id: int):
     dossier = access.get_visible(request.user, code)
-    stored = dossier.files.filter(pk=file_id).first()
-    if stored is None:
-        raise NotFound(f"Hồ sơ {code} không có tệp số {file_id}.", code="file.not_found")
-    # Scans of identity papers are personal data: only those who handle the dossier.
-    if not access.sees_personal_data(request.user, dossier):
-        raise PermissionDenied(
-            "Bạn được xem hồ sơ nhưng không được tải tệp có dữ liệu cá nhân của người nộp.",
-            code="file.forbidden",
-        )
+    stored = access.readable_file(request.user, dossier, file_id)
     return FileResponse(
         files.open_stored(stored.path).open("rb"),
         as_attachment=True,

@@ -1,7 +1,7 @@
 """Fast generation of many realistic dossiers (hồ sơ mẫu số lượng lớn) for benchmarks.
 
 `generate` writes what the services would write for each dossier — the `Dossier` row, its
-events (the same actions, actors, data payloads and order as `services.receive_at_desk`,
+events (the same actions, actors, data payloads and order as `intake.receive_at_desk`,
 `submit_online` and `act`), components, fees, results and the code counter — but with raw
 bulk inserts (PostgreSQL COPY, SQLite executemany in one transaction) instead of one
 service call per event. The projection columns are computed with the vectorised legal-time
@@ -419,7 +419,7 @@ def _procedures(
     now: dt.datetime,
     cal: legaltime.Calendar,
 ) -> list[_Proc]:
-    from cchc.dossiers.services import competent_agency_for
+    from cchc.dossiers.intake import competent_agency_for
 
     out = []
     standard = cal.standard_day_seconds

@@ -16,7 +16,8 @@ from typing import Any
 from cchc import legaltime
 from cchc.accounts.models import User
 from cchc.catalog.models import Procedure
-from cchc.dossiers import services
+from cchc.dossiers import replay, services
+from cchc.dossiers.intake import Applicant, Component, receive_at_desk, submit_online
 from cchc.dossiers.models import Dossier
 from cchc.org.models import Desk
 
@@ -93,7 +94,7 @@ def load(*, now: dt.datetime) -> int:
 
     def intake(at: dt.datetime, procedure: Procedure, *, online: bool = False) -> Dossier:
         name = rng.choice(NAMES)
-        applicant = services.Applicant(
+        applicant = Applicant(
             name=name,
             id_number=f"0241{rng.randrange(10**7, 10**8)}",
             address=f"Số {rng.randint(1, 200)} đường {rng.choice(STREETS)}, tỉnh Bắc Ninh",
@@ -101,12 +102,12 @@ def load(*, now: dt.datetime) -> int:
             email="",
         )
         components = [
-            services.Component(document_id=d.pk, originals=d.originals, copies=d.copies)
+            Component(document_id=d.pk, originals=d.originals, copies=d.copies)
             for d in procedure.documents.all()
             if d.mandatory
         ]
         if online:
-            return services.submit_online(
+            return submit_online(
                 None,
                 desk=desk,
                 procedure=procedure,
@@ -115,7 +116,7 @@ def load(*, now: dt.datetime) -> int:
                 now=at,
                 is_demo=True,
             )
-        return services.receive_at_desk(
+        return receive_at_desk(
             desk_officer,
             desk=desk,
             procedure=procedure,
@@ -127,9 +128,8 @@ def load(*, now: dt.datetime) -> int:
 
     def later(d: Dossier, hours: float) -> dt.datetime:
         """`hours` working hours after the dossier's last event; never after `now`."""
-        cal = services.resolver(d)(None)
         base = d.events.order_by("-seq").values_list("at", flat=True).first()
-        moment = services.replay.shift(cal, base, int(hours * 3600))
+        moment = replay.shift(services.calendar_of(d), base, int(hours * 3600))
         if moment >= local_now:
             raise _NotYet
         return moment

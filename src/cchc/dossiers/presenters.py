@@ -42,6 +42,8 @@ ACTION_ORDER = [
     "refuse",
     "stop",
     "withdraw",
+    "attach",
+    "note",
 ]
 DANGEROUS = frozenset({"refuse_intake", "refuse", "stop", "withdraw"})
 
@@ -96,18 +98,21 @@ def clock(dossier: Dossier, projection: replay.Projection, now: dt.datetime) -> 
     explanation: list[str] = []
     if dossier.due is not None:
         try:
-            cal = services.resolver(dossier)(services._version_number(dossier.calendar_version))
-            if dossier.state in OPEN_STATES:
+            cal = services.calendar_of(dossier)
+            if dossier.state in PAUSED_STATES and dossier.paused_since is not None:
+                # The open pause has not moved the due yet: what is left is what remained
+                # when the clock stopped.
+                left = legaltime.elapsed(cal, dossier.paused_since, dossier.due)
+                remaining = f"Tạm dừng — còn {hours(left)} khi tiếp tục"
+            elif dossier.state in OPEN_STATES:
                 left = legaltime.elapsed(cal, max(now, dossier.clock_start or now), dossier.due)
-                if dossier.state in PAUSED_STATES:
-                    remaining = f"Tạm dừng — còn {hours(left)} khi tiếp tục"
-                elif now > dossier.due:
+                if now > dossier.due:
                     overdue = True
                     late = legaltime.elapsed(cal, dossier.due, now)
                     remaining = f"Quá hạn {hours(late)}"
                 else:
                     remaining = f"Còn {hours(left)}"
-            result = services.explain(dossier)
+            result = services.explain(dossier, projection)
             if result is not None and result.explanation is not None:
                 explanation = [item.text for item in result.explanation.items]
             if dossier.extensions:

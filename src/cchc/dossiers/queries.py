@@ -124,3 +124,18 @@ def counts(user: Any, *, now: dt.datetime) -> dict[str, int]:
         ).count(),
         "submitted": qs.filter(state=State.SUBMITTED).count(),
     }
+
+
+def officers_for(dossier: Dossier) -> list[Any]:
+    """Active processing officers and leaders of the agency holding `dossier` (and its
+    sub-agencies): who it may be assigned or forwarded to."""
+    from cchc.accounts.models import RoleAssignment, User
+    from cchc.accounts.roles import Role
+    from cchc.org import tree
+
+    holders = RoleAssignment.objects.filter(
+        active=True,
+        agency_id__in=tree.agency_subtree({dossier.current_agency_id}),
+        role__in=[Role.PROCESSING_OFFICER, Role.AGENCY_LEADER],
+    ).values("user_id")
+    return list(User.objects.filter(pk__in=holders, is_active=True).order_by("full_name"))

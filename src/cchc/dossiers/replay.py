@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from cchc import legaltime
@@ -75,6 +75,8 @@ class Projection:
     outcome_original: str = ""
     has_apology: bool = False
     pauses: list[tuple[dt.datetime, dt.datetime | None, str]] = field(default_factory=list)
+    # Closed pauses as the clock counts them (clipped to the clock start).
+    closed_pauses: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     step_dues: list[dt.datetime] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
 
@@ -116,6 +118,24 @@ def shift(calendar: legaltime.Calendar, instant: dt.datetime, seconds: int) -> d
     if seconds <= 0:
         return instant
     return legaltime.due(calendar, instant, legaltime.Duration.from_working_seconds(seconds))
+
+
+def counted_pauses(
+    cal: legaltime.Calendar,
+    received: dt.datetime,
+    pauses: Sequence[tuple[dt.datetime, dt.datetime | None, str]],
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Closed pauses clipped to the clock start: a supplement requested over lunch right
+    after receipt, before the clock started, pauses nothing until the clock would start."""
+    start = legaltime.start_of_clock(cal, received)
+    out = []
+    for begin, end, _ in pauses:
+        if end is None:
+            continue
+        begin, end = max(begin, start), max(end, start)
+        if end > begin:
+            out.append((begin, end))
+    return out
 
 
 def project(
@@ -190,10 +210,10 @@ def project(
 
     cal = calendar(version)
     p.calendar_version = cal.version
-    closed = [(a, b) for a, b, _ in p.pauses if b is not None]
-    open_pause = next((a for a, b, _ in p.pauses if b is None), None)
+    p.closed_pauses = counted_pauses(cal, p.received_at, p.pauses)
+    closed = p.closed_pauses
     if p.state in PAUSED_STATES:
-        p.paused_since = open_pause
+        p.paused_since = next((a for a, b, _ in p.pauses if b is None), None)
     result = legaltime.due_with_pauses(cal, p.received_at, duration_spec, closed)
     p.clock_start = result.start
     p.original_due = result.original_due
@@ -240,4 +260,4 @@ def _judge(h: Handoff, dues: list[dt.datetime]) -> Handoff:
         return h
     due = dues[h.step]
     outcome = str(legaltime.classify(due, finished=h.at))
-    return Handoff(**{**h.__dict__, "step_due": due, "outcome": outcome})
+    return replace(h, step_due=due, outcome=outcome)

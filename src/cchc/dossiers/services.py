@@ -12,38 +12,31 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cchc import legaltime
+from cchc.accounts import policy
+from cchc.accounts.models import User
 from cchc.audit import log
-from cchc.calendars.services import DEFAULT_CALENDAR, calendar_for, version_in_force
-from cchc.calendars.services import get_calendar as get_working_calendar
-from cchc.catalog.models import Procedure
-from cchc.dossiers import access, files, replay, rules
+from cchc.calendars.services import calendar_for, get_calendar, version_in_force
+from cchc.dossiers import access, files, replay
 from cchc.dossiers.models import (
     OPEN_STATES,
     TERMINAL_STATES,
-    ApplicantKind,
-    Channel,
     Dossier,
-    DossierComponent,
     DossierEvent,
-    DossierFee,
     DossierResult,
-    ReturnChannel,
     State,
     StoredFile,
 )
-from cchc.errors import Conflict, DomainError, InvalidInput
+from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
 from cchc.notifications.services import notify
-from cchc.org.models import Agency, Desk
-from cchc.vietnamese import fold, nfc
+from cchc.org.models import Agency
+from cchc.vietnamese import nfc
 
 logger = logging.getLogger(__name__)
 S = State
@@ -147,26 +140,34 @@ def project(dossier: Dossier, events: Sequence[DossierEvent] | None = None) -> r
     )
 
 
-def explain(dossier: Dossier) -> legaltime.DueResult | None:
-    """The due instant of a received dossier with its explanation (for officers/citizens)."""
+def calendar_of(dossier: Dossier) -> legaltime.Calendar:
+    """The engine calendar of the version the dossier's clocks were last computed with."""
+    label = dossier.calendar_version
+    number = int(label.rsplit("@v", 1)[1]) if "@v" in label else None
+    return resolver(dossier)(number)
+
+
+def explain(
+    dossier: Dossier, projection: replay.Projection | None = None
+) -> legaltime.DueResult | None:
+    """The due instant of a received dossier with its explanation (for officers/citizens).
+    Pass the `projection` when the caller has one, to avoid replaying the events again."""
     if dossier.received_at is None:
         return None
-    p = project(dossier)
-    cal = calendar_for(
-        dossier.calendar_code,
-        number=_version_number(p.calendar_version),
-        saturday_reception=dossier.saturday_reception,
+    p = projection if projection is not None else project(dossier)
+    return legaltime.explain_due(
+        calendar_of(dossier), dossier.received_at, dossier.duration_spec, p.closed_pauses
     )
-    closed = [(a, b) for a, b, _ in p.pauses if b is not None]
-    return legaltime.explain_due(cal, dossier.received_at, dossier.duration_spec, closed)
 
 
-def _version_number(label: str) -> int | None:
-    return int(label.rsplit("@v", 1)[1]) if "@v" in label else None
-
-
-def _calendar_version(code: str, day: dt.date) -> int:
-    return version_in_force(get_working_calendar(code), None).number
+def calendar_version_on(code: str, day: dt.date) -> int:
+    """The number of calendar `code`'s version in force on `day` (the latest one when
+    `day` predates every version)."""
+    calendar = get_calendar(code)
+    try:
+        return version_in_force(calendar, day).number
+    except NotFound:
+        return version_in_force(calendar, None).number
 
 
 # -- the event primitive ----------------------------------------------------------------------
@@ -198,16 +199,7 @@ def _append(
         data=data or {},
     )
     for upload in uploads:
-        StoredFile.objects.create(
-            dossier=dossier,
-            event=event,
-            name=upload.name,
-            content_type=upload.content_type,
-            size=upload.size,
-            sha256=upload.sha256,
-            path=files.store(upload),
-            uploaded_at=now,
-        )
+        store_file(dossier, upload, now=now, event=event)
     derived = project(dossier)
     old_version = dossier.version
     for name, value in derived.stored().items():
@@ -235,6 +227,23 @@ def _append(
         data={"seq": event.seq, "from": previous, "to": event.to_state, **(data or {})},
     )
     return event
+
+
+def store_file(
+    dossier: Dossier, upload: files.Upload, *, now: dt.datetime, **link: Any
+) -> StoredFile:
+    """Store a checked upload and record it on `dossier`, linked to an `event` or a
+    `component` (keyword)."""
+    return StoredFile.objects.create(
+        dossier=dossier,
+        name=upload.name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        path=files.store(upload),
+        uploaded_at=now,
+        **link,
+    )
 
 
 def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
@@ -312,7 +321,7 @@ def act(
     if action not in TRANSITIONS:
         raise InvalidInput(f"Thao tác không hợp lệ: {action}.", code="dossier.unknown_action")
     try:
-        access.require(actor, dossier, action if action != "recompute" else "recompute")
+        access.require(actor, dossier, action)
         if action in NEEDS_REASON and not reason.strip():
             raise InvalidInput(
                 f"Cần ghi rõ lý do khi {ACTION_LABELS[action].lower()}.",
@@ -344,14 +353,15 @@ def _prepare(
     actor: Any, dossier: Dossier, action: str, now: dt.datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Validate and complete an action's data (assignee, step, agency, results…)."""
-    from cchc.accounts.models import User
-
+    if action in ("receive", "recompute"):
+        # The clock is computed with the calendar version in force now (spec 02 §9).
+        data.setdefault("calendar_version", calendar_version_on(dossier.calendar_code, now.date()))
     if "assignee" in data and data["assignee"] is not None:
         user = User.objects.filter(pk=data["assignee"], is_active=True).first()
         if user is None:
             raise InvalidInput("Không tìm thấy cán bộ được phân công.", code="dossier.assignee")
         agency = data.get("agency") or dossier.current_agency_id
-        if not _may_process(user, agency):
+        if not policy.can(user, "dossier.process", agency=agency):
             raise InvalidInput(
                 f"{_label(user)} không có quyền xử lý hồ sơ tại cơ quan này.",
                 code="dossier.assignee_scope",
@@ -383,21 +393,13 @@ def _prepare(
             data["agency_name"] = target.name
             data.setdefault("receiver_label", target.short_name or target.name)
     if action == "approve":
-        data["results"] = _results(dossier, data.get("results"), now)
+        data["results"] = _results(dossier, data.get("results"))
     if action == "apologise":
         data.update(_apology(actor, dossier, now, data))
-    if action == "recompute":
-        data.setdefault("calendar_version", _calendar_version(dossier.calendar_code, now.date()))
     return data
 
 
-def _may_process(user: Any, agency_id: int) -> bool:
-    from cchc.accounts import policy
-
-    return policy.can(user, "dossier.process", agency=agency_id)
-
-
-def _results(dossier: Dossier, given: Any, now: dt.datetime) -> list[dict[str, Any]]:
+def _results(dossier: Dossier, given: Any) -> list[dict[str, Any]]:
     items = given or [{"title": f"Kết quả giải quyết: {dossier.procedure.name}"}]
     start = dossier.results.count()
     out = []
@@ -453,7 +455,6 @@ def _notify_citizen(dossier: Dossier, event: DossierEvent) -> None:
             subject=subject,
             body=text,
             user=dossier.applicant_user,
-            link=f"/tra-cuu/?ma={dossier.code}",
             key=f"dossier:{dossier.pk}:{event.seq}:app",
             now=event.at,
         )
@@ -469,345 +470,6 @@ def _notify_citizen(dossier: Dossier, event: DossierEvent) -> None:
         )
 
 
-# -- intake -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Applicant:
-    name: str
-    kind: str = ApplicantKind.PERSON
-    id_number: str = ""
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-
-    def clean(self) -> Applicant:
-        errors = {}
-        name = nfc(self.name).strip()
-        if not name:
-            errors["name"] = "Nhập họ tên người nộp hồ sơ (hoặc tên tổ chức)."
-        if self.kind not in ApplicantKind.values:
-            errors["kind"] = "Loại người nộp không hợp lệ."
-        digits = self.id_number.strip()
-        if digits and (not digits.isdigit() or len(digits) not in (9, 10, 12, 13)):
-            errors["id_number"] = (
-                "Số định danh cá nhân (12 số), CMND (9 số) hoặc mã số thuế (10, 13 số) "
-                "không hợp lệ."
-            )
-        phone = self.phone.replace(" ", "").replace(".", "")
-        if phone and (not phone.lstrip("+").isdigit() or not 9 <= len(phone.lstrip("+")) <= 12):
-            errors["phone"] = "Số điện thoại không hợp lệ."
-        email = self.email.strip()
-        if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
-            errors["email"] = "Địa chỉ thư điện tử không hợp lệ."
-        if errors:
-            raise InvalidInput(
-                "Thông tin người nộp chưa hợp lệ: " + " ".join(errors.values()),
-                code="dossier.applicant",
-                fields=errors,
-            )
-        return Applicant(name, self.kind, digits, nfc(self.address).strip(), phone, email)
-
-
-@dataclass
-class Component:
-    """A document handed in: a catalogue document (by id) or a free-named one."""
-
-    document_id: int | None = None
-    name: str = ""
-    originals: int = 0
-    copies: int = 0
-    digitised: bool = False
-    reused: bool = False
-    uploads: list[files.Upload] = field(default_factory=list)
-
-
-def check_components(procedure: Procedure, components: Sequence[Component]) -> list[str]:
-    """Missing mandatory documents (with counts), as Vietnamese sentences; [] if complete."""
-    given = {c.document_id: c for c in components if c.document_id}
-    missing = []
-    for doc in procedure.documents.all():
-        if not doc.mandatory:
-            continue
-        have = given.get(doc.pk)
-        if have is None or (have.originals + have.copies) == 0:
-            missing.append(f"Thiếu «{doc.name}».")
-        elif (
-            have.originals < doc.originals
-            and have.copies + have.originals < doc.originals + doc.copies
-        ):
-            missing.append(
-                f"«{doc.name}» cần {doc.originals} bản chính"
-                + (f", {doc.copies} bản sao" if doc.copies else "")
-                + "."
-            )
-    return missing
-
-
-def competent_agency_for(desk: Desk, procedure: Procedure, on: dt.date) -> list[Agency]:
-    """Agencies this desk receives for that are competent for `procedure`."""
-    return list(
-        desk.receives_for.valid_on(on).filter(agency_type_id=procedure.competent_agency_type_id)
-    )
-
-
-def _allocate_code(rules_in_force: rules.RuleSet, prefix: str, day: dt.date) -> str:
-    """Next code for (prefix, day): one atomic upsert, safe under concurrent intake."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dossiers_codecounter (prefix, day, last) VALUES (%s, %s, 1) "
-            "ON CONFLICT (prefix, day) DO UPDATE SET last = dossiers_codecounter.last + 1 "
-            "RETURNING last",
-            [prefix, day],
-        )
-        seq = cursor.fetchone()[0]
-    return rules_in_force.dossier_code(prefix, day, seq)
-
-
-def _create(
-    actor: Any,
-    *,
-    desk: Desk,
-    procedure: Procedure,
-    competent_agency: Agency | None,
-    applicant: Applicant,
-    channel: int,
-    now: dt.datetime,
-    matter: str,
-    sets: int,
-    return_channel: str,
-    components: Sequence[Component],
-    applicant_user: Any,
-    is_demo: bool,
-) -> Dossier:
-    day = now.date()
-    if not desk.is_valid_on(day):
-        raise InvalidInput(f"Bộ phận một cửa {desk.name} không còn hoạt động ngày {day:%d/%m/%Y}.")
-    agencies = competent_agency_for(desk, procedure, day)
-    if competent_agency is None:
-        if len(agencies) != 1:
-            raise InvalidInput(
-                "Chọn cơ quan có thẩm quyền giải quyết.", code="dossier.competent_agency"
-            )
-        competent_agency = agencies[0]
-    elif competent_agency not in agencies:
-        raise InvalidInput(
-            f"{desk.name} không tiếp nhận thủ tục «{procedure.name}» cho {competent_agency.name}.",
-            code="dossier.competent_agency",
-        )
-    if not procedure.active:
-        raise InvalidInput(f"Thủ tục {procedure.code} không còn áp dụng.", code="dossier.procedure")
-    if channel not in Channel.values:
-        raise InvalidInput("Kênh nộp hồ sơ không hợp lệ (1, 2 hoặc 3).", code="dossier.channel")
-    if return_channel not in ReturnChannel.values:
-        raise InvalidInput("Hình thức nhận kết quả không hợp lệ.", code="dossier.return_channel")
-    if sets < 1:
-        raise InvalidInput("Số bộ hồ sơ phải từ 1 trở lên.", code="dossier.sets")
-    receiving = Agency.objects.get(pk=desk.host_agency_id)
-    in_force = rules.ruleset_on(day)
-    calendar = desk.calendar.code if desk.calendar_id else DEFAULT_CALENDAR
-    code = _allocate_code(in_force, receiving.code, day)
-    steps = [{"name": s.name, "budget": s.duration_spec} for s in procedure.steps.all()]
-    dossier = Dossier.objects.create(
-        code=code,
-        ruleset=in_force.code,
-        procedure=procedure,
-        desk=desk,
-        receiving_agency=receiving,
-        competent_agency=competent_agency,
-        current_agency=competent_agency,
-        channel=channel,
-        online_level=procedure.online_level if channel == Channel.ONLINE else "none",
-        applicant_kind=applicant.kind,
-        applicant_name=applicant.name,
-        applicant_id_number=applicant.id_number,
-        applicant_address=applicant.address,
-        applicant_phone=applicant.phone,
-        applicant_email=applicant.email,
-        applicant_user=applicant_user,
-        matter=nfc(matter).strip()[:500] or procedure.name[:500],
-        sets=sets,
-        return_channel=return_channel,
-        duration_spec=procedure.duration_spec,
-        step_plan=steps,
-        calendar_code=calendar,
-        saturday_reception=desk.saturday_reception,
-        submitted_at=now,
-        search_text=fold(f"{code} {applicant.name} {procedure.code} {procedure.name}")[:800],
-        is_demo=is_demo,
-        state=State.SUBMITTED,
-        queue_at=now,
-    )
-    documents = {d.pk: d for d in procedure.documents.all()}
-    for position, c in enumerate(components):
-        doc = documents.get(c.document_id) if c.document_id else None
-        if c.document_id and doc is None:
-            raise InvalidInput("Giấy tờ không thuộc thủ tục này.", code="dossier.component")
-        component = DossierComponent.objects.create(
-            dossier=dossier,
-            position=position,
-            document=doc,
-            name=doc.name if doc else nfc(c.name).strip()[:500],
-            originals=c.originals,
-            copies=c.copies,
-            digitised=c.digitised or bool(c.uploads),
-            reused=c.reused,
-        )
-        for upload in c.uploads:
-            StoredFile.objects.create(
-                dossier=dossier,
-                component=component,
-                name=upload.name,
-                content_type=upload.content_type,
-                size=upload.size,
-                sha256=upload.sha256,
-                path=files.store(upload),
-                uploaded_at=now,
-            )
-    for fee in procedure.fees.all():
-        DossierFee.objects.create(dossier=dossier, name=fee.name, amount=fee.amount)
-    return dossier
-
-
-def submit_online(
-    actor: Any,
-    *,
-    desk: Desk,
-    procedure: Procedure,
-    applicant: Applicant,
-    components: Sequence[Component] = (),
-    competent_agency: Agency | None = None,
-    matter: str = "",
-    return_channel: str = ReturnChannel.ONLINE,
-    channel: int = Channel.ONLINE,
-    now: dt.datetime | None = None,
-    is_demo: bool = False,
-) -> Dossier:
-    """An online (or postal) submission, waiting for the desk's check. The clock has not
-    started: it starts when the desk receives the complete dossier."""
-    at = _now(now)
-    applicant = applicant.clean()
-    with transaction.atomic():
-        dossier = _create(
-            actor,
-            desk=desk,
-            procedure=procedure,
-            competent_agency=competent_agency,
-            applicant=applicant,
-            channel=channel,
-            now=at,
-            matter=matter,
-            sets=1,
-            return_channel=return_channel,
-            components=components,
-            applicant_user=actor if getattr(actor, "pk", None) else None,
-            is_demo=is_demo,
-        )
-        _append(dossier, "submit", actor=actor, now=at, to_state=State.SUBMITTED)
-    return dossier
-
-
-def receive_at_desk(
-    actor: Any,
-    *,
-    desk: Desk,
-    procedure: Procedure,
-    applicant: Applicant,
-    components: Sequence[Component],
-    competent_agency: Agency | None = None,
-    channel: int = Channel.IN_PERSON,
-    matter: str = "",
-    sets: int = 1,
-    return_channel: str = ReturnChannel.DESK,
-    assignee: Any = None,
-    now: dt.datetime | None = None,
-    is_demo: bool = False,
-) -> Dossier:
-    """A desk officer receives a complete dossier (form 01): code, clock start, appointment."""
-    at = _now(now)
-    from cchc.accounts import policy
-
-    policy.require(actor, "dossier.receive", agency=desk.host_agency_id)
-    applicant = applicant.clean()
-    missing = check_components(procedure, components)
-    if missing:
-        raise InvalidInput(
-            "Hồ sơ chưa đủ thành phần theo quy định: " + " ".join(missing),
-            code="dossier.incomplete",
-            missing=missing,
-        )
-    with transaction.atomic():
-        dossier = _create(
-            actor,
-            desk=desk,
-            procedure=procedure,
-            competent_agency=competent_agency,
-            applicant=applicant,
-            channel=channel,
-            now=at,
-            matter=matter,
-            sets=sets,
-            return_channel=return_channel,
-            components=components,
-            applicant_user=None,
-            is_demo=is_demo,
-        )
-        _append(
-            dossier,
-            "submit",
-            actor=actor,
-            now=at,
-            to_state=State.SUBMITTED,
-            data={"channel": channel},
-        )
-        version = _calendar_version(dossier.calendar_code, at.date())
-        event = _append(
-            dossier,
-            "receive",
-            actor=actor,
-            now=at,
-            to_state=State.RECEIVED,
-            data={"calendar_version": version, "appointment_rule": dossier.ruleset},
-        )
-        _after(dossier, event)
-        if assignee is not None:
-            _append(
-                dossier,
-                "forward",
-                actor=actor,
-                now=at,
-                to_state=State.IN_PROGRESS,
-                data=_prepare(
-                    actor,
-                    dossier,
-                    "forward",
-                    at,
-                    {"step": min(1, max(len(dossier.step_plan) - 1, 0)), "assignee": assignee.pk},
-                ),
-            )
-    return dossier
-
-
-def receive(
-    actor: Any,
-    dossier: Dossier,
-    *,
-    now: dt.datetime | None = None,
-    expected_version: int | None = None,
-) -> DossierEvent:
-    """The desk accepts an online submission: the clock starts now."""
-    at = _now(now)
-    version = _calendar_version(dossier.calendar_code, at.date())
-    return act(
-        actor,
-        dossier,
-        "receive",
-        now=at,
-        expected_version=expected_version,
-        data={"calendar_version": version},
-    )
-
-
 # -- apology (form 04) ------------------------------------------------------------------------
 
 
@@ -820,7 +482,7 @@ def propose_appointment(dossier: Dossier, *, now: dt.datetime | None = None) -> 
     """A new appointment for an apology: from the later of now and the current due, the
     working time the remaining steps still need (at least one working day)."""
     at = _now(now)
-    cal = resolver(dossier)(_version_number(dossier.calendar_version))
+    cal = calendar_of(dossier)
     base = max(at, dossier.due or at)
     remaining = 0
     standard = cal.standard_day_seconds
@@ -847,10 +509,9 @@ def _apology(
     if delivery not in ("in_person", "email", "sms", "post"):
         raise InvalidInput("Hình thức gửi văn bản xin lỗi không hợp lệ.", code="dossier.delivery")
     agency = Agency.objects.get(pk=data.get("agency_at_fault") or dossier.current_agency_id)
-    cal = resolver(dossier)(_version_number(dossier.calendar_version))
     try:
         result = legaltime.extend(
-            cal,
+            calendar_of(dossier),
             current_due=dossier.due,
             new_due=proposed,
             apology_at=now,
@@ -879,7 +540,7 @@ def recompute_open(calendar_code: str, *, actor: Any, now: dt.datetime | None = 
     """After a new calendar version: move every open, received dossier on that calendar to
     it, writing a `recompute` event with the old and new due. Returns the number changed."""
     at = _now(now)
-    version = _calendar_version(calendar_code, at.date())
+    version = calendar_version_on(calendar_code, at.date())
     label = f"{calendar_code}@v{version}"
     changed = 0
     qs = Dossier.objects.filter(
@@ -901,7 +562,3 @@ def recompute_open(calendar_code: str, *, actor: Any, now: dt.datetime | None = 
             )
         changed += 1
     return changed
-
-
-def money(amount: int | Decimal) -> str:
-    return f"{int(amount):,}".replace(",", ".") + " đồng"

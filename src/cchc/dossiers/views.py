@@ -12,17 +12,23 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cchc.accounts import policy
-from cchc.accounts.models import User
-from cchc.catalog.models import Procedure
 from cchc.dossiers import access, files, presenters, queries, services
-from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State, StoredFile
+from cchc.dossiers.intake import (
+    Applicant,
+    Component,
+    competent_agency_for,
+    procedures_at,
+    receive_at_desk,
+    receiving_desks,
+)
+from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State
 from cchc.errors import DomainError, InvalidInput
-from cchc.org.models import Agency, Desk
+from cchc.org.models import Agency
 from cchc.web.access import deny, requires
 
 
@@ -99,39 +105,26 @@ class ApplicantForm(forms.Form):
     )
 
 
-def _desks(user: Any) -> list[Desk]:
-    """Desks where `user` may receive today (their assigned desk first)."""
-    today = timezone.localdate()
-    reach = policy.grant(user, "dossier.receive")
-    qs = Desk.objects.valid_on(today).select_related("host_agency")
-    if not reach.everything:
-        qs = qs.filter(host_agency_id__in=reach.agency_ids)
-    assigned = {a.desk_id for a in policy.assignments(user) if a.desk_id}
-    return sorted(qs, key=lambda d: (d.pk not in assigned, d.name))
-
-
 @requires("dossier.receive")
 def intake(request: HttpRequest) -> HttpResponse:
-    desks = _desks(request.user)
+    today = timezone.localdate()
+    desks = receiving_desks(request.user, today)
     if not desks:
         return deny(request, "Bạn chưa được phân công tại bộ phận một cửa nào đang hoạt động.")
     desk_id = request.POST.get("desk") or request.GET.get("desk")
     desk = next((d for d in desks if str(d.pk) == desk_id), desks[0])
-    today = timezone.localdate()
-    agencies = list(desk.receives_for.valid_on(today))
-    type_ids = {a.agency_type_id for a in agencies}
-    procedures = Procedure.objects.filter(active=True, competent_agency_type_id__in=type_ids)
     query = request.GET.get("q", "").strip()
-    proc_id = request.POST.get("procedure") or request.GET.get("procedure")
-    procedure = procedures.filter(pk=proc_id).first() if proc_id and proc_id.isdigit() else None
+    proc_id = request.POST.get("procedure") or request.GET.get("procedure", "")
+    procedures = procedures_at(desk, today)
+    procedure = procedures.filter(pk=proc_id).first() if proc_id.isdigit() else None
     if procedure is None:
-        found = services_search(procedures, query)
+        found = list(procedures_at(desk, today, query)[:50])
         return render(
             request,
             "dossiers/intake_pick.html",
             {"desks": desks, "desk": desk, "procedures": found, "q": query},
         )
-    competent = [a for a in agencies if a.agency_type_id == procedure.competent_agency_type_id]
+    competent = competent_agency_for(desk, procedure, today)
     documents = list(procedure.documents.all())
     form = ApplicantForm(request.POST or None)
     error_details: list[str] = []
@@ -139,12 +132,12 @@ def intake(request: HttpRequest) -> HttpResponse:
         try:
             components = _components(request, documents)
             agency_id = request.POST.get("competent_agency")
-            dossier = services.receive_at_desk(
+            dossier = receive_at_desk(
                 request.user,
                 desk=desk,
                 procedure=procedure,
                 competent_agency=next((a for a in competent if str(a.pk) == agency_id), None),
-                applicant=services.Applicant(
+                applicant=Applicant(
                     name=form.cleaned_data["name"],
                     kind=form.cleaned_data["kind"],
                     id_number=form.cleaned_data["id_number"],
@@ -185,15 +178,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     )
 
 
-def services_search(procedures: Any, query: str) -> list[Procedure]:
-    from cchc.vietnamese import fold
-
-    if query:
-        procedures = procedures.filter(search_text__contains=fold(query))
-    return list(procedures.select_related("field")[:50])
-
-
-def _components(request: HttpRequest, documents: list[Any]) -> list[services.Component]:
+def _components(request: HttpRequest, documents: list[Any]) -> list[Component]:
     out = []
     for doc in documents:
         key = f"doc_{doc.pk}"
@@ -201,7 +186,7 @@ def _components(request: HttpRequest, documents: list[Any]) -> list[services.Com
             continue
         uploads = [files.check(f.name, f.read()) for f in request.FILES.getlist(f"{key}_file")]
         out.append(
-            services.Component(
+            Component(
                 document_id=doc.pk,
                 originals=_int(request.POST.get(f"{key}_originals")),
                 copies=_int(request.POST.get(f"{key}_copies")),
@@ -232,7 +217,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = _visible(request, code)
     context = presenters.page(request.user, dossier, now=_now())
     context["forms"] = _available_forms(dossier)
-    context["officers"] = _officers(dossier) if context["actions"] else []
+    context["officers"] = queries.officers_for(dossier) if context["actions"] else []
     context["agencies"] = (
         list(Agency.objects.valid_on(timezone.localdate()).order_by("name"))
         if any(a["code"] == "forward" for a in context["actions"])
@@ -249,22 +234,6 @@ def _available_forms(dossier: Dossier) -> list[Any]:
     except ImportError:
         return []
     return available_forms(dossier)
-
-
-def _officers(dossier: Dossier) -> list[User]:
-    """Processing officers and leaders who may work on the dossier where it is now."""
-    from cchc.accounts.models import RoleAssignment
-    from cchc.org import tree
-
-    ids = tree.agency_subtree({dossier.current_agency_id})
-    users = (
-        RoleAssignment.objects.filter(
-            active=True, agency_id__in=ids, role__in=["processing_officer", "agency_leader"]
-        )
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
-    return list(User.objects.filter(pk__in=list(users), is_active=True).order_by("full_name"))
 
 
 @require_POST
@@ -324,7 +293,7 @@ def form_pdf(request: HttpRequest, code: str, purpose: str) -> HttpResponse:
 @requires("dossier.view")
 def stored_file(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     dossier = _visible(request, code)
-    stored = get_object_or_404(StoredFile, pk=pk, dossier=dossier)
+    stored = access.readable_file(request.user, dossier, pk)
     return FileResponse(
         files.open_stored(stored.path).open("rb"),
         as_attachment=True,
@@ -344,34 +313,37 @@ class RegisterForm(forms.Form):
         return data
 
 
+def _register_keeper(user: Any) -> str:
+    """Who keeps the register, for its heading: the officer's desk, agency or unit."""
+    for a in policy.assignments(user):
+        place = a.desk or a.agency or a.unit
+        if place is not None:
+            return place.name
+    return "Hệ thống một cửa điện tử"
+
+
 @requires("dossier.register")
 def register(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = RegisterForm(request.GET or None, initial={"start": today.replace(day=1), "end": today})
     if request.GET and form.is_valid():
-        from cchc.dossiers.documents import register_xlsx
+        from cchc.dossiers.documents import received_between, register_filename, register_xlsx
         from cchc.dossiers.rules import ruleset_on
 
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        qs = (
-            access.visible(request.user)
-            .filter(received_at__date__gte=start, received_at__date__lte=end)
-            .select_related("procedure")
-            .order_by("received_at", "pk")
-        )
+        ruleset = ruleset_on(end).code
         content = register_xlsx(
-            qs.iterator(chunk_size=2000),
+            received_between(start, end, access.visible(request.user)).iterator(chunk_size=2000),
             start=start,
             end=end,
-            title="Sổ theo dõi hồ sơ",
-            ruleset_code=ruleset_on(end).code,
+            title=_register_keeper(request.user),
+            ruleset_code=ruleset,
         )
         response = HttpResponse(
             content,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
-        )
+        name = register_filename(start=start, end=end, ruleset_code=ruleset)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return render(request, "dossiers/register.html", {"form": form})

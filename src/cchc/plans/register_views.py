@@ -20,7 +20,7 @@ from cchc.interop.registry import importer
 from cchc.plans import parindex, registers, services
 from cchc.plans.models import ExternalIndex, IndexName, LegalDocType, LegalDocument, WorkRecordStat
 from cchc.web.access import deny, requires
-from cchc.web.views import ImportForm
+from cchc.web.views import run_import_form
 
 IMPORTABLE = {
     "van-ban": "legal-documents",
@@ -234,20 +234,7 @@ def register_import(request: HttpRequest, register: str) -> HttpResponse:
     imp = importer(name)
     if not policy.can(request.user, imp.permission):
         return deny(request, "Bạn không có quyền nhập dữ liệu vào sổ này.")
-    report = None
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            report = imp.run(
-                upload.read(),
-                actor=request.user,
-                now=timezone.now(),
-                dry_run=form.cleaned_data["dry_run"],
-                filename=upload.name,
-            )
-        except DomainError as exc:
-            form.add_error("file", exc.message)
+    form, report = run_import_form(request, imp)
     return render(
         request,
         "plans/import.html",

@@ -152,12 +152,10 @@ class ImportForm(forms.Form):
         return upload
 
 
-@requires("catalog.manage")
-def procedure_import(request: HttpRequest) -> HttpResponse:
-    which = request.GET.get("loai", "procedures")
-    if which not in ("procedures", "internal-procedures"):
-        which = "procedures"
-    imp = importer(which)
+def run_import_form(request: HttpRequest, imp: Any) -> tuple[ImportForm, Any]:
+    """The upload form of an import page and, once posted and valid, the importer's report
+    (a dry run unless the user unticked it). A file the importer refuses outright is shown
+    as a form error."""
     report = None
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -172,6 +170,16 @@ def procedure_import(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             form.add_error("file", exc.message)
+    return form, report
+
+
+@requires("catalog.manage")
+def procedure_import(request: HttpRequest) -> HttpResponse:
+    which = request.GET.get("loai", "procedures")
+    if which not in ("procedures", "internal-procedures"):
+        which = "procedures"
+    imp = importer(which)
+    form, report = run_import_form(request, imp)
     return render(
         request,
         "web/import.html",

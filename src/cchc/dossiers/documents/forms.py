@@ -20,6 +20,7 @@ from cchc.errors import InvalidInput
 from cchc.legaltime import ItemKind
 from cchc.legaltime.explain import format_instant
 from cchc.org.models import Agency
+from cchc.vietnamese import money
 
 # purpose -> the events a form of that purpose is printed from (None: the whole dossier)
 EVENTS: dict[str, tuple[str, ...] | None] = {
@@ -211,7 +212,7 @@ def _receipt(dossier: Dossier, event: DossierEvent | None) -> dict[str, Any]:
         "received_words": wording.moment_words(received),
         "appointment_words": wording.moment_words(appointment, weekday=True),
         "derivation": steps,
-        "fees": [(fee.name, services.money(fee.amount)) for fee in fees],
+        "fees": [(fee.name, money(fee.amount, unit="đồng")) for fee in fees],
         "return_channel": dossier.get_return_channel_display(),
         "receiver_name": event.actor_label if event else "",
         "show_register_number": dossier.ruleset == rules.TT01_2018.code,

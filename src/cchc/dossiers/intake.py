@@ -1,0 +1,364 @@
+"""Dossier intake (spec 03): a desk receiving a complete dossier (form 01) and an online or
+postal submission waiting for the desk's check. Both create the dossier with its code,
+components, files and fees, then append their first events through the event primitive
+of `cchc.dossiers.services`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from cchc.accounts import policy
+from cchc.calendars.services import DEFAULT_CALENDAR
+from cchc.catalog.models import Procedure
+from cchc.catalog.services import search_procedures
+from cchc.dossiers import files, rules
+from cchc.dossiers.models import (
+    ApplicantKind,
+    Channel,
+    Dossier,
+    DossierComponent,
+    DossierFee,
+    ReturnChannel,
+    State,
+)
+from cchc.dossiers.services import (
+    _after,
+    _append,
+    _now,
+    _prepare,
+    calendar_version_on,
+    store_file,
+)
+from cchc.errors import InvalidInput
+from cchc.org.models import Agency, Desk
+from cchc.vietnamese import fold, nfc
+
+
+@dataclass
+class Applicant:
+    name: str
+    kind: str = ApplicantKind.PERSON
+    id_number: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+
+    def clean(self) -> Applicant:
+        errors = {}
+        name = nfc(self.name).strip()
+        if not name:
+            errors["name"] = "Nhập họ tên người nộp hồ sơ (hoặc tên tổ chức)."
+        if self.kind not in ApplicantKind.values:
+            errors["kind"] = "Loại người nộp không hợp lệ."
+        digits = self.id_number.strip()
+        if digits and (not digits.isdigit() or len(digits) not in (9, 10, 12, 13)):
+            errors["id_number"] = (
+                "Số định danh cá nhân (12 số), CMND (9 số) hoặc mã số thuế (10, 13 số) "
+                "không hợp lệ."
+            )
+        phone = self.phone.replace(" ", "").replace(".", "")
+        if phone and (not phone.lstrip("+").isdigit() or not 9 <= len(phone.lstrip("+")) <= 12):
+            errors["phone"] = "Số điện thoại không hợp lệ."
+        email = self.email.strip()
+        if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
+            errors["email"] = "Địa chỉ thư điện tử không hợp lệ."
+        if errors:
+            raise InvalidInput(
+                "Thông tin người nộp chưa hợp lệ: " + " ".join(errors.values()),
+                code="dossier.applicant",
+                fields=errors,
+            )
+        return Applicant(name, self.kind, digits, nfc(self.address).strip(), phone, email)
+
+
+@dataclass
+class Component:
+    """A document handed in: a catalogue document (by id) or a free-named one."""
+
+    document_id: int | None = None
+    name: str = ""
+    originals: int = 0
+    copies: int = 0
+    digitised: bool = False
+    reused: bool = False
+    uploads: list[files.Upload] = field(default_factory=list)
+
+
+def check_components(procedure: Procedure, components: Sequence[Component]) -> list[str]:
+    """Missing mandatory documents (with counts), as Vietnamese sentences; [] if complete."""
+    given = {c.document_id: c for c in components if c.document_id}
+    missing = []
+    for doc in procedure.documents.all():
+        if not doc.mandatory:
+            continue
+        have = given.get(doc.pk)
+        if have is None or (have.originals + have.copies) == 0:
+            missing.append(f"Thiếu «{doc.name}».")
+        elif (
+            have.originals < doc.originals
+            and have.copies + have.originals < doc.originals + doc.copies
+        ):
+            missing.append(
+                f"«{doc.name}» cần {doc.originals} bản chính"
+                + (f", {doc.copies} bản sao" if doc.copies else "")
+                + "."
+            )
+    return missing
+
+
+def receiving_desks(user: Any, day: dt.date) -> list[Desk]:
+    """Desks open on `day` where `user` may receive dossiers, their assigned desk first."""
+    reach = policy.grant(user, "dossier.receive")
+    qs = Desk.objects.valid_on(day).select_related("host_agency")
+    if not reach.everything:
+        qs = qs.filter(host_agency_id__in=reach.agency_ids)
+    assigned = {a.desk_id for a in policy.assignments(user) if a.desk_id}
+    return sorted(qs, key=lambda d: (d.pk not in assigned, d.name))
+
+
+def procedures_at(desk: Desk, day: dt.date, query: str = "") -> QuerySet[Procedure]:
+    """Active procedures the desk receives for on `day` (the competent agency types of the
+    agencies it serves), matching `query` like the catalogue search."""
+    types = desk.receives_for.valid_on(day).values_list("agency_type_id", flat=True)
+    return search_procedures(query).filter(competent_agency_type_id__in=list(types))
+
+
+def competent_agency_for(desk: Desk, procedure: Procedure, on: dt.date) -> list[Agency]:
+    """Agencies this desk receives for that are competent for `procedure`."""
+    return list(
+        desk.receives_for.valid_on(on).filter(agency_type_id=procedure.competent_agency_type_id)
+    )
+
+
+def _allocate_code(rules_in_force: rules.RuleSet, prefix: str, day: dt.date) -> str:
+    """Next code for (prefix, day): one atomic upsert, safe under concurrent intake."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dossiers_codecounter (prefix, day, last) VALUES (%s, %s, 1) "
+            "ON CONFLICT (prefix, day) DO UPDATE SET last = dossiers_codecounter.last + 1 "
+            "RETURNING last",
+            [prefix, day],
+        )
+        seq = cursor.fetchone()[0]
+    return rules_in_force.dossier_code(prefix, day, seq)
+
+
+def _create(
+    actor: Any,
+    *,
+    desk: Desk,
+    procedure: Procedure,
+    competent_agency: Agency | None,
+    applicant: Applicant,
+    channel: int,
+    now: dt.datetime,
+    matter: str,
+    sets: int,
+    return_channel: str,
+    components: Sequence[Component],
+    applicant_user: Any,
+    is_demo: bool,
+) -> Dossier:
+    day = now.date()
+    if not desk.is_valid_on(day):
+        raise InvalidInput(f"Bộ phận một cửa {desk.name} không còn hoạt động ngày {day:%d/%m/%Y}.")
+    agencies = competent_agency_for(desk, procedure, day)
+    if competent_agency is None:
+        if len(agencies) != 1:
+            raise InvalidInput(
+                "Chọn cơ quan có thẩm quyền giải quyết.", code="dossier.competent_agency"
+            )
+        competent_agency = agencies[0]
+    elif competent_agency not in agencies:
+        raise InvalidInput(
+            f"{desk.name} không tiếp nhận thủ tục «{procedure.name}» cho {competent_agency.name}.",
+            code="dossier.competent_agency",
+        )
+    if not procedure.active:
+        raise InvalidInput(f"Thủ tục {procedure.code} không còn áp dụng.", code="dossier.procedure")
+    if channel not in Channel.values:
+        raise InvalidInput("Kênh nộp hồ sơ không hợp lệ (1, 2 hoặc 3).", code="dossier.channel")
+    if return_channel not in ReturnChannel.values:
+        raise InvalidInput("Hình thức nhận kết quả không hợp lệ.", code="dossier.return_channel")
+    if sets < 1:
+        raise InvalidInput("Số bộ hồ sơ phải từ 1 trở lên.", code="dossier.sets")
+    receiving = Agency.objects.get(pk=desk.host_agency_id)
+    in_force = rules.ruleset_on(day)
+    calendar = desk.calendar.code if desk.calendar_id else DEFAULT_CALENDAR
+    code = _allocate_code(in_force, receiving.code, day)
+    steps = [{"name": s.name, "budget": s.duration_spec} for s in procedure.steps.all()]
+    dossier = Dossier.objects.create(
+        code=code,
+        ruleset=in_force.code,
+        procedure=procedure,
+        desk=desk,
+        receiving_agency=receiving,
+        competent_agency=competent_agency,
+        current_agency=competent_agency,
+        channel=channel,
+        online_level=procedure.online_level if channel == Channel.ONLINE else "none",
+        applicant_kind=applicant.kind,
+        applicant_name=applicant.name,
+        applicant_id_number=applicant.id_number,
+        applicant_address=applicant.address,
+        applicant_phone=applicant.phone,
+        applicant_email=applicant.email,
+        applicant_user=applicant_user,
+        matter=nfc(matter).strip()[:500] or procedure.name[:500],
+        sets=sets,
+        return_channel=return_channel,
+        duration_spec=procedure.duration_spec,
+        step_plan=steps,
+        calendar_code=calendar,
+        saturday_reception=desk.saturday_reception,
+        submitted_at=now,
+        search_text=fold(f"{code} {applicant.name} {procedure.code} {procedure.name}")[:800],
+        is_demo=is_demo,
+        state=State.SUBMITTED,
+        queue_at=now,
+    )
+    documents = {d.pk: d for d in procedure.documents.all()}
+    for position, c in enumerate(components):
+        doc = documents.get(c.document_id) if c.document_id else None
+        if c.document_id and doc is None:
+            raise InvalidInput("Giấy tờ không thuộc thủ tục này.", code="dossier.component")
+        component = DossierComponent.objects.create(
+            dossier=dossier,
+            position=position,
+            document=doc,
+            name=doc.name if doc else nfc(c.name).strip()[:500],
+            originals=c.originals,
+            copies=c.copies,
+            digitised=c.digitised or bool(c.uploads),
+            reused=c.reused,
+        )
+        for upload in c.uploads:
+            store_file(dossier, upload, now=now, component=component)
+    for fee in procedure.fees.all():
+        DossierFee.objects.create(dossier=dossier, name=fee.name, amount=fee.amount)
+    return dossier
+
+
+def submit_online(
+    actor: Any,
+    *,
+    desk: Desk,
+    procedure: Procedure,
+    applicant: Applicant,
+    components: Sequence[Component] = (),
+    competent_agency: Agency | None = None,
+    matter: str = "",
+    return_channel: str = ReturnChannel.ONLINE,
+    channel: int = Channel.ONLINE,
+    now: dt.datetime | None = None,
+    is_demo: bool = False,
+) -> Dossier:
+    """An online (or postal) submission, waiting for the desk's check. The clock has not
+    started: it starts when the desk receives the complete dossier."""
+    at = _now(now)
+    applicant = applicant.clean()
+    with transaction.atomic():
+        dossier = _create(
+            actor,
+            desk=desk,
+            procedure=procedure,
+            competent_agency=competent_agency,
+            applicant=applicant,
+            channel=channel,
+            now=at,
+            matter=matter,
+            sets=1,
+            return_channel=return_channel,
+            components=components,
+            applicant_user=actor if getattr(actor, "pk", None) else None,
+            is_demo=is_demo,
+        )
+        _append(dossier, "submit", actor=actor, now=at, to_state=State.SUBMITTED)
+    return dossier
+
+
+def receive_at_desk(
+    actor: Any,
+    *,
+    desk: Desk,
+    procedure: Procedure,
+    applicant: Applicant,
+    components: Sequence[Component],
+    competent_agency: Agency | None = None,
+    channel: int = Channel.IN_PERSON,
+    matter: str = "",
+    sets: int = 1,
+    return_channel: str = ReturnChannel.DESK,
+    assignee: int | None = None,
+    now: dt.datetime | None = None,
+    is_demo: bool = False,
+) -> Dossier:
+    """A desk officer receives a complete dossier (form 01): code, clock start, appointment;
+    with `assignee` (a user id), handed straight on to that processing officer."""
+    at = _now(now)
+    policy.require(actor, "dossier.receive", agency=desk.host_agency_id)
+    applicant = applicant.clean()
+    missing = check_components(procedure, components)
+    if missing:
+        raise InvalidInput(
+            "Hồ sơ chưa đủ thành phần theo quy định: " + " ".join(missing),
+            code="dossier.incomplete",
+            missing=missing,
+        )
+    with transaction.atomic():
+        dossier = _create(
+            actor,
+            desk=desk,
+            procedure=procedure,
+            competent_agency=competent_agency,
+            applicant=applicant,
+            channel=channel,
+            now=at,
+            matter=matter,
+            sets=sets,
+            return_channel=return_channel,
+            components=components,
+            applicant_user=None,
+            is_demo=is_demo,
+        )
+        _append(
+            dossier,
+            "submit",
+            actor=actor,
+            now=at,
+            to_state=State.SUBMITTED,
+            data={"channel": channel},
+        )
+        version = calendar_version_on(dossier.calendar_code, at.date())
+        event = _append(
+            dossier,
+            "receive",
+            actor=actor,
+            now=at,
+            to_state=State.RECEIVED,
+            data={"calendar_version": version, "appointment_rule": dossier.ruleset},
+        )
+        _after(dossier, event)
+        if assignee is not None:
+            _append(
+                dossier,
+                "forward",
+                actor=actor,
+                now=at,
+                to_state=State.IN_PROGRESS,
+                data=_prepare(
+                    actor,
+                    dossier,
+                    "forward",
+                    at,
+                    {"step": min(1, max(len(dossier.step_plan) - 1, 0)), "assignee": assignee},
+                ),
+            )
+    return dossier
