@@ -113,6 +113,15 @@ def _instant(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def budget_seconds(step_plan: Sequence[dict[str, Any]], standard: int) -> list[int]:
+    """Working seconds of each step's budget (0 for a budget not in working time)."""
+    out = []
+    for step in step_plan:
+        parsed = legaltime.parse_duration(str(step["budget"]))
+        out.append(parsed.working_seconds(standard) if parsed.is_working else 0)
+    return out
+
+
 def shift(calendar: legaltime.Calendar, instant: dt.datetime, seconds: int) -> dt.datetime:
     """`instant` moved later by `seconds` of working time."""
     if seconds <= 0:

@@ -128,20 +128,6 @@ def working_between(
     return max(total, 0)
 
 
-def calendar_of(dossier: Dossier) -> legaltime.Calendar:
-    label = dossier.calendar_version
-    number = int(label.rsplit("@v", 1)[1]) if "@v" in label else None
-    return services.resolver(dossier)(number)
-
-
-def budget_seconds(step_plan: Sequence[dict[str, Any]], standard: int) -> list[int]:
-    out = []
-    for step in step_plan:
-        parsed = legaltime.parse_duration(str(step["budget"]))
-        out.append(parsed.working_seconds(standard) if parsed.is_working else 0)
-    return out
-
-
 @dataclass(frozen=True)
 class Typical:
     from_step: int  # T(k)
@@ -177,7 +163,7 @@ class History:
         out = []
         for dossier in qs[:HISTORY_LIMIT]:
             try:
-                cal = calendar_of(dossier)
+                cal = services.calendar_of(dossier)
                 w = walk(list(dossier.events.all()))
                 out.append(
                     {
@@ -199,7 +185,7 @@ class History:
                 basis="history",
                 examples=len(examples),
             )
-        budgets = budget_seconds(dossier.step_plan, standard)
+        budgets = replay.budget_seconds(dossier.step_plan, standard)
         return Typical(
             from_step=sum(budgets[k:]),
             after_step=sum(budgets[k + 1 :]),
@@ -246,7 +232,7 @@ def assess(
     dossier: Dossier, events: Sequence[Any], history: History, now: dt.datetime
 ) -> Assessment:
     """The risk of one running dossier at `now`."""
-    cal = calendar_of(dossier)
+    cal = services.calendar_of(dossier)
     assert dossier.due is not None
     remaining = legaltime.elapsed(cal, now, dossier.due)
     w = walk(events)

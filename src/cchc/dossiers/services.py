@@ -484,12 +484,8 @@ def propose_appointment(dossier: Dossier, *, now: dt.datetime | None = None) -> 
     at = _now(now)
     cal = calendar_of(dossier)
     base = max(at, dossier.due or at)
-    remaining = 0
     standard = cal.standard_day_seconds
-    for step in dossier.step_plan[dossier.step_index :]:
-        parsed = legaltime.parse_duration(str(step["budget"]))
-        if parsed.is_working:
-            remaining += parsed.working_seconds(standard)
+    remaining = sum(replay.budget_seconds(dossier.step_plan[dossier.step_index :], standard))
     remaining = max(remaining, standard)
     return replay.shift(cal, base, remaining)
 
