@@ -7,6 +7,8 @@ PORT   ?= 8000
 # Throw-away PostgreSQL database for the test leg (pytest-django creates test_<name>).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cchc_ci
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--n 100000 --backends sqlite"
+BENCH_ARGS ?=
 
 .PHONY: install system-deps run test test-sqlite test-postgres lint format bench clean
 
@@ -73,6 +75,7 @@ format: install
 ## bench: performance benchmarks (ratios against baselines measured in the same run)
 bench: install
 	$(BIN)/python benchmarks/legaltime.py
+	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -184,10 +184,12 @@ class Dossier(models.Model):
         verbose_name_plural = "Hồ sơ"
         indexes = [
             # The work queue walks open dossiers in queue order and stops after a page;
-            # scope and filters are checked on the rows it walks.
-            models.Index(fields=["is_open", "queue_at", "id"], name="dossier_open_queue"),
-            models.Index(fields=["current_agency", "is_open", "queue_at"], name="dossier_agency"),
-            models.Index(fields=["assignee", "is_open", "queue_at"], name="dossier_assignee"),
+            # scope and filters are checked on the rows it walks. Partial on the bare
+            # boolean: that is how the ORM writes `is_open=True`, so SQLite's planner can
+            # match it (a leading `is_open` column would not be used).
+            models.Index(
+                fields=["queue_at", "id"], condition=Q(is_open=True), name="dossier_open_queue"
+            ),
             models.Index(fields=["state", "queue_at", "id"], name="dossier_state"),
             models.Index(fields=["queue_at", "id"], name="dossier_all_queue"),
             models.Index(fields=["competent_agency", "received_at"], name="dossier_competent"),
