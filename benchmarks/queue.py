@@ -470,11 +470,17 @@ def _table(empty: dict, loaded: dict) -> None:
         f"{'p95 ratio':>10} {'rows':>5}"
     )
     for name, value in loaded.items():
-        base = empty.get(name, {"p50": float("nan"), "p95": float("nan")})
-        ratio = value["p95"] / base["p95"] if base["p95"] else float("nan")
+        base = empty.get(name, {"p50": float("nan"), "p95": float("nan"), "rows": 0.0})
+        # A dossier page has no empty-database counterpart (there is no dossier to open).
+        comparable = base.get("rows", 0) > 0 or not name.startswith(
+            ("dossier", "HTTP GET /ho-so/<")
+        )
+        ratio = (
+            f"{value['p95'] / base['p95']:9.1f}x" if comparable and base["p95"] else "      n/a "
+        )
         print(
             f"{name:38} {base['p50']:10.1f} {base['p95']:10.1f} {value['p50']:9.1f} "
-            f"{value['p95']:9.1f} {ratio:9.1f}x {int(value['rows']):5}"
+            f"{value['p95']:9.1f} {ratio} {int(value['rows']):5}"
         )
 
 
