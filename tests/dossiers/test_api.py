@@ -136,7 +136,9 @@ def test_online_submission_then_desk_receives(world, clock, as_user):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["state"] == "submitted" and body["channel"] == 2
-    assert body["clocks"]["due"] is None and body["actions"] == []
+    # The applicant may only withdraw their own submission.
+    assert body["clocks"]["due"] is None
+    assert [a["action"] for a in body["actions"]] == ["withdraw"]
     assert body["applicant"]["masked"] is False  # the applicant sees their own data
 
     clock.now = at("2024-06-04", "10:00")

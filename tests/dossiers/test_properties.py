@@ -16,7 +16,17 @@ from tests.dossiers.factories import applicant, components_for
 
 pytestmark = pytest.mark.django_db
 
-DESK = {"receive", "refuse_intake", "supplement_received", "obligation_met", "return_result"}
+DESK = {
+    "receive",
+    "refuse_intake",
+    "request_completion",
+    "supplement_received",
+    "obligation_met",
+    "return_result",
+    "pay",
+    "refund",
+}
+CITIZEN = {"resubmit", "citizen_upload", "rate"}
 LEADER = {"assign", "send_back", "approve", "refuse", "stop"}
 ORDER = sorted(services.TRANSITIONS)
 
@@ -26,8 +36,10 @@ def actor_for(world, action):
         return world.desk_officer
     if action in LEADER:
         return world.leader
-    if action == "recompute":
+    if action in ("recompute", "complaint"):
         return SYSTEM
+    if action in CITIZEN:
+        return world.citizen
     return world.officer
 
 
@@ -38,6 +50,14 @@ def data_for(world, action):
         return {"assignee": world.officer2.pk}
     if action == "note":
         return {"note": "Ghi chú"}
+    if action == "pay":
+        return {"amount": 25000, "channel": "2"}
+    if action == "refund":
+        return {"amount": 10000}
+    if action == "rate":
+        return {"rating": "neutral"}
+    if action == "complaint":
+        return {"feedback": "PAKN-1"}
     return {}
 
 
@@ -49,6 +69,8 @@ def legal_actions(dossier) -> list[str]:
             continue
         if action == "apologise" and dossier.extensions:
             continue  # a second re-appointment is (rightly) refused: not a valid step
+        if action in CITIZEN and dossier.applicant_user_id is None:
+            continue  # desk intakes have no applicant account
         out.append(action)
     return out
 

@@ -65,6 +65,12 @@ def submitted(w):
     )
 
 
+def awaiting_completion(w):
+    d = submitted(w)
+    act(w.desk_officer, d, "request_completion", at(MON, "08:30"), reason="Thiếu bản chụp CCCD")
+    return d
+
+
 def received(w):
     return w.intake(at=at(MON, "09:00"))
 
@@ -105,6 +111,34 @@ def returned(w):
     return d
 
 
+def paid(w):
+    d = received(w)
+    act(w.desk_officer, d, "pay", at(MON, "09:10"), amount=50000, channel="cash")
+    return d
+
+
+def online_received(w):
+    d = submitted(w)
+    act(w.desk_officer, d, "receive", at(MON, "09:00"))
+    return d
+
+
+def awaiting_supplement_online(w):
+    d = online_received(w)
+    act(w.leader, d, "assign", at(MON, "09:30"), assignee=w.officer.pk)
+    act(w.officer, d, "request_supplement", at(MON, "10:00"), reason="Thiếu bản sao CCCD")
+    return d
+
+
+def returned_online(w):
+    d = online_received(w)
+    act(w.leader, d, "assign", at(MON, "09:30"), assignee=w.officer.pk)
+    act(w.officer, d, "propose", at(MON, "14:00"))
+    act(w.leader, d, "approve", at(MON, "15:00"))
+    act(w.desk_officer, d, "return_result", at(MON, "16:00"))
+    return d
+
+
 # action -> (start, actor attribute, reason, data factory)
 CASES = {
     "receive": (submitted, "desk_officer", "", lambda w: {}),
@@ -126,6 +160,13 @@ CASES = {
     "attach": (in_progress, "officer", "", lambda w: {}),
     "note": (in_progress, "officer", "", lambda w: {"note": "Đã gọi điện cho người nộp"}),
     "recompute": (in_progress, None, "", lambda w: {}),
+    "request_completion": (submitted, "desk_officer", "Ảnh chụp tờ khai bị mờ", lambda w: {}),
+    "resubmit": (awaiting_completion, "citizen", "", lambda w: {}),
+    "citizen_upload": (awaiting_supplement_online, "citizen", "", lambda w: {}),
+    "pay": (received, "desk_officer", "", lambda w: {"amount": 50000, "channel": "cash"}),
+    "refund": (paid, "desk_officer", "Thu thừa", lambda w: {"amount": 20000}),
+    "rate": (returned_online, "citizen", "", lambda w: {"rating": "satisfied"}),
+    "complaint": (in_progress, None, "", lambda w: {"feedback": "PAKN-240604-0001"}),
 }
 
 
@@ -720,3 +761,37 @@ def test_verify_checks_the_version_against_the_events(world):
     # The next action gets the right sequence number again.
     act(world.leader, d, "assign", at(MON, "10:00"), assignee=world.officer.pk)
     assert list(d.events.values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_payments_and_rating_update_the_projection(world):
+    d = paid(world)
+    assert (d.paid_amount, d.payment_channel) == (50000, "cash")
+    act(world.desk_officer, d, "refund", at(MON, "10:00"), reason="Thu thừa", amount=50000)
+    assert (d.paid_amount, d.payment_channel) == (0, "")
+    act(SYSTEM, d, "pay", at(MON, "11:00"), amount=30000, channel="2")
+    act(world.desk_officer, d, "pay", at(MON, "11:30"), amount=20000, channel="cash")
+    assert (d.paid_amount, d.payment_channel) == (50000, "2")  # online is what counts
+    assert_consistent(d)
+
+
+def test_only_the_applicant_rates_and_only_after_return(world):
+    d = returned_online(world)
+    with pytest.raises(PermissionDenied):
+        act(world.desk_officer, d, "rate", at(TUE, "09:00"), rating="satisfied")
+    act(world.citizen, d, "rate", at(TUE, "09:00"), rating="dissatisfied", comment="Chờ lâu")
+    assert d.rating == "dissatisfied"
+    other = in_progress(world)
+    with pytest.raises(PermissionDenied):
+        act(world.citizen, other, "rate", at(TUE, "09:00"), rating="satisfied")
+
+
+def test_completion_request_returns_an_online_submission_to_the_citizen(world):
+    d = awaiting_completion(world)
+    assert d.state == State.AWAITING_COMPLETION and d.is_open and d.due is None
+    with pytest.raises(PermissionDenied):
+        act(world.outsider, d, "resubmit", at(MON, "09:00"))
+    act(world.citizen, d, "resubmit", at(MON, "10:00"))
+    assert d.state == State.SUBMITTED
+    act(world.desk_officer, d, "receive", at(MON, "10:30"))
+    assert d.received_at == at(MON, "10:30")
+    assert_consistent(d)

@@ -35,7 +35,26 @@ ACTION_RIGHTS: dict[str, tuple[str, str]] = {
     "refuse": ("dossier.approve", "current"),
     "stop": ("dossier.approve", "current"),
     "recompute": ("dossier.admin", "current"),
+    "request_completion": ("dossier.receive", "receiving"),
+    # Cash taken at the desk; online payments and refunds of them come from the gateway
+    # (the system actor, below).
+    # (`cchc.accounts.policy.SYSTEM`, which may do everything).
+    "pay": ("dossier.receive", "receiving"),
+    "refund": ("dossier.receive", "receiving"),
+    "complaint": ("dossier.admin", "current"),
 }
+
+# Actions the applicant (the citizen who submitted the dossier online) takes on their own
+# dossier.
+APPLICANT_ACTIONS = frozenset({"resubmit", "citizen_upload", "rate", "withdraw"})
+
+
+def is_applicant(user: Any, dossier: Dossier) -> bool:
+    return (
+        dossier.applicant_user_id is not None
+        and getattr(user, "pk", None) is not None
+        and dossier.applicant_user_id == user.pk
+    )
 
 
 def agency_for(dossier: Dossier, which: str) -> int:
@@ -43,6 +62,10 @@ def agency_for(dossier: Dossier, which: str) -> int:
 
 
 def may(user: Any, dossier: Dossier, action: str) -> bool:
+    if action in APPLICANT_ACTIONS and is_applicant(user, dossier):
+        return True
+    if action in ("resubmit", "citizen_upload", "rate"):
+        return False
     if action in ("attach", "note"):
         return any(may(user, dossier, a) for a in ("receive", "forward"))
     permission, which = ACTION_RIGHTS[action]

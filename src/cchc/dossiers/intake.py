@@ -241,8 +241,19 @@ def _create(
         )
         for upload in c.uploads:
             store_file(dossier, upload, now=now, component=component)
+    total = 0
     for fee in procedure.fees.all():
         DossierFee.objects.create(dossier=dossier, name=fee.name, amount=fee.amount)
+        total += fee.amount
+    made = list(dossier.components.all())
+    Dossier.objects.filter(pk=dossier.pk).update(
+        fee_total=total,
+        digitised=bool(made) and all(c.digitised for c in made),
+        reused_data=any(c.reused for c in made),
+    )
+    dossier.fee_total = total
+    dossier.digitised = bool(made) and all(c.digitised for c in made)
+    dossier.reused_data = any(c.reused for c in made)
     return dossier
 
 

@@ -37,6 +37,7 @@ class ReturnChannel(models.TextChoices):
 
 class State(models.TextChoices):
     SUBMITTED = "submitted", "Chờ tiếp nhận"
+    AWAITING_COMPLETION = "awaiting_completion", "Chờ người nộp hoàn thiện (chưa tiếp nhận)"
     RECEIVED = "received", "Đã tiếp nhận"
     IN_PROGRESS = "in_progress", "Đang xử lý"
     AWAITING_APPROVAL = "awaiting_approval", "Chờ lãnh đạo phê duyệt"
@@ -53,6 +54,7 @@ class State(models.TextChoices):
 OPEN_STATES = frozenset(
     {
         State.SUBMITTED,
+        State.AWAITING_COMPLETION,
         State.RECEIVED,
         State.IN_PROGRESS,
         State.AWAITING_APPROVAL,
@@ -66,6 +68,30 @@ PAUSED_STATES = frozenset({State.AWAITING_SUPPLEMENT, State.AWAITING_OBLIGATION}
 TERMINAL_STATES = frozenset(
     {State.RETURNED, State.REFUSED_AT_INTAKE, State.REFUSED, State.STOPPED, State.WITHDRAWN}
 )
+
+
+# States before the desk has received the dossier (no legal clock yet).
+BEFORE_RECEIPT = frozenset({State.SUBMITTED, State.AWAITING_COMPLETION})
+
+
+class PaymentChannel(models.TextChoices):
+    """How the dossier's fees were paid. "1"/"2" are the national field "paid online"
+    (1 = via the National Public Service Portal, 2 = via a ministry/provincial gateway)."""
+
+    CASH = "cash", "Tiền mặt tại bộ phận một cửa"
+    NATIONAL_PORTAL = "1", "Trực tuyến qua Cổng DVC quốc gia"
+    PROVINCIAL_GATEWAY = "2", "Trực tuyến qua cổng thanh toán của tỉnh"
+
+
+ONLINE_PAYMENT_CHANNELS = frozenset(
+    {PaymentChannel.NATIONAL_PORTAL, PaymentChannel.PROVINCIAL_GATEWAY}
+)
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", "Hài lòng"
+    NEUTRAL = "neutral", "Bình thường"
+    DISSATISFIED = "dissatisfied", "Không hài lòng"
 
 
 class Outcome(models.TextChoices):
@@ -130,6 +156,10 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField("Thời điểm nộp")
     search_text = models.CharField(max_length=800, db_index=False, default="")
     is_demo = models.BooleanField("Dữ liệu mẫu", default=False)
+    # Intake facts used by the indicators (766 groups 3 and 4).
+    fee_total = models.PositiveBigIntegerField("Tổng phí, lệ phí (đồng)", default=0)
+    digitised = models.BooleanField("Thành phần hồ sơ đã số hóa", default=False)
+    reused_data = models.BooleanField("Có tái sử dụng dữ liệu số hóa", default=False)
     # Optimistic concurrency: the number of events; an action states the version it saw.
     version = models.PositiveIntegerField(default=0)
 
@@ -174,6 +204,14 @@ class Dossier(models.Model):
         "Kết quả so với hạn ban đầu", max_length=10, choices=Outcome.choices, blank=True
     )
     has_apology = models.BooleanField("Có văn bản xin lỗi", default=False)
+    paid_amount = models.PositiveBigIntegerField("Đã thanh toán (đồng)", default=0)
+    payment_channel = models.CharField(
+        "Hình thức thanh toán", max_length=8, choices=PaymentChannel.choices, blank=True
+    )
+    rating = models.CharField(
+        "Đánh giá của người dân", max_length=16, choices=Rating.choices, blank=True
+    )
+    has_complaint = models.BooleanField("Có phản ánh, kiến nghị", default=False)
     # -- risk (written by the daily scan, not by the events) ------------------------------------
     at_risk = models.BooleanField("Có nguy cơ trễ hạn", default=False)
     risk_note = models.CharField("Lý do cảnh báo", max_length=300, blank=True)

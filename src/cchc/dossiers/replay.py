@@ -74,6 +74,10 @@ class Projection:
     outcome: str = ""
     outcome_original: str = ""
     has_apology: bool = False
+    paid_amount: int = 0
+    payment_channel: str = ""
+    rating: str = ""
+    has_complaint: bool = False
     pauses: list[tuple[dt.datetime, dt.datetime | None, str]] = field(default_factory=list)
     # Closed pauses as the clock counts them (clipped to the clock start).
     closed_pauses: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
@@ -103,6 +107,10 @@ class Projection:
         "outcome",
         "outcome_original",
         "has_apology",
+        "paid_amount",
+        "payment_channel",
+        "rating",
+        "has_complaint",
     )
 
     def stored(self) -> dict[str, Any]:
@@ -177,6 +185,19 @@ def project(
             p.pauses[-1] = (begin, event.at, kind)
         elif action == "apologise":
             apologies.append((event.at, dt.datetime.fromisoformat(data["new_due"])))
+        elif action == "pay":
+            p.paid_amount += int(data["amount"])
+            # An online payment is what the indicators count; cash never overrides it.
+            if not p.payment_channel or p.payment_channel == "cash":
+                p.payment_channel = str(data["channel"])
+        elif action == "refund":
+            p.paid_amount = max(p.paid_amount - int(data["amount"]), 0)
+            if p.paid_amount == 0:
+                p.payment_channel = ""
+        elif action == "rate":
+            p.rating = str(data["rating"])
+        elif action == "complaint":
+            p.has_complaint = True
         if "assignee" in data:
             p.assignee_id = data["assignee"]
         if data.get("agency"):

@@ -23,10 +23,11 @@ from cchc.accounts import policy
 from cchc.accounts.models import User
 from cchc.audit import log
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
-from cchc.dossiers import access, files, replay
+from cchc.dossiers import access, files, replay, signals
 from cchc.dossiers.models import (
     OPEN_STATES,
     TERMINAL_STATES,
+    Channel,
     Dossier,
     DossierEvent,
     DossierResult,
@@ -36,7 +37,7 @@ from cchc.dossiers.models import (
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
 from cchc.notifications.services import notify
 from cchc.org.models import Agency
-from cchc.vietnamese import nfc
+from cchc.vietnamese import money, nfc
 
 logger = logging.getLogger(__name__)
 S = State
@@ -47,7 +48,11 @@ ANY = frozenset(State)
 # action -> (states it may start from, state it leads to; None = unchanged)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "receive": (frozenset({S.SUBMITTED}), S.RECEIVED),
-    "refuse_intake": (frozenset({S.SUBMITTED}), S.REFUSED_AT_INTAKE),
+    "refuse_intake": (frozenset({S.SUBMITTED, S.AWAITING_COMPLETION}), S.REFUSED_AT_INTAKE),
+    # Online submissions: the desk returns an incomplete one to the citizen, who completes
+    # and resubmits it (no clock runs before receipt).
+    "request_completion": (frozenset({S.SUBMITTED}), S.AWAITING_COMPLETION),
+    "resubmit": (frozenset({S.AWAITING_COMPLETION}), S.SUBMITTED),
     "assign": (frozenset({S.RECEIVED, S.IN_PROGRESS}), S.IN_PROGRESS),
     "forward": (frozenset({S.RECEIVED, S.IN_PROGRESS}), S.IN_PROGRESS),
     "request_supplement": (ACCEPTED, S.AWAITING_SUPPLEMENT),
@@ -64,6 +69,15 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "apologise": (ACCEPTED | WAITING, None),
     "attach": (ANY, None),
     "note": (ANY, None),
+    # The citizen sends supplementary documents online; the desk then records
+    # `supplement_received`.
+    "citizen_upload": (frozenset(OPEN_STATES), None),
+    # Payments (cash at the desk, or confirmed by an online gateway), refunds, the citizen's
+    # rating after return, a complaint (PAKN) about the dossier.
+    "pay": (frozenset(OPEN_STATES | {S.RESOLVED}), None),
+    "refund": (ANY, None),
+    "rate": (frozenset({S.RETURNED}), None),
+    "complaint": (ANY, None),
     "recompute": (frozenset(OPEN_STATES) - {S.SUBMITTED}, None),
 }
 
@@ -71,6 +85,8 @@ ACTION_LABELS = {
     "submit": "Nộp hồ sơ",
     "receive": "Tiếp nhận hồ sơ",
     "refuse_intake": "Từ chối tiếp nhận",
+    "request_completion": "Yêu cầu hoàn thiện hồ sơ trực tuyến",
+    "resubmit": "Nộp lại hồ sơ đã hoàn thiện",
     "assign": "Phân công xử lý",
     "forward": "Chuyển xử lý",
     "request_supplement": "Yêu cầu bổ sung hồ sơ",
@@ -88,12 +104,18 @@ ACTION_LABELS = {
     "attach": "Đính kèm tệp",
     "note": "Ghi chú",
     "recompute": "Tính lại thời hạn theo lịch mới",
+    "citizen_upload": "Người nộp gửi bổ sung trực tuyến",
+    "pay": "Thanh toán phí, lệ phí",
+    "refund": "Hoàn trả phí, lệ phí",
+    "rate": "Đánh giá mức độ hài lòng",
+    "complaint": "Phản ánh, kiến nghị về hồ sơ",
 }
 
 # Actions that need a written reason (the citizen is told why).
 NEEDS_REASON = frozenset(
     {
         "refuse_intake",
+        "request_completion",
         "request_supplement",
         "request_obligation",
         "send_back",
@@ -200,6 +222,7 @@ def _append(
     )
     for upload in uploads:
         store_file(dossier, upload, now=now, event=event)
+    before = signals.snapshot(dossier) if dossier.version else None
     derived = project(dossier)
     old_version = dossier.version
     for name, value in derived.stored().items():
@@ -218,6 +241,7 @@ def _append(
                 "trạng thái mới rồi thực hiện lại.",
                 code="dossier.conflict",
             )
+    signals.dossier_changed.send(sender=Dossier, before=before, after=dossier, event=event)
     log.record(
         f"dossier.{action}",
         actor=actor,
@@ -425,49 +449,124 @@ def _after(dossier: Dossier, event: DossierEvent) -> None:
     _notify_citizen(dossier, event)
 
 
+# Messages to the applicant (in-app, e-mail and SMS), per action. The portal owns this
+# section: `{code}` dossier code, `{procedure}` its procedure, `{due}` the current
+# appointment, `{reason}` the officer's reason, `{amount}` a payment.
 CITIZEN_MESSAGES = {
-    "receive": "Hồ sơ {code} đã được tiếp nhận. Hẹn trả kết quả: {due}.",
+    "receive": "Hồ sơ {code} ({procedure}) đã được tiếp nhận. Hẹn trả kết quả: {due}.",
     "refuse_intake": "Hồ sơ {code} không được tiếp nhận. Lý do: {reason}",
-    "request_supplement": "Hồ sơ {code} cần bổ sung, hoàn thiện: {reason}",
+    "request_completion": "Hồ sơ {code} chưa được tiếp nhận, cần hoàn thiện: {reason} "
+    "Vui lòng bổ sung và nộp lại trên Cổng dịch vụ công.",
+    "resubmit": "Đã nhận hồ sơ {code} nộp lại sau khi hoàn thiện; bộ phận một cửa sẽ kiểm "
+    "tra và tiếp nhận.",
+    "request_supplement": "Hồ sơ {code} cần bổ sung, hoàn thiện: {reason} Thời hạn giải "
+    "quyết tạm dừng đến khi nhận đủ hồ sơ bổ sung.",
+    "citizen_upload": "Đã nhận tệp bổ sung trực tuyến cho hồ sơ {code}; bộ phận một cửa sẽ "
+    "kiểm tra.",
+    "supplement_received": "Đã nhận đủ hồ sơ bổ sung của hồ sơ {code}; thời hạn giải quyết "
+    "được tính tiếp. Hẹn trả kết quả: {due}.",
     "request_obligation": "Hồ sơ {code} đang chờ thực hiện nghĩa vụ tài chính: {reason}",
     "approve": "Hồ sơ {code} đã có kết quả. Mời nhận kết quả theo hình thức đã đăng ký.",
-    "return_result": "Hồ sơ {code} đã được trả kết quả.",
+    "return_result": "Hồ sơ {code} đã được trả kết quả. Mời đánh giá mức độ hài lòng trên "
+    "Cổng dịch vụ công.",
     "refuse": "Hồ sơ {code} bị từ chối giải quyết. Lý do: {reason}",
     "stop": "Hồ sơ {code} bị dừng xử lý. Lý do: {reason}",
+    "withdraw": "Hồ sơ {code} đã được rút. {reason}",
     "apologise": "Cơ quan xin lỗi vì hồ sơ {code} chậm so với hẹn; hẹn trả kết quả mới: {due}.",
+    "pay": "Đã nhận thanh toán {amount} cho hồ sơ {code}.",
+    "refund": "Đã hoàn trả {amount} cho hồ sơ {code}. {reason}",
 }
 
+# Where a citizen follows the dossier (the portal's page for it).
+CITIZEN_LINK = "/dich-vu-cong/ho-so/{code}/"
 
-def _notify_citizen(dossier: Dossier, event: DossierEvent) -> None:
-    template = CITIZEN_MESSAGES.get(event.action)
+
+def citizen_message(dossier: Dossier, action: str, *, reason: str = "", amount: int = 0) -> str:
+    """The Vietnamese text telling the applicant about `action` ("" if none)."""
+    template = CITIZEN_MESSAGES.get(action)
     if template is None:
-        return
+        return ""
     due = (
         dossier.due.astimezone(legaltime.VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
         if dossier.due
         else ""
     )
-    text = template.format(code=dossier.code, due=due, reason=event.reason)
-    subject = f"[{dossier.code}] {ACTION_LABELS[event.action]}"
+    return " ".join(
+        template.format(
+            code=dossier.code,
+            procedure=dossier.procedure.name,
+            due=due,
+            reason=reason,
+            amount=money(amount),
+        ).split()
+    )
+
+
+def notify_applicant(
+    dossier: Dossier,
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    key: str,
+    now: dt.datetime,
+    attachment: str = "",
+) -> None:
+    """Tell the applicant on every channel they have: the portal inbox (account), e-mail
+    (with `attachment`, e.g. form 01) and SMS. Each message is recorded on the dossier."""
+    link = CITIZEN_LINK.format(code=dossier.code)
+    common = {"kind": kind, "subject": subject, "body": text, "link": link, "now": now}
     if dossier.applicant_user_id:
         notify(
-            kind=f"dossier.{event.action}",
-            subject=subject,
-            body=text,
             user=dossier.applicant_user,
-            key=f"dossier:{dossier.pk}:{event.seq}:app",
-            now=event.at,
+            key=f"{key}:app",
+            dossier_id=dossier.pk,
+            **common,
         )
     if dossier.applicant_email:
         notify(
-            kind=f"dossier.{event.action}",
-            subject=subject,
-            body=text,
             channel="email",
             address=dossier.applicant_email,
-            key=f"dossier:{dossier.pk}:{event.seq}:mail",
-            now=event.at,
+            key=f"{key}:mail",
+            dossier_id=dossier.pk,
+            attachment=attachment,
+            **common,
         )
+    if dossier.applicant_phone:
+        notify(
+            channel="sms",
+            address=dossier.applicant_phone,
+            key=f"{key}:sms",
+            dossier_id=dossier.pk,
+            **common,
+        )
+
+
+def _notify_citizen(dossier: Dossier, event: DossierEvent) -> None:
+    text = citizen_message(
+        dossier,
+        event.action,
+        reason=event.reason,
+        amount=int(event.data.get("amount", 0) or 0),
+    )
+    if not text:
+        return
+    # Form 01 goes with the e-mail when the desk receives a dossier submitted at a distance
+    # (in person, the desk hands it over).
+    attachment = (
+        "dossier-form:receipt"
+        if event.action == "receive" and dossier.channel != Channel.IN_PERSON
+        else ""
+    )
+    notify_applicant(
+        dossier,
+        kind=f"dossier.{event.action}",
+        subject=f"[{dossier.code}] {ACTION_LABELS[event.action]}",
+        text=text,
+        key=f"dossier:{dossier.pk}:{event.seq}",
+        now=event.at,
+        attachment=attachment,
+    )
 
 
 # -- apology (form 04) ------------------------------------------------------------------------
