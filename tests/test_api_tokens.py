@@ -143,3 +143,24 @@ def test_command_creates_lists_and_revokes(client, clerk):
         call_command("tokens", "revoke", str(token.pk), stdout=StringIO())
     with pytest.raises(CommandError, match="Không có người dùng"):
         call_command("tokens", "create", "ai-do", "--name", "x", stdout=StringIO())
+
+
+def test_administrators_list_and_revoke_tokens_in_the_admin(client, issued, clerk, make_user):
+    token = ApiToken.objects.get()
+    client.force_login(make_user(Role.ADMINISTRATOR))
+    page = client.get("/admin/accounts/apitoken/").content.decode()
+    assert "Cổng dịch vụ công" in page and token.prefix in page
+    assert token.key_hash not in page  # never the hash, never the secret
+    response = client.post(
+        "/admin/accounts/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    assert "Đã thu hồi 1 mã truy cập." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEntry.objects.filter(action__contains="token", object_id=str(token.pk)).exists()
+    # Nobody adds or deletes tokens there: the secret must come from `cchc tokens create`.
+    assert client.get("/admin/accounts/apitoken/add/").status_code == 403
+    client.force_login(clerk)
+    assert client.get("/admin/accounts/apitoken/").status_code in (302, 403)

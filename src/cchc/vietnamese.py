@@ -12,6 +12,17 @@ def nfc(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def nfc_text(text: str) -> str:
+    """Like `nfc` for multi-line text (reasons, answers): each line's spaces are collapsed,
+    line breaks are kept (at most one blank line in a row), outer blank lines removed."""
+    lines = [nfc(line) for line in unicodedata.normalize("NFC", text).splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII-ish form for search: 'Cấp giấy phép' -> 'cap giay phep'."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))

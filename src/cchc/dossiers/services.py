@@ -37,7 +37,7 @@ from cchc.dossiers.models import (
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
 from cchc.notifications.services import notify
 from cchc.org.models import Agency
-from cchc.vietnamese import money, nfc
+from cchc.vietnamese import money, nfc_text
 
 logger = logging.getLogger(__name__)
 S = State
@@ -217,7 +217,7 @@ def _append(
         actor=actor if getattr(actor, "pk", None) is not None else None,
         actor_label=_label(actor),
         at=now,
-        reason=nfc(reason).strip(),
+        reason=nfc_text(reason),
         data=data or {},
     )
     for upload in uploads:

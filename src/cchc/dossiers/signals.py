@@ -1,0 +1,40 @@
+"""Signals of the dossier engine.
+
+`dossier_changed` is sent synchronously by `cchc.dossiers.services._append`, inside the
+transaction of every dossier event, after the projection has been saved. Receivers (the
+indicator aggregates, `cchc.indicators`) apply their change in the same transaction, so an
+event and everything derived from it commit or roll back together.
+
+Arguments: ``before`` — a dict of the dossier's stored fields (`TRACKED`) as they were before
+the event, or None for a new dossier (its first event); ``after`` — the saved `Dossier`;
+``event`` — the `DossierEvent` just appended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import Signal
+
+from cchc.dossiers.replay import Projection
+
+dossier_changed = Signal()
+
+# Stored fields a receiver may compare before/after: the projection plus the intake facts.
+TRACKED: tuple[str, ...] = (
+    *Projection.STORED,
+    "procedure_id",
+    "receiving_agency_id",
+    "competent_agency_id",
+    "channel",
+    "online_level",
+    "return_channel",
+    "fee_total",
+    "digitised",
+    "reused_data",
+)
+
+
+def snapshot(dossier: Any) -> dict[str, Any]:
+    """The `TRACKED` fields of `dossier` as a plain dict."""
+    return {name: getattr(dossier, name) for name in TRACKED}
