@@ -20,8 +20,9 @@ def restore_reference_data() -> None:
 
     from django.apps import apps
 
-    module = importlib.import_module("cchc.calendars.migrations.0003_official_schedules")
-    module.forwards(apps, None)
+    for name in ("0003_official_schedules", "0004_provisional_next_year"):
+        module = importlib.import_module(f"cchc.calendars.migrations.{name}")
+        module.forwards(apps, None)
 
 
 def _flush_past_append_only_guards() -> None:

@@ -16,11 +16,18 @@ from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.audit.models import AuditEntry
 from cchc.calendars import services
-from cchc.calendars.models import CalendarVersion
+from cchc.calendars.models import CalendarVersion, WorkingCalendar
 from cchc.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 VN = legaltime.VN_TZ
+
+
+def strict() -> None:
+    """Turn off provisional years (on for the shipped calendar): a year without a decreed
+    schedule is then refused with a message naming it."""
+    WorkingCalendar.objects.filter(code="vn-civil-service").update(provisional_years_ok=False)
+    services.forget_built_calendars()
 
 
 @pytest.fixture(autouse=True)
@@ -194,6 +201,7 @@ def test_due_command_with_pause(capsys):
     ],
 )
 def test_due_command_bad_input(args, message):
+    strict()
     with pytest.raises(CommandError) as error:
         call_command("due", *args)
     assert message.lower() in str(error.value).lower()
@@ -207,6 +215,7 @@ def test_calendar_show(capsys):
     assert by_date["2024-05-04"]["kind"] == "work"  # swapped Saturday
     assert by_date["2024-04-29"]["kind"] == "off"
     assert by_date["2024-02-08"]["kind"] == "off"
+    strict()
     with pytest.raises(CommandError, match="2031"):
         call_command("calendar", "show", "2031")
 
@@ -225,3 +234,15 @@ def test_calendar_settings_edits_take_effect_at_once():
     built = services.calendar_for()
     assert built.cutoff == dt.time(15, 0)
     assert legaltime.start_of_clock(built, received) == at("2024-03-05T07:30")
+
+
+def test_a_due_in_a_year_without_a_decreed_schedule_is_provisional_not_refused():
+    # Received at the end of 2026 (the last shipped year): the due falls in January 2027,
+    # computed with the Labour Code holidays alone and marked "tạm tính".
+    cal = services.calendar_for("vn-civil-service")
+    received = dt.datetime(2026, 12, 28, 9, 0, tzinfo=VN)
+    due = legaltime.due(cal, received, "10wd")
+    assert due.year == 2027 and due.date() > dt.date(2027, 1, 1)  # 1/1 is a holiday
+    result = legaltime.explain_due(cal, received, "10wd")
+    assert result.due == due and result.provisional
+    assert any("tạm tính" in item.text for item in result.explanation)
