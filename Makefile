@@ -9,6 +9,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/cchc_ci
 PYTEST_ARGS ?=
 # e.g. make bench BENCH_ARGS="--n 100000 --backends sqlite"
 BENCH_ARGS ?=
+# benchmarks/indicators.py, e.g. make bench BENCH_INDICATORS_ARGS="--sizes 100000 --runs 10"
+BENCH_INDICATORS_ARGS ?=
 
 .PHONY: install system-deps run test test-sqlite test-postgres lint format bench clean
 
@@ -26,7 +28,7 @@ node_modules/.installed: package.json package-lock.json
 # Debian packages: Pango and Noto fonts for the PDF forms (embedded in every PDF), and
 # Chromium for the browser tests. Installed with apt when missing (as root, or with sudo).
 RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 system-deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -76,6 +78,7 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/legaltime.py
 	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

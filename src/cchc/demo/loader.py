@@ -48,6 +48,7 @@ class DemoSummary:
     users: list[str] = field(default_factory=list)
     dossiers: int = 0
     plans: Any = None
+    feedback: int = 0
 
 
 def demo_users() -> list[DemoUser]:
@@ -162,9 +163,15 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
     from cchc.dossiers import demo as dossiers_demo  # live one-stop work (issue 4)
 
     summary.dossiers = dossiers_demo.load(now=now)
+    from cchc.portal import demo as portal_demo  # the demo citizen's online dossiers
+
+    summary.dossiers += portal_demo.load(now=now)
     from cchc.plans import demo as plans_demo  # the reform plan and its registers (issue 6)
 
     summary.plans = plans_demo.load(now=now)
+    from cchc.feedback import demo as feedback_demo  # PAKN in several states
+
+    summary.feedback = feedback_demo.load(now=now)
     return summary
 
 

@@ -16,10 +16,12 @@ from cchc.dossiers.models import (
     CLOCK_RUNNING,
     OPEN_STATES,
     PAUSED_STATES,
+    Channel,
     Dossier,
     Outcome,
     State,
 )
+from cchc.notifications.services import for_dossier
 from cchc.vietnamese import money
 
 OUTCOME_LABELS = dict(Outcome.choices)
@@ -27,6 +29,7 @@ OUTCOME_LABELS = dict(Outcome.choices)
 # Order in which actions are offered, with the form they need.
 ACTION_ORDER = [
     "receive",
+    "request_completion",
     "refuse_intake",
     "assign",
     "forward",
@@ -179,6 +182,8 @@ def actions(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
             continue
         if action == "apologise" and dossier.extensions >= 1:
             continue
+        if action == "request_completion" and dossier.channel == Channel.IN_PERSON:
+            continue  # only submissions made at a distance go back to the applicant
         out.append(
             {
                 "code": action,
@@ -233,4 +238,22 @@ def page(user: Any, dossier: Dossier, *, now: dt.datetime) -> dict[str, Any]:
         "files": [f for f in dossier.files.all() if f.component_id is None],
         "outcome_label": OUTCOME_LABELS.get(dossier.outcome, ""),
         "supplement_flag": dossier.supplement_requests > 1,
+        "notifications": notifications(user, dossier),
     }
+
+
+def notifications(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
+    """Messages sent to the applicant about this dossier (addresses masked for readers who
+    do not handle it)."""
+    full = access.sees_personal_data(user, dossier)
+    return [
+        {
+            "note": n,
+            "channel": n.get_channel_display(),
+            "address": (n.address if full else access.mask(n.address, 4)) if n.address else "",
+            "status": "Đã gửi"
+            if n.sent_at
+            else (f"Lỗi: {n.error}" if n.error else ("—" if n.channel == "in_app" else "Chờ gửi")),
+        }
+        for n in for_dossier(dossier.pk)
+    ]

@@ -39,6 +39,18 @@ class Notification(models.Model):
     agency = models.ForeignKey(
         "org.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The dossier the message is about (citizens' notifications), shown on its pages.
+    dossier = models.ForeignKey(
+        "dossiers.Dossier",
+        verbose_name="Hồ sơ",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    # A document rendered and attached when the e-mail is sent, e.g. "dossier-form:receipt"
+    # (a renderer registered in `services.ATTACHMENT_RENDERERS` under the part before ":").
+    attachment = models.CharField("Tệp đính kèm", max_length=100, blank=True)
     created_at = models.DateTimeField("Thời điểm tạo", db_index=True)
     sent_at = models.DateTimeField("Thời điểm gửi", null=True, blank=True)
     read_at = models.DateTimeField("Đã đọc lúc", null=True, blank=True)

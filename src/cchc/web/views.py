@@ -47,6 +47,7 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
         ("Cập nhật thông tin và người đứng đầu cơ quan", "web:agencies"),
         ("Tra cứu danh mục thủ tục", "web:procedures"),
         ("Theo dõi kế hoạch CCHC và nhiệm vụ của cơ quan", "plans:overview"),
+        ("Xem chỉ số, đánh giá của cơ quan (chỉ tiêu, Bộ chỉ số 766)", "dashboard:overview"),
     ],
     Role.PAR_FOCAL_POINT: [
         ("Theo dõi thủ tục nội bộ đã công bố, rà soát", "web:internal_procedures"),
@@ -54,6 +55,7 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
         ("Báo cáo tiến độ nhiệm vụ kế hoạch CCHC của cơ quan", "plans:my_tasks"),
         ("Nhập sổ theo dõi: văn bản QPPL, hồ sơ công việc", "plans:registers"),
         ("Tự chấm điểm Chỉ số CCHC (PAR INDEX)", "plans:scorecard"),
+        ("Theo dõi chỉ số, đánh giá của cơ quan", "dashboard:overview"),
     ],
     Role.PROVINCIAL_SUPERVISOR: [
         ("Quản lý danh mục thủ tục, nhập từ tệp CSV/XLSX", "web:procedures"),
@@ -61,6 +63,7 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
         ("Xem cơ quan, đơn vị hành chính trên địa bàn", "web:units"),
         ("Thẩm định báo cáo tiến độ nhiệm vụ kế hoạch CCHC", "plans:tasks"),
         ("Sổ theo dõi chỉ tiêu và chỉ số PCI, PAPI, PAR INDEX", "plans:registers"),
+        ("Bảng chỉ số toàn tỉnh, đối chiếu Bộ chỉ số 766", "dashboard:overview"),
     ],
     Role.ADMINISTRATOR: [
         ("Quản trị người dùng, cơ cấu tổ chức, lịch làm việc", "admin:index"),
@@ -68,7 +71,11 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
         ("Xem nhật ký hệ thống", "web:audit"),
     ],
     Role.AUDITOR: [("Xem nhật ký hệ thống (chỉ đọc)", "web:audit")],
-    Role.CITIZEN: [("Tra cứu thủ tục hành chính", "web:procedures")],
+    Role.CITIZEN: [
+        ("Cổng dịch vụ công: tìm thủ tục, nộp hồ sơ trực tuyến", "portal:home"),
+        ("Hồ sơ của tôi: theo dõi, bổ sung, đánh giá", "portal:dossiers"),
+        ("Tra cứu hồ sơ bằng mã hồ sơ", "portal:track"),
+    ],
 }
 
 

@@ -51,6 +51,7 @@ class Command(BaseCommand):
             for error in report.rejected:
                 self.stderr.write(f"  {error}")
         self.stdout.write(f"Hồ sơ mẫu: thêm {summary.dossiers}")
+        self.stdout.write(f"Phản ánh, kiến nghị mẫu: thêm {summary.feedback}")
         self.stdout.write(
             f"Tài khoản mẫu: {', '.join(summary.users)} (mật khẩu: xem README, mục Dữ liệu mẫu)"
         )

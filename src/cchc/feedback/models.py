@@ -1,0 +1,196 @@
+"""Feedback and complaints (phản ánh, kiến nghị — PAKN): an append-only event list and the
+columns derived from it (`cchc.feedback.replay`), like dossiers but simpler.
+
+The indicators (766 group 5) read `agency_id`, `received_at`, `state`, `resolve_due`,
+`resolved_at`, `published_at`, `publish_due`, `handled_on_time`, `satisfaction`,
+`dossier_id`: keep these names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", "Mới tiếp nhận"
+    ACCEPTED = "accepted", "Đã tiếp nhận xử lý"
+    REJECTED = "rejected", "Từ chối xử lý"
+    IN_PROGRESS = "in_progress", "Đang xử lý"
+    AWAITING_SUPPLEMENT = "awaiting_supplement", "Chờ bổ sung thông tin"
+    RESOLVED = "resolved", "Đã trả lời"
+    PUBLISHED = "published", "Đã công khai trả lời"
+    WITHDRAWN = "withdrawn", "Đã rút"
+
+
+OPEN_STATES = frozenset(
+    {State.RECEIVED, State.ACCEPTED, State.IN_PROGRESS, State.AWAITING_SUPPLEMENT}
+)
+TERMINAL_STATES = frozenset({State.REJECTED, State.PUBLISHED, State.WITHDRAWN})
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "Hài lòng"
+    NEUTRAL = "neutral", "Bình thường"
+    DISSATISFIED = "dissatisfied", "Không hài lòng"
+
+
+class Feedback(models.Model):
+    code = models.CharField("Mã phản ánh", max_length=40, unique=True)
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Tài khoản người gửi",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Personal data (NĐ 13/2023): shown in full only to the handling agency and the sender.
+    name = models.CharField("Họ tên người gửi", max_length=200)
+    phone = models.CharField("Điện thoại", max_length=20, blank=True)
+    email = models.EmailField("Thư điện tử", blank=True)
+    subject = models.CharField("Tiêu đề", max_length=300)
+    content = models.TextField("Nội dung phản ánh, kiến nghị")
+    dossier = models.ForeignKey(
+        "dossiers.Dossier",
+        verbose_name="Hồ sơ liên quan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name="Cơ quan xử lý", on_delete=models.PROTECT, related_name="+"
+    )
+    calendar_code = models.CharField("Lịch làm việc", max_length=50)
+    calendar_version = models.PositiveIntegerField("Phiên bản lịch")
+    rules_version = models.PositiveIntegerField("Phiên bản quy tắc thời hạn")
+    received_at = models.DateTimeField("Thời điểm tiếp nhận")
+    is_demo = models.BooleanField("Dữ liệu mẫu", default=False)
+    version = models.PositiveIntegerField(default=0)
+
+    # -- projection (derived from the events by `replay.project`) ------------------------------
+    state = models.CharField("Trạng thái", max_length=24, choices=State.choices)
+    is_open = models.BooleanField("Đang mở", default=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Người xử lý",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reject_due = models.DateTimeField("Hạn tiếp nhận hoặc từ chối")
+    supplement_due = models.DateTimeField("Hạn yêu cầu bổ sung")
+    resolve_due = models.DateTimeField("Hạn trả lời")
+    publish_due = models.DateTimeField("Hạn công khai trả lời", null=True, blank=True)
+    decided_at = models.DateTimeField("Thời điểm tiếp nhận/từ chối xử lý", null=True, blank=True)
+    rejected_at = models.DateTimeField("Thời điểm từ chối", null=True, blank=True)
+    reject_reason = models.TextField("Lý do từ chối", blank=True)
+    supplement_requests = models.PositiveSmallIntegerField("Số lần yêu cầu bổ sung", default=0)
+    first_supplement_at = models.DateTimeField("Lần đầu yêu cầu bổ sung", null=True, blank=True)
+    paused_since = models.DateTimeField("Tạm dừng từ", null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField("Thời gian chờ bổ sung (giây làm việc)", default=0)
+    resolved_at = models.DateTimeField("Thời điểm trả lời", null=True, blank=True)
+    answer = models.TextField("Nội dung trả lời", blank=True)
+    answered_at = models.DateTimeField("Thời điểm trả lời", null=True, blank=True)
+    published_at = models.DateTimeField("Thời điểm công khai", null=True, blank=True)
+    public_content = models.TextField("Nội dung công khai (đã bỏ dữ liệu cá nhân)", blank=True)
+    withdrawn_at = models.DateTimeField("Thời điểm rút", null=True, blank=True)
+    # On-time flags: null while the deadline is still ahead (or does not apply).
+    decision_on_time = models.BooleanField("Tiếp nhận/từ chối đúng hạn", null=True)
+    supplement_on_time = models.BooleanField("Yêu cầu bổ sung đúng hạn", null=True)
+    resolve_on_time = models.BooleanField("Trả lời đúng hạn", null=True)
+    publish_on_time = models.BooleanField("Công khai đúng hạn", null=True)
+    handled_on_time = models.BooleanField("Xử lý đúng hạn", null=True)
+    satisfaction = models.CharField(
+        "Mức độ hài lòng", max_length=16, choices=Satisfaction.choices, blank=True
+    )
+    satisfaction_comment = models.TextField("Ý kiến về trả lời", blank=True)
+    rated_at = models.DateTimeField("Thời điểm đánh giá", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Phản ánh, kiến nghị"
+        verbose_name_plural = "Phản ánh, kiến nghị"
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["agency", "received_at"], name="feedback_agency_received"),
+            models.Index(fields=["state", "resolve_due"], name="feedback_state_due"),
+            models.Index(fields=["published_at"], name="feedback_published"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == State.AWAITING_SUPPLEMENT
+
+
+class FeedbackEvent(models.Model):
+    """One step of a PAKN's life. Append-only (model and database triggers)."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField("Số thứ tự")
+    action = models.CharField("Hành động", max_length=30)
+    from_state = models.CharField("Từ trạng thái", max_length=24, blank=True)
+    to_state = models.CharField("Sang trạng thái", max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField("Người thực hiện", max_length=200)
+    at = models.DateTimeField("Thời điểm (máy chủ)")
+    reason = models.TextField("Nội dung, lý do", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "Sự kiện phản ánh"
+        verbose_name_plural = "Sự kiện phản ánh"
+        ordering = ["feedback", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "seq"], name="feedback_event_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feedback_id}#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("feedback events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("feedback events are append-only")
+
+
+class FeedbackFile(models.Model):
+    """An attachment (checked like dossier uploads), stored outside the web root."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="files")
+    event = models.ForeignKey(
+        FeedbackEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    name = models.CharField("Tên tệp", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=300)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["feedback", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CodeCounter(models.Model):
+    """Per-day sequence of PAKN codes, incremented with one atomic upsert."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

@@ -1,0 +1,262 @@
+"""Payment pages: the citizen's payment page, the return page, the gateway IPN endpoint,
+receipts, the desk's cash/exemption/refund forms and the local gateway simulator.
+
+Views parse the request and call `cchc.payments.services` (or the simulator); they never
+write to the database themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cchc.dossiers.models import Dossier
+from cchc.errors import DomainError, NotFound
+from cchc.payments import gateways, services, simulator
+from cchc.payments.models import OrderStatus, PaymentOrder
+from cchc.web.access import deny, requires
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", "") or "127.0.0.1")
+
+
+def _dossier(code: str) -> Dossier:
+    dossier = Dossier.objects.select_related("procedure").filter(code=code).first()
+    if dossier is None:
+        raise Http404(f"Không tìm thấy hồ sơ {code}.")
+    return dossier
+
+
+# -- the citizen's payment page ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    token = request.POST.get("t") or request.GET.get("t") or ""
+    dossier = _dossier(code)
+    user = request.user
+    can_pay = services.may_pay_online(user, dossier, token)
+    if not can_pay and not services.may_view(user, dossier):
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return render(request, "404.html", {"message": f"Không tìm thấy hồ sơ {code}."}, status=404)
+    available = gateways.available()
+    if request.method == "POST":
+        if not can_pay:
+            return deny(request, "Chỉ người nộp hồ sơ mới thanh toán trực tuyến được hồ sơ này.")
+        chosen = request.POST.get("gateway", "")
+        return_url = (
+            request.build_absolute_uri(reverse("payments:result"))
+            + "?"
+            + urlencode({"cong": chosen})
+        )
+        try:
+            _order, url = services.start_online(
+                user,
+                dossier,
+                gateway=chosen,
+                return_url=return_url,
+                ip=_client_ip(request),
+                token=token or None,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            target = reverse("payments:start", args=[dossier.code])
+            return redirect(target + (f"?t={token}" if token else ""))
+        return redirect(url)
+    return render(
+        request,
+        "payments/start.html",
+        {
+            "d": dossier,
+            "s": services.summary(dossier),
+            "gateways": available,
+            "can_pay": can_pay,
+            "token": token,
+            "can_view": services.may_view(user, dossier),
+        },
+    )
+
+
+def result(request: HttpRequest) -> HttpResponse:
+    """Where the gateway sends the browser back. Shows what the IPN established; the
+    browser's parameters are logged but never trusted for the order's state."""
+    names = list(gateways.configured())
+    name = request.GET.get("cong") or (names[0] if names else "")
+    params = {k: v for k, v in request.GET.items() if k.startswith("vnp_")}
+    try:
+        info = services.handle_return(name, params)
+    except NotFound:
+        raise Http404("Không có cổng thanh toán này.") from None
+    order = info.order
+    receipt = getattr(order, "receipt", None) if order is not None else None
+    return render(
+        request,
+        "payments/result.html",
+        {
+            "info": info,
+            "order": order,
+            "receipt": receipt,
+            "waiting": order is not None and order.status == OrderStatus.PENDING,
+            "paid": order is not None and order.status == OrderStatus.PAID,
+            "can_view": order is not None and services.may_view(request.user, order.dossier),
+        },
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def ipn(request: HttpRequest, gateway: str) -> HttpResponse:
+    """Server-to-server notification from the gateway (VNPAY sends a GET)."""
+    source = request.GET if request.method == "GET" else request.POST
+    params = {k: v for k, v in source.items()}
+    try:
+        _answer, body = services.handle_ipn(gateway, params)
+    except NotFound:
+        return JsonResponse({"RspCode": "99", "Message": "Unknown gateway"}, status=404)
+    return JsonResponse(body)
+
+
+@requires()
+def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    receipt = services.receipt_for(request.user, number)
+    from cchc.payments.documents import render_receipt
+
+    content = render_receipt(receipt)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.number}.pdf"'
+    return response
+
+
+# -- the desk -----------------------------------------------------------------------------------
+
+
+def _back(dossier: Dossier) -> HttpResponse:
+    return redirect(reverse("dossiers:detail", args=[dossier.code]) + "#payments-h")
+
+
+@require_POST
+@requires("dossier.receive")
+def cash(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _dossier(code)
+    try:
+        receipt = services.record_cash(request.user, dossier, request.POST.get("amount"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Đã thu tiền mặt, biên lai số {receipt.number}.")
+    return _back(dossier)
+
+
+@require_POST
+@requires("dossier.receive")
+def exemption(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _dossier(code)
+    try:
+        services.record_exemption(
+            request.user,
+            dossier,
+            reason=request.POST.get("reason", ""),
+            amount=request.POST.get("amount") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Đã ghi nhận miễn, giảm phí, lệ phí.")
+    return _back(dossier)
+
+
+@require_POST
+@requires("dossier.receive")
+def refund(request: HttpRequest, txn_ref: str) -> HttpResponse:
+    order = PaymentOrder.objects.select_related("dossier").filter(txn_ref=txn_ref).first()
+    if order is None:
+        raise Http404("Không tìm thấy giao dịch.")
+    try:
+        services.refund(
+            request.user,
+            order,
+            request.POST.get("amount"),
+            request.POST.get("reason", ""),
+            ip=_client_ip(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Đã hoàn trả qua cổng thanh toán giao dịch {order.txn_ref}.")
+    return _back(order.dossier)
+
+
+# -- the local gateway simulator ------------------------------------------------------------------
+
+
+def _simulator_on() -> None:
+    if not simulator.enabled():
+        raise Http404("Trình giả lập cổng thanh toán không bật.")
+
+
+def simulator_page(request: HttpRequest) -> HttpResponse:
+    _simulator_on()
+    checked = simulator.check_request(request.GET)
+    return render(
+        request,
+        "payments/simulator.html",
+        {
+            "checked": checked,
+            "query": request.GET.urlencode(),
+            "hooks": simulator.HOOKS,
+        },
+        status=400 if checked.errors else 200,
+    )
+
+
+@require_POST
+def simulator_submit(request: HttpRequest) -> HttpResponse:
+    _simulator_on()
+    from django.http import QueryDict
+
+    original = QueryDict(request.POST.get("q", ""))
+    checked = simulator.check_request(original)
+    if checked.errors:
+        return render(
+            request,
+            "payments/simulator.html",
+            {"checked": checked, "query": "", "hooks": simulator.HOOKS},
+            status=400,
+        )
+    try:
+        done = simulator.complete(
+            checked, request.POST.get("choice", ""), request.POST.get("hook", "")
+        )
+    except ValueError:
+        return render(
+            request,
+            "payments/simulator.html",
+            {"checked": checked, "query": original.urlencode(), "hooks": simulator.HOOKS},
+            status=400,
+        )
+    return redirect(done.return_url)
+
+
+@csrf_exempt
+@require_POST
+def simulator_api(request: HttpRequest) -> HttpResponse:
+    """The simulated gateway's merchant API (querydr, refund): JSON in, JSON out."""
+    _simulator_on()
+    try:
+        payload: Any = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return JsonResponse({"vnp_ResponseCode": "99", "vnp_Message": "Bad JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"vnp_ResponseCode": "99", "vnp_Message": "Bad JSON"}, status=400)
+    return JsonResponse(simulator.merchant_api(payload))

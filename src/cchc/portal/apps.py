@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "cchc.portal"
+    label = "portal"
+    verbose_name = "Cổng dịch vụ công"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cchc.notifications.services import ATTACHMENT_RENDERERS
+        from cchc.portal.attachments import dossier_form
+
+        # E-mails about a dossier may carry one of its printed forms (form 01 on receipt).
+        ATTACHMENT_RENDERERS["dossier-form"] = dossier_form

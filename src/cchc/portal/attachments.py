@@ -1,0 +1,15 @@
+"""Documents attached to citizens' e-mails, rendered when the e-mail is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def dossier_form(note: Any, purpose: str) -> tuple[str, bytes, str]:
+    """The dossier's printed form `purpose` (e.g. receipt = form 01) as a PDF."""
+    from cchc.dossiers.documents import render_form
+    from cchc.dossiers.models import Dossier
+
+    dossier = Dossier.objects.get(pk=note.dossier_id)
+    name, content = render_form(dossier, purpose or "receipt")
+    return name, content, "application/pdf"

@@ -1,0 +1,114 @@
+"""Citizen portal records: profiles, drafts of online submissions with their files, and
+the attempts of the anonymous status look-up (for its rate limit)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CitizenProfile(models.Model):
+    """What a citizen told us once, to prefill every submission."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="citizen_profile"
+    )
+    id_number = models.CharField("Số định danh cá nhân", max_length=20, blank=True)
+    address = models.CharField("Địa chỉ", max_length=300, blank=True)
+    identity_provider = models.CharField("Đăng nhập qua", max_length=20, blank=True)
+    identity_subject = models.CharField("Mã định danh tại nhà cung cấp", max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "Hồ sơ người dân"
+        verbose_name_plural = "Hồ sơ người dân"
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Draft(models.Model):
+    """An online submission being prepared: saved and resumed until it is submitted, when
+    it becomes a dossier (`dossier`)."""
+
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Người dân",
+        on_delete=models.PROTECT,
+        related_name="portal_drafts",
+    )
+    procedure = models.ForeignKey(
+        "catalog.Procedure", verbose_name="Thủ tục", on_delete=models.PROTECT
+    )
+    desk = models.ForeignKey(
+        "org.Desk", verbose_name="Nơi nộp", null=True, blank=True, on_delete=models.PROTECT
+    )
+    competent_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name="Cơ quan giải quyết",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    data = models.JSONField("Nội dung đã nhập", default=dict, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    dossier = models.OneToOneField(
+        "dossiers.Dossier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="portal_draft",
+    )
+    discarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Hồ sơ nháp"
+        verbose_name_plural = "Hồ sơ nháp"
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Nháp {self.pk}: {self.procedure_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.submitted_at is None and self.discarded_at is None
+
+
+class DraftFile(models.Model):
+    """A file uploaded to a draft, stored privately like dossier files (by hash)."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.PROTECT, related_name="files")
+    document = models.ForeignKey(
+        "catalog.RequiredDocument", null=True, blank=True, on_delete=models.PROTECT
+    )
+    name = models.CharField("Tên tệp", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=300)
+    uploaded_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["draft", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LookupAttempt(models.Model):
+    """One anonymous status look-up, counted per address and per dossier code. A database
+    table, so the limit holds across every worker process without a shared cache."""
+
+    scope = models.CharField(max_length=4)  # "ip" or "code"
+    key = models.CharField(max_length=100)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="portal_lookup_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} {self.at}"

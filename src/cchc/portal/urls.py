@@ -1,0 +1,25 @@
+from django.urls import path
+
+from cchc.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("thu-tuc/", views.catalogue, name="catalogue"),
+    path("thu-tuc/<str:code>/", views.procedure, name="procedure"),
+    path("thu-tuc/<str:code>/nop/", views.submit_new, name="submit"),
+    path("nhap/", views.drafts, name="drafts"),
+    path("nhap/<int:pk>/", views.draft, name="draft"),
+    path("nhap/<int:pk>/xoa/", views.draft_discard, name="draft_discard"),
+    path("nhap/<int:pk>/tep/<int:file_pk>/", views.draft_file, name="draft_file"),
+    path("tra-cuu/", views.track, name="track"),
+    path("ho-so/", views.my_dossiers, name="dossiers"),
+    path("ho-so/<str:code>/", views.dossier, name="dossier"),
+    path("ho-so/<str:code>/thao-tac/", views.dossier_act, name="dossier_act"),
+    path("ho-so/<str:code>/tep/<int:pk>/", views.dossier_file, name="dossier_file"),
+    path("dang-ky/", views.register, name="register"),
+    path("dang-nhap/", views.PortalLogin.as_view(), name="login"),
+    path("dang-nhap/vneid/", views.vneid_start, name="vneid"),
+    path("dang-nhap/vneid/ve/", views.vneid_callback, name="vneid_callback"),
+]
