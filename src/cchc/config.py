@@ -30,6 +30,8 @@ SETTINGS_DOC: dict[str, str] = {
     "SECRET_KEY": "Django's signing key; required and non-default when DEBUG is false",
     "DATABASE_URL": "database URL; default sqlite:///<project>/var/cchc.sqlite3",
     "ALLOWED_HOSTS": "comma-separated host names served; required when DEBUG is false",
+    "CCHC_SITE_URL": "public address of the site, used for the links in e-mails (default: "
+    "http://127.0.0.1:8000 with DEBUG, else https://<first ALLOWED_HOSTS entry>)",
     "CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://host) trusted for CSRF",
     "CCHC_VAR_DIR": "directory for the SQLite file, uploads and generated files (default var/)",
     "SECURE_SSL_REDIRECT": "redirect HTTP to HTTPS when DEBUG is false (default true)",
@@ -43,6 +45,39 @@ SETTINGS_DOC: dict[str, str] = {
     "LOGIN_COOLOFF_MINUTES": "minutes a lock-out lasts (default 15)",
     "CCHC_LATE_APOLOGY": "an apology later than 1 working day before the due: warn (default) "
     "or refuse",
+    # Indicators (cchc.indicators).
+    "CCHC_PAR_CUTOFF_DAY": "day of the month on which PAR reporting periods start (BNV "
+    "581/BNV-CCHC data cut-off, default 15: 15/12 of the previous year to 14/3, 14/6, 14/12)",
+    # Citizen portal (cchc.portal) and its notifications.
+    "CCHC_SMS_BACKEND": "SMS delivery: outbox (messages appended to <CCHC_VAR_DIR>/sms/"
+    "outbox.jsonl; default when DEBUG), http (POST to CCHC_SMS_URL) or none (default otherwise)",
+    "CCHC_SMS_URL": "HTTP SMS gateway endpoint (JSON {to, text}) when CCHC_SMS_BACKEND=http",
+    "CCHC_SMS_TOKEN": "bearer token sent to the HTTP SMS gateway",
+    "VNEID_CLIENT_ID": "national identity (VNeID) OAuth client id; unset = VNeID login hidden",
+    "VNEID_CLIENT_SECRET": "VNeID OAuth client secret",
+    "VNEID_AUTHORIZE_URL": "VNeID authorisation endpoint (where the citizen is sent to log in)",
+    "VNEID_TOKEN_URL": "VNeID token endpoint",
+    "VNEID_USERINFO_URL": "VNeID user-information endpoint",
+    "PORTAL_LOOKUP_LIMIT": "anonymous status look-ups per address and per dossier code in the "
+    "window (default 10)",
+    "PORTAL_LOOKUP_WINDOW_MINUTES": "length of the look-up rate-limit window (default 15)",
+    # Online payments (cchc.payments).
+    "CCHC_PAYMENT_GATEWAY": "online payment gateways offered, comma-separated (vnpay); default "
+    "vnpay when the simulator is on, none otherwise (online payment hidden)",
+    "CCHC_PAYMENT_SIMULATOR": "serve the local payment-gateway simulator at /gia-lap-thanh-toan/ "
+    "(default: the value of DEBUG; never enable in production)",
+    "CCHC_PAYMENT_ORDER_MINUTES": "minutes an online payment order stays open (default 15)",
+    "CCHC_PAYMENT_RECONCILE_MINUTES": "reconcile queries pending orders older than this many "
+    "minutes (default 15)",
+    "CCHC_VNPAY_TMN_CODE": "VNPAY merchant terminal code (vnp_TmnCode)",
+    "CCHC_VNPAY_HASH_SECRET": "VNPAY hash secret for HMAC-SHA512 checksums (required in "
+    "production when vnpay is enabled)",
+    "CCHC_VNPAY_PAY_URL": "VNPAY payment page URL (default: the simulator when it is on)",
+    "CCHC_VNPAY_API_URL": "VNPAY merchant API URL for querydr/refund (default: the simulator)",
+    "CCHC_VNPAY_CHANNEL": "national 'paid online' code this gateway counts as: 2 = ministry/"
+    "provincial gateway (default), 1 = via the National Public Service Portal",
+    "CCHC_VNPAY_IPN_URL": "simulator only: URL the simulator sends IPNs to (default: the app's "
+    "own IPN view, called in-process)",
 }
 
 
@@ -99,6 +134,55 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
+    """Online payment settings (cchc.payments): enabled gateways and their credentials."""
+    simulator = _flag(env, "CCHC_PAYMENT_SIMULATOR", debug)
+    default_gateways = "vnpay" if simulator else ""
+    names = [
+        n.strip().lower()
+        for n in env.get("CCHC_PAYMENT_GATEWAY", default_gateways).split(",")
+        if n.strip()
+    ]
+    unknown = [n for n in names if n != "vnpay"]
+    if unknown:
+        raise ImproperlyConfigured(f"CCHC_PAYMENT_GATEWAY: unknown gateway(s) {unknown}.")
+    channel = env.get("CCHC_VNPAY_CHANNEL", "2").strip() or "2"
+    if channel not in ("1", "2"):
+        raise ImproperlyConfigured("CCHC_VNPAY_CHANNEL must be 1 or 2.")
+    secret = env.get("CCHC_VNPAY_HASH_SECRET", "")
+    pay_url = env.get("CCHC_VNPAY_PAY_URL", "")
+    api_url = env.get("CCHC_VNPAY_API_URL", "")
+    if "vnpay" in names and not (secret and pay_url and api_url):
+        if not simulator:
+            raise ImproperlyConfigured(
+                "CCHC_PAYMENT_GATEWAY=vnpay needs CCHC_VNPAY_HASH_SECRET, CCHC_VNPAY_PAY_URL "
+                "and CCHC_VNPAY_API_URL (or CCHC_PAYMENT_SIMULATOR=true for local testing)."
+            )
+        secret = secret or "SIMULATORSECRETKEYFORLOCALDEVONLY"  # simulator only
+        pay_url = pay_url or "/gia-lap-thanh-toan/"
+        api_url = api_url or "/gia-lap-thanh-toan/api/"
+    return {
+        "CCHC_PAYMENT_SIMULATOR": simulator,
+        "CCHC_PAYMENT_ORDER_MINUTES": _int(env, "CCHC_PAYMENT_ORDER_MINUTES", 15),
+        "CCHC_PAYMENT_RECONCILE_MINUTES": _int(env, "CCHC_PAYMENT_RECONCILE_MINUTES", 15),
+        "CCHC_PAYMENT_GATEWAYS": {
+            name: {
+                "protocol": "vnpay",
+                "label": "VNPAY (cổng thanh toán của tỉnh)"
+                if channel == "2"
+                else "Nền tảng thanh toán của Cổng DVC quốc gia",
+                "channel": channel,
+                "tmn_code": env.get("CCHC_VNPAY_TMN_CODE", "") or "CCHCSIM1",
+                "hash_secret": secret,
+                "pay_url": pay_url,
+                "api_url": api_url,
+                "ipn_url": env.get("CCHC_VNPAY_IPN_URL", ""),
+            }
+            for name in names
+        },
+    }
+
+
 def build(env: Mapping[str, str]) -> dict[str, Any]:
     """Return Django settings for this environment; raise ImproperlyConfigured if unsafe."""
     debug = _flag(env, "DEBUG", True)
@@ -127,7 +211,12 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "ALLOWED_HOSTS": allowed_hosts,
         "CSRF_TRUSTED_ORIGINS": _list(env, "CSRF_TRUSTED_ORIGINS"),
         "CCHC_VAR_DIR": var_dir,
+        "CCHC_SITE_URL": (
+            env.get("CCHC_SITE_URL")
+            or ("http://127.0.0.1:8000" if debug else f"https://{allowed_hosts[0]}")
+        ).rstrip("/"),
         "CCHC_LATE_APOLOGY": _choice(env, "CCHC_LATE_APOLOGY", ("warn", "refuse")),
+        "CCHC_PAR_CUTOFF_DAY": _int(env, "CCHC_PAR_CUTOFF_DAY", 15),
         "DATABASES": _database(env, var_dir),
         # Security baseline: secure cookies and HTTPS whenever DEBUG is off.
         "SESSION_COOKIE_SECURE": secure,
@@ -145,7 +234,27 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "AXES_FAILURE_LIMIT": _int(env, "LOGIN_FAILURE_LIMIT", 5),
         "AXES_COOLOFF_TIME_MINUTES": _int(env, "LOGIN_COOLOFF_MINUTES", 15),
         "DEFAULT_FROM_EMAIL": env.get("DEFAULT_FROM_EMAIL", "cchc <no-reply@localhost>"),
+        # Citizen portal (cchc.portal).
+        "CCHC_SMS_BACKEND": _choice(
+            env,
+            "CCHC_SMS_BACKEND",
+            ("outbox", "http", "none") if debug else ("none", "outbox", "http"),
+        ),
+        "CCHC_SMS_URL": env.get("CCHC_SMS_URL", ""),
+        "CCHC_SMS_TOKEN": env.get("CCHC_SMS_TOKEN", ""),
+        "CCHC_SMS_OUTBOX": var_dir / "sms" / "outbox.jsonl",
+        "VNEID": {
+            "client_id": env.get("VNEID_CLIENT_ID", ""),
+            "client_secret": env.get("VNEID_CLIENT_SECRET", ""),
+            "authorize_url": env.get("VNEID_AUTHORIZE_URL", ""),
+            "token_url": env.get("VNEID_TOKEN_URL", ""),
+            "userinfo_url": env.get("VNEID_USERINFO_URL", ""),
+        },
+        "PORTAL_LOOKUP_LIMIT": _int(env, "PORTAL_LOOKUP_LIMIT", 10),
+        "PORTAL_LOOKUP_WINDOW_MINUTES": _int(env, "PORTAL_LOOKUP_WINDOW_MINUTES", 15),
     }
+    if settings["CCHC_SMS_BACKEND"] == "http" and not settings["CCHC_SMS_URL"]:
+        raise ImproperlyConfigured("CCHC_SMS_BACKEND=http needs CCHC_SMS_URL.")
     if env.get("EMAIL_HOST"):
         settings.update(
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
@@ -160,6 +269,7 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(var_dir / "mail"),
         )
+    settings.update(_payments(env, debug))
     if settings["SECURE_PROXY_SSL_HEADER"] is None:
         del settings["SECURE_PROXY_SSL_HEADER"]
     return settings

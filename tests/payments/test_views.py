@@ -110,3 +110,19 @@ def test_administrators_read_callbacks_in_the_admin(client, pay, make_user):
     page = client.get("/admin/payments/gatewaycallback/")
     assert page.status_code == 200 and order.txn_ref in page.content.decode()
     assert client.get("/admin/payments/paymentorder/add/").status_code == 403
+
+
+def test_the_payment_page_does_not_reveal_which_codes_exist(client, pay):
+    # Anonymous: the same login redirect for a real and an invented code.
+    real = client.get(f"/thanh-toan/ho-so/{pay.dossier.code}/")
+    invented = client.get("/thanh-toan/ho-so/000.00.30.H06-240603-9999/")
+    assert real.status_code == invented.status_code == 302
+    assert "/dang-nhap" in real["Location"] or "login" in real["Location"]
+    # Signed in, but not the applicant nor staff of the dossier: the same 404 for both.
+    client.force_login(pay.w.outsider)
+    assert client.get(f"/thanh-toan/ho-so/{pay.dossier.code}/").status_code == 404
+    assert client.get("/thanh-toan/ho-so/000.00.30.H06-240603-9999/").status_code == 404
+    # A forged pay link is no key either.
+    client.logout()
+    forged = client.get(f"/thanh-toan/ho-so/{pay.dossier.code}/?t=gia-mao")
+    assert forged.status_code == 302

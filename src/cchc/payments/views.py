@@ -43,10 +43,11 @@ def _dossier(code: str) -> Dossier:
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, code: str) -> HttpResponse:
     token = request.POST.get("t") or request.GET.get("t") or ""
-    dossier = _dossier(code)
+    dossier = Dossier.objects.select_related("procedure").filter(code=code).first()
     user = request.user
-    can_pay = services.may_pay_online(user, dossier, token)
-    if not can_pay and not services.may_view(user, dossier):
+    can_pay = dossier is not None and services.may_pay_online(user, dossier, token)
+    if dossier is None or (not can_pay and not services.may_view(user, dossier)):
+        # The same answer whether or not the code exists: codes are guessable.
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return render(request, "404.html", {"message": f"Không tìm thấy hồ sơ {code}."}, status=404)
