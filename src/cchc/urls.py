@@ -8,6 +8,14 @@ urlpatterns = [
     path("api/", api.urls),
     path("ke-hoach/", include("cchc.plans.urls")),
     path("ho-so/", include("cchc.dossiers.urls")),
+    path("thong-bao/", include("cchc.notifications.urls")),
+    path("chi-so/", include("cchc.dashboard.urls")),
+    # PAKN: the citizen pages come before the portal's /dich-vu-cong/ include.
+    path("dich-vu-cong/phan-anh/", include("cchc.feedback.public_urls")),
+    path("phan-anh/", include("cchc.feedback.urls")),
+    path("dich-vu-cong/", include("cchc.portal.urls")),
+    # Payments: /thanh-toan/… and the development simulator /gia-lap-thanh-toan/….
+    path("", include("cchc.payments.urls")),
     path("", include("cchc.web.urls")),
 ]
 

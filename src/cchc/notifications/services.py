@@ -15,8 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from cchc.errors import NotFound
 from cchc.notifications.models import Channel, Notification
 
 logger = logging.getLogger(__name__)
@@ -191,3 +193,33 @@ def mark_read(user: Any, pk: int, *, now: dt.datetime | None = None) -> None:
     Notification.objects.filter(user=user, pk=pk, read_at__isnull=True).update(
         read_at=now or timezone.now()
     )
+
+
+def own_inbox(user: Any) -> QuerySet[Notification]:
+    """The user's in-app messages, newest first (the inbox page pages through it)."""
+    return Notification.objects.filter(user=user, channel=Channel.IN_APP).order_by(
+        "-created_at", "-id"
+    )
+
+
+def unread_count(user: Any) -> int:
+    if getattr(user, "pk", None) is None:
+        return 0
+    return own_inbox(user).filter(read_at__isnull=True).count()
+
+
+def mark_all_read(user: Any, *, now: dt.datetime | None = None) -> int:
+    return own_inbox(user).filter(read_at__isnull=True).update(read_at=now or timezone.now())
+
+
+def open_message(user: Any, pk: int, *, now: dt.datetime | None = None) -> str:
+    """Mark one of the user's messages read and return where it points: a path on this
+    site only (never an outside address), else the inbox."""
+    note = own_inbox(user).filter(pk=pk).first()
+    if note is None:
+        raise NotFound("Không tìm thấy thông báo.", code="notification.not_found")
+    mark_read(user, pk, now=now)
+    link = note.link or ""
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return ""

@@ -13,6 +13,7 @@ from cchc.accounts import policy
 MENU: list[tuple[str, str, str | None]] = [
     ("Trang chủ", "web:home", None),
     ("Hồ sơ", "dossiers:queue", "dossier.view"),
+    ("Phản ánh, kiến nghị", "feedback:queue", "feedback.view"),
     ("Thủ tục hành chính", "web:procedures", "catalog.view"),
     ("Thủ tục nội bộ", "web:internal_procedures", "catalog.view"),
     ("Cơ quan", "web:agencies", "org.view"),
@@ -21,7 +22,26 @@ MENU: list[tuple[str, str, str | None]] = [
     ("Kế hoạch CCHC", "plans:overview", "plan.view"),
     ("Nhiệm vụ của tôi", "plans:my_tasks", "plan.report"),
     ("Sổ theo dõi", "plans:registers", "plan.view"),
+    ("Chỉ số, đánh giá", "dashboard:overview", "indicator.view"),
 ]
+
+
+# Citizen portal links (cchc.portal): for visitors not signed in (the first two) and for
+# citizens (all three).
+PORTAL_MENU: list[tuple[str, str]] = [
+    ("Dịch vụ công", "portal:home"),
+    ("Tra cứu hồ sơ", "portal:track"),
+    ("Hồ sơ của tôi", "portal:dossiers"),
+]
+
+
+def _portal_items(request: HttpRequest, citizen: bool) -> list[dict[str, Any]]:
+    entries = PORTAL_MENU if citizen else PORTAL_MENU[:2]
+    out = []
+    for label, name in entries:
+        url = reverse(name)
+        out.append({"label": label, "url": url, "active": request.path == url})
+    return out
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -30,7 +50,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     base = {"htmx_available": bool(settings.STATICFILES_DIRS)}
     if user is None or not user.is_authenticated:
-        return {**base, "menu": [], "role_labels": []}
+        return {**base, "menu": _portal_items(request, False), "role_labels": []}
     items = []
     for label, name, permission in MENU:
         if permission is None or policy.can(user, permission):
@@ -42,6 +62,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     "active": request.path == url or (url != "/" and request.path.startswith(url)),
                 }
             )
+    if policy.has_role(user, "citizen"):
+        items.extend(_portal_items(request, True))
     if policy.can(user, "admin.site"):
         items.append({"label": "Quản trị", "url": reverse("admin:index"), "active": False})
     labels = [
@@ -57,4 +79,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if user.is_superuser and not labels:
         labels = ["Quản trị hệ thống"]
-    return {**base, "menu": items, "role_labels": labels}
+    from cchc.notifications.services import unread_count
+
+    return {**base, "menu": items, "role_labels": labels, "unread_count": unread_count(user)}
