@@ -30,9 +30,14 @@ INSTALLED_APPS = [
     "cchc.catalog",
     "cchc.notifications",
     "cchc.dossiers",
+    "cchc.payments",
+    "cchc.portal",
     "cchc.plans",
+    "cchc.indicators",
+    "cchc.feedback",
     "cchc.interop",
     "cchc.demo",
+    "cchc.dashboard",
     "cchc.web",
 ]
 

@@ -97,6 +97,32 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "plan.register": frozenset(
         {Role.PAR_FOCAL_POINT, Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}
     ),
+    # Feedback and complaints (PAKN): the responsible agency's desk, processing officers and
+    # leaders handle them (and see the citizen's contact data); the leader assigns; the
+    # provincial supervisor and administrators read them (contact data masked).
+    "feedback.view": frozenset(
+        {
+            Role.DESK_OFFICER,
+            Role.PROCESSING_OFFICER,
+            Role.AGENCY_LEADER,
+            Role.PROVINCIAL_SUPERVISOR,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    "feedback.handle": frozenset({Role.DESK_OFFICER, Role.PROCESSING_OFFICER, Role.AGENCY_LEADER}),
+    "feedback.assign": frozenset({Role.AGENCY_LEADER}),
+    # Indicators and the 766 index (issue 7): leaders for their agency, focal points,
+    # provincial supervisors, administrators; reconciliation figures are entered by the
+    # Department of Home Affairs (provincial supervisor) and administrators.
+    "indicator.view": frozenset(
+        {
+            Role.AGENCY_LEADER,
+            Role.PAR_FOCAL_POINT,
+            Role.PROVINCIAL_SUPERVISOR,
+            Role.ADMINISTRATOR,
+        }
+    ),
+    "indicator.manage": frozenset({Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}),
 }
 
 # Roles an agency leader may grant inside their own agency.

@@ -86,12 +86,14 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register() -> None:
     from cchc.catalog.api import router as catalog_router
     from cchc.dossiers.api import router as dossier_router
+    from cchc.indicators.api import router as indicators_router
     from cchc.org.api import router as org_router
     from cchc.plans.api import router as plans_router
 
     api.add_router("/org", org_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/dossiers", dossier_router)
+    api.add_router("/indicators", indicators_router)
     api.add_router("/plans", plans_router)
 
 

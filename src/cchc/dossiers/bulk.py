@@ -30,7 +30,7 @@ from django.db import connection, transaction
 
 from cchc import legaltime
 from cchc.calendars.services import DEFAULT_CALENDAR, calendar_for
-from cchc.dossiers import replay, rules
+from cchc.dossiers import replay, rules, signals
 from cchc.dossiers.models import (
     OPEN_STATES,
     PAUSED_STATES,
@@ -251,6 +251,7 @@ class _Proc:
     budgets: list[str]
     docs: list[tuple[int, str, int, int]]
     fees: list[tuple[str, int]]
+    fee_total: int
     electronic: bool
     result_title: str  # JSON-encoded
     result_plain: str
@@ -407,6 +408,11 @@ def generate(
         result.states = builder.states
         result.overdue_open = builder.overdue_open
         result.at_risk = builder.at_risk
+        # Derived data kept by other apps (the indicator aggregates) is recomputed in the
+        # same transaction.
+        signals.dossiers_bulk_loaded.send(
+            sender=Dossier, first_id=result.first_id, last_id=result.last_id
+        )
     result.seconds = time.perf_counter() - began
     return result
 
@@ -461,6 +467,7 @@ def _procedures(
                     if d.mandatory
                 ],
                 fees=[(f.name, f.amount) for f in proc.fees.all()],
+                fee_total=sum(f.amount for f in proc.fees.all()),
                 electronic=proc.result_type != "paper",
                 result_title=json.dumps(f"Kết quả giải quyết: {proc.name}"[:300]),
                 result_plain=f"Kết quả giải quyết: {proc.name}"[:300],
@@ -1115,7 +1122,14 @@ class _RowBuilder:
                     proj["outcome_original"],
                     proj["has_apology"],
                 ]
+                paid = (
+                    proj["paid_amount"],
+                    proj["payment_channel"],
+                    proj["rating"],
+                    proj["has_complaint"],
+                )
             else:
+                paid = (0, "", "", False)
                 values = [
                     stamps["received"][i],
                     stamps["clock"][i],
@@ -1181,11 +1195,15 @@ class _RowBuilder:
                     row_stamps[0],
                     folded[:800],
                     False,
+                    proc.fee_total,
+                    bool(proc.docs) and online,  # components are scanned when submitted online
+                    False,
                     seq,
                     final_state,
                     final_state in OPEN_STATES,
                     queue_at,
                     *values,
+                    *paid,
                     risk_list[i],
                     self.risk_note if risk_list[i] else "",
                     now_text if risk_list[i] else None,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
 from cchc.audit import log
-from cchc.dossiers import replay, services
+from cchc.dossiers import replay, services, signals
 from cchc.dossiers.models import Dossier, DossierEvent
 from cchc.errors import DomainError
 
@@ -148,7 +148,13 @@ def repair(actor: Any, dossier: Dossier, *, now: dt.datetime | None = None) -> b
             return False
         derived = derived_values(locked, events)
         changed = {m.field: derived[m.field] for m in found}
+        before = signals.snapshot(locked)
         Dossier.objects.filter(pk=locked.pk, version=locked.version).update(**changed)
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        # What is derived from the stored row (the indicator cells) follows the repair in
+        # the same transaction.
+        signals.dossier_changed.send(sender=Dossier, before=before, after=locked, event=None)
         log.record(
             "dossier.projection_repaired",
             actor=actor,

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class IndicatorsConfig(AppConfig):
+    name = "cchc.indicators"
+    label = "indicators"
+    verbose_name = "Chỉ tiêu, chỉ số CCHC"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cchc.dossiers.signals import dossier_changed, dossiers_bulk_loaded
+        from cchc.indicators import aggregates, importers
+        from cchc.interop.registry import register_importer
+
+        dossier_changed.connect(aggregates.on_dossier_changed, dispatch_uid="indicators.cells")
+        dossiers_bulk_loaded.connect(aggregates.on_bulk_loaded, dispatch_uid="indicators.bulk")
+        for importer in importers.IMPORTERS:
+            register_importer(importer)

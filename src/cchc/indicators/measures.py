@@ -1,0 +1,439 @@
+"""Measure values over each source for one report context (period, filters, instant).
+
+Every dossier figure is a SQL aggregate over the cells (`cchc.indicators.aggregates`) or,
+for dossiers in progress at the report instant, an indexed count over open dossiers; every
+other figure is a count over its register. Nothing here loops over dossiers in Python.
+The `*_rows` functions return exactly the rows a figure counts (drill-down).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, When
+from django.utils import timezone
+
+from cchc import legaltime
+from cchc.catalog.models import InternalProcedure, Procedure
+from cchc.dossiers.models import Dossier
+from cchc.indicators import aggregates
+from cchc.indicators.definitions import DefinitionFile, Expr
+from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
+from cchc.indicators.periods import Period
+from cchc.indicators.scope import Placed, agency_ids, placement
+from cchc.vietnamese import fold
+
+VN = legaltime.VN_TZ
+WORK_KINDS = ("year", "half", "quarter", "month")
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=VN)
+
+
+class Context:
+    """One report: period, filters, report instant, selected agencies; caches figures."""
+
+    def __init__(
+        self,
+        period: Period,
+        filters: Any,
+        *,
+        now: dt.datetime | None = None,
+        places: dict[int, Placed] | None = None,
+    ) -> None:
+        self.period = period
+        self.filters = filters
+        self.now = (now or timezone.now()).astimezone(VN)
+        self.today = self.now.date()
+        self.start = start_of(period.start)
+        self.end = start_of(period.end + dt.timedelta(days=1))  # exclusive
+        self.instant = min(self.now, self.end)
+        self.places = places if places is not None else placement(filters.units, today=self.today)
+        self.ids = agency_ids(
+            self.places, level=filters.level, unit_id=filters.unit_id, agency_id=filters.agency_id
+        )
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    def derive(self, period: Period) -> Context:
+        return Context(period, self.filters, now=self.now, places=self.places)
+
+    def by_agency(self, qs: QuerySet[Any], field: str) -> QuerySet[Any]:
+        return qs if self.ids is None else qs.filter(**{f"{field}__in": self.ids})
+
+    # -- sources --------------------------------------------------------------------------
+
+    def values(
+        self, source: str, definition: DefinitionFile | None = None, *exprs: Expr | None
+    ) -> dict[str, Any]:
+        """The figures of `source` (cached); with `exprs`, also the in-progress counts
+        when one of them names them."""
+        if source not in self._cache:
+            self._cache[source] = getattr(self, f"_{source}")(definition)
+        values = self._cache[source]
+        names = {n for e in exprs if e is not None for n in e.names}
+        if source == "dossiers" and names & {"in_progress", "in_progress_on_time"}:
+            values = {**values, **self.progress()}
+        return values
+
+    def cells(self, kind: str) -> QuerySet[Cell]:
+        qs = Cell.objects.filter(kind=kind, day__gte=self.period.start, day__lte=self.period.end)
+        qs = self.by_agency(qs, "competent_agency_id")
+        if self.filters.procedure_id:
+            qs = qs.filter(procedure_id=self.filters.procedure_id)
+        if self.filters.channel:
+            qs = qs.filter(channel=self.filters.channel)
+        return qs
+
+    def _dossiers(self, definition: Any = None) -> dict[str, Any]:
+        zero = IntegerField()
+        r = self.cells("r").aggregate(
+            **{f"s_{m}": Sum(m) for m in RECEIVED_MEASURES},
+            online_service_received=Sum(
+                Case(
+                    When(~Q(procedure__online_level="none"), then=F("received")),
+                    default=0,
+                    output_field=zero,
+                )
+            ),
+            online_counted=Sum(
+                Case(
+                    When(
+                        procedure__result_type="paper", then=F("online") - F("online_paper_return")
+                    ),
+                    default=F("online"),
+                    output_field=zero,
+                )
+            ),
+        )
+        f = self.cells("f").aggregate(**{f"s_{m}": Sum(m) for m in FINISHED_MEASURES})
+        out: dict[str, Any] = {k.removeprefix("s_"): int(v or 0) for k, v in {**r, **f}.items()}
+        out["finished_on_time_766"] = out["finished"] - out["overdue_766"]
+        out["processing_hours"] = Decimal(out["processing_seconds"]) / 3600
+        return out
+
+    def progress(self) -> dict[str, int]:
+        """Dossiers in progress at the instant (and those within their due), computed only
+        when a definition asks for them: still open, plus (for a past instant) finished
+        after it — two counts, each served by its own covering index
+        (dossier_open_received, dossier_finished), not one OR scanning every receipt."""
+        if "_progress" in self._cache:
+            return self._cache["_progress"]
+        zero = IntegerField()
+        total = on_time = 0
+        for part in self._in_progress_parts():
+            counts = part.aggregate(
+                total=Count("pk"),
+                on_time=Sum(
+                    Case(When(self._progress_on_time(), then=1), default=0, output_field=zero)
+                ),
+            )
+            total += int(counts["total"] or 0)
+            on_time += int(counts["on_time"] or 0)
+        out = {"in_progress": total, "in_progress_on_time": on_time}
+        self._cache["_progress"] = out
+        return out
+
+    def _in_progress_parts(self) -> list[QuerySet[Dossier]]:
+        parts = [Dossier.objects.filter(is_open=True, received_at__lt=self.instant)]
+        if self.instant < self.now:
+            parts.append(
+                Dossier.objects.filter(finished_at__gte=self.instant, received_at__lt=self.instant)
+            )
+        return [self._dossier_filters(p) for p in parts]
+
+    def _dossier_filters(self, qs: QuerySet[Dossier]) -> QuerySet[Dossier]:
+        qs = self.by_agency(qs, "competent_agency_id")
+        if self.filters.procedure_id:
+            qs = qs.filter(procedure_id=self.filters.procedure_id)
+        if self.filters.channel:
+            qs = qs.filter(channel=self.filters.channel)
+        return qs
+
+    def in_progress_rows(self) -> QuerySet[Dossier]:
+        """Dossiers received and not finished at the report instant."""
+        qs = Dossier.objects.filter(received_at__isnull=False, received_at__lt=self.instant)
+        if self.instant >= self.now:
+            qs = qs.filter(is_open=True)
+        else:
+            # Not finished at the instant: still open (a received dossier is open exactly
+            # while it has no finishing instant), or finished after it. Both sides use an
+            # index (the partial open-queue index, dossier_finished).
+            qs = qs.filter(Q(is_open=True) | Q(finished_at__gte=self.instant))
+        qs = self.by_agency(qs, "competent_agency_id")
+        if self.filters.procedure_id:
+            qs = qs.filter(procedure_id=self.filters.procedure_id)
+        if self.filters.channel:
+            qs = qs.filter(channel=self.filters.channel)
+        return qs
+
+    def _progress_on_time(self) -> Q:
+        return Q(due__gte=self.instant) & Q(supplement_requests__lte=1)
+
+    def _tasks(self, definition: DefinitionFile | None) -> dict[str, Any]:
+        from cchc.plans.models import Task
+        from cchc.plans.services import task_states
+        from cchc.plans.status import TaskStatus
+
+        codes = [definition.code, *definition.aliases] if definition else []
+        tasks = self.by_agency(
+            Task.objects.filter(plan__code__in=codes).select_related("plan"), "lead_agency_id"
+        )
+        last = min(self.period.end, (self.instant - dt.timedelta(microseconds=1)).date())
+        due_ids, done_ids = set(), set()
+        due = done = 0
+        for state in task_states(tasks, now=self.now):
+            for item in state.deliverables:
+                if self.period.start <= item.due <= last:
+                    due += 1
+                    due_ids.add(state.task.pk)
+                    if item.status == TaskStatus.DONE_ON_TIME:
+                        done += 1
+                        done_ids.add(state.task.pk)
+        return {
+            "due": due,
+            "done_on_time": done,
+            "_rows": {"due": due_ids, "done_on_time": done_ids},
+        }
+
+    def _registers(self, definition: Any = None) -> dict[str, Any]:
+        legal = self.legal_rows()
+        proper = Q(appraised=True, consulted=True, published=True)
+        internal = self.internal_rows()
+        done = self.internal_done_q()
+        out: dict[str, Any] = {
+            "legal_documents": legal.count(),
+            "legal_documents_proper": legal.filter(proper).count(),
+            "internal_procedures": internal.count(),
+            "internal_procedures_done": internal.filter(done).count(),
+        }
+        stats = self.work_rows()
+        levels: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for row in stats:
+            placed = self.places.get(row.agency_id)
+            level = placed.level if placed else row.level.code
+            levels[level][0] += row.online
+            levels[level][1] += row.total
+        out["work_records_online"] = sum(v[0] for v in levels.values())
+        out["work_records"] = sum(v[1] for v in levels.values())
+        out["_levels"] = dict(levels)
+        return out
+
+    def legal_rows(self) -> QuerySet[Any]:
+        from cchc.plans.models import LegalDocument
+
+        qs = LegalDocument.objects.filter(
+            issued_on__gte=self.period.start, issued_on__lte=self.period.end
+        )
+        return self.by_agency(qs, "drafting_agency_id")
+
+    def internal_rows(self) -> QuerySet[InternalProcedure]:
+        return self.by_agency(InternalProcedure.objects.all(), "lead_agency_id")
+
+    def internal_done_q(self) -> Q:
+        end = self.period.end
+        return Q(published=True, reviewed=True, published_on__lte=end, reviewed_on__lte=end)
+
+    def work_rows(self) -> list[Any]:
+        """Work-record statistics inside the period; per agency the coarsest kind of period
+        present (a year row wins over its quarters), so nothing is counted twice."""
+        from cchc.plans.models import WorkRecordStat
+
+        qs = self.by_agency(
+            WorkRecordStat.objects.filter(
+                period_start__gte=self.period.start, period_end__lte=self.period.end
+            ).select_related("level"),
+            "agency_id",
+        )
+        rows = list(qs)
+
+        def kind(row: Any) -> int:
+            key = row.period
+            if len(key) == 4:
+                return 0
+            if "-H" in key:
+                return 1
+            if "-Q" in key:
+                return 2
+            return 3
+
+        best: dict[int, int] = {}
+        for row in rows:
+            best[row.agency_id] = min(best.get(row.agency_id, 9), kind(row))
+        return [row for row in rows if kind(row) == best[row.agency_id]]
+
+    def _external(self, definition: DefinitionFile | None) -> dict[str, Any]:
+        from cchc.plans.models import ExternalIndex, Plan
+
+        item = (
+            next((i for i in definition.indicators if i.source == "external"), None)
+            if definition
+            else None
+        )
+        params = item.params if item else {}
+        names = list(params.get("indices", ["PCI", "PAPI", "PAR_INDEX"]))
+        leading = int(params.get("leading_rank", 10))
+        qs = ExternalIndex.objects.filter(year=self.period.end.year, index__in=names)
+        codes = [definition.code, *definition.aliases] if definition else []
+        plan = Plan.objects.filter(code__in=codes).first()
+        if self.filters.unit_id:
+            qs = qs.filter(unit_id=self.filters.unit_id)
+        elif plan is not None:
+            qs = qs.filter(unit__code=plan.unit.code)
+        rows = list(qs)
+        lead = [
+            r
+            for r in rows
+            if (r.rank is not None and r.rank <= leading)
+            or any(w in fold(r.group) for w in ("dan dau", "rat tot"))
+        ]
+        return {
+            "indices_entered": len(rows),
+            "indices_leading": len(lead),
+            "_rows": rows,
+            "_expected": len(names),
+        }
+
+    def procedures(self) -> QuerySet[Procedure]:
+        qs = Procedure.objects.filter(active=True)
+        if self.filters.level:
+            levels = Procedure.levels.through.objects.filter(unitlevel__code=self.filters.level)
+            qs = qs.filter(pk__in=levels.values("procedure_id"))
+        if self.ids is not None:
+            from cchc.org.models import Agency
+
+            types = Agency.objects.filter(pk__in=self.ids).values("agency_type_id")
+            qs = qs.filter(competent_agency_type_id__in=types)
+        if self.filters.procedure_id:
+            qs = qs.filter(pk=self.filters.procedure_id)
+        return qs
+
+    def catalog_q(self, name: str) -> Q:
+        from cchc.catalog.models import ProcedureFee, ProcedureStep, RequiredDocument
+
+        end = self.period.end
+        online = Q(online_level__in=("full", "partial"))
+        fees = Exists(ProcedureFee.objects.filter(procedure=OuterRef("pk"), amount__gt=0))
+
+        def used(measure: str) -> set[int]:
+            # one pass over the period's cells, not one correlated subquery per procedure
+            key = f"_used_{measure}"
+            if key not in self._cache:
+                cells = self.cells("r").filter(**{f"{measure}__gt": 0})
+                ids = cells.values_list("procedure_id", flat=True).distinct()
+                self._cache[key] = {"ids": set(ids)}
+            found: set[int] = self._cache[key]["ids"]
+            return found
+
+        return {
+            "procedures": Q(),
+            "procedures_published": Q(decision_date__lte=end) & ~Q(decision_number=""),
+            "procedures_complete": Q(processing_time__gte=0)
+            & ~Q(name="")
+            & Q(levels__isnull=False)
+            & Exists(RequiredDocument.objects.filter(procedure=OuterRef("pk")))
+            & Exists(ProcedureStep.objects.filter(procedure=OuterRef("pk"))),
+            "procedures_online": online,
+            "online_services_used": online & Q(pk__in=used("online")),
+            "fee_procedures": fees,
+            "fee_procedures_paid_online": fees & Q(pk__in=used("paid_online")),
+            "procedures_population": Q(population_data_connected=True),
+        }[name]
+
+    def _catalog(self, definition: Any = None) -> dict[str, Any]:
+        from cchc.indicators.definitions import SOURCES
+
+        base = self.procedures()
+        return {
+            name: base.filter(self.catalog_q(name)).values("pk").distinct().count()
+            for name in SOURCES["catalog"]
+        }
+
+    def feedback_rows(self, name: str = "feedback_handled") -> QuerySet[Any] | None:
+        """PAKN counted by `name`: handled ones (published, rejected or answered, with the
+        on-time flag set) by the instant they were closed; rated ones by the rating instant."""
+        try:
+            from cchc.feedback.models import Feedback
+        except ImportError:
+            return None
+        from django.db.models.functions import Coalesce
+
+        qs = Feedback.objects.all()
+        if name in ("feedback_rated", "feedback_not_dissatisfied"):
+            qs = qs.filter(rated_at__gte=self.start, rated_at__lt=self.end)
+        else:
+            qs = (
+                qs.filter(is_open=False, handled_on_time__isnull=False)
+                .annotate(closed_at=Coalesce("published_at", "rejected_at", "resolved_at"))
+                .filter(closed_at__gte=self.start, closed_at__lt=self.end)
+            )
+        return self.by_agency(qs, "agency_id").filter(self.feedback_q(name))
+
+    def feedback_q(self, name: str) -> Q:
+        return {
+            "feedback_handled": Q(handled_on_time__isnull=False),
+            "feedback_on_time": Q(handled_on_time=True),
+            "feedback_rated": ~Q(satisfaction=""),
+            "feedback_not_dissatisfied": Q(satisfaction__in=("satisfied", "neutral")),
+        }[name]
+
+    def _feedback(self, definition: Any = None) -> dict[str, Any]:
+        from cchc.indicators.definitions import SOURCES
+
+        if self.feedback_rows() is None:
+            return {"_missing": "Chưa có phân hệ phản ánh, kiến nghị (PAKN)."}
+        out: dict[str, Any] = {}
+        for name in SOURCES["feedback"]:
+            rows = self.feedback_rows(name)
+            out[name] = rows.count() if rows is not None else 0
+        return out
+
+    def _none(self, definition: Any = None) -> dict[str, Any]:
+        return {}
+
+    # -- drill-down -----------------------------------------------------------------------
+
+    def dossier_q(self, name: str) -> tuple[str, Q]:
+        """(family, condition) of a dossier measure; family "r", "f" or "p" (in progress)."""
+        paper = Q(procedure__result_type="paper") & ~Q(return_channel="online")
+        derived: dict[str, tuple[str, Q]] = {
+            "online_service_received": ("r", ~Q(procedure__online_level="none")),
+            "online_counted": ("r", Q(channel=2) & ~paper),
+            "finished_on_time_766": ("f", ~aggregates.Q_OVERDUE_766),
+            "processing_hours": ("f", aggregates.ALWAYS),
+            "processing_seconds": ("f", aggregates.ALWAYS),
+            "in_progress": ("p", aggregates.ALWAYS),
+            "in_progress_on_time": ("p", self._progress_on_time()),
+        }
+        if name in derived:
+            return derived[name]
+        family = "r" if name in RECEIVED_MEASURES else "f"
+        return family, aggregates.DEFINITIONS[name][1]
+
+    def dossier_rows(self, expr: Expr) -> QuerySet[Dossier]:
+        received = Dossier.objects.filter(received_at__gte=self.start, received_at__lt=self.end)
+        finished = Dossier.objects.filter(
+            received_at__isnull=False, finished_at__gte=self.start, finished_at__lt=self.end
+        )
+        plus: Q | None = None
+        minus = Q()
+        pk_sets = {"r": received, "f": finished, "p": self.in_progress_rows()}
+        for sign, name in expr.terms:
+            family, cond = self.dossier_q(name)
+            term = Q(pk__in=pk_sets[family].filter(cond).values("pk"))
+            if sign > 0:
+                plus = term if plus is None else plus | term
+            else:
+                minus |= term
+        qs = Dossier.objects.filter(plus if plus is not None else Q(pk__in=[]))
+        if minus:
+            qs = qs.exclude(minus)
+        qs = self.by_agency(qs, "competent_agency_id")
+        if self.filters.procedure_id:
+            qs = qs.filter(procedure_id=self.filters.procedure_id)
+        if self.filters.channel:
+            qs = qs.filter(channel=self.filters.channel)
+        return qs
