@@ -137,3 +137,14 @@ def test_load_command_records_a_version_once(db, capsys, tmp_path):
         if i.code == "T4"
     )
     assert int(t4.target["all"]) == 95
+
+
+def test_drill_down_titles_speak_vietnamese():
+    from cchc.indicators.services import spoken
+
+    expr = definitions.parse_expr("early + on_time", "dossiers", "T4")
+    text = spoken(expr)
+    assert "early" not in text and "on_time" not in text
+    assert text == (
+        f"{definitions.MEASURE_LABELS['early']} + {definitions.MEASURE_LABELS['on_time']}"
+    )

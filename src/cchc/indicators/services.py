@@ -9,6 +9,7 @@ liệu"), never 0 or 100.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -505,6 +506,17 @@ def find(
     raise NotFound(f"Không có chỉ tiêu hoặc chỉ số thành phần '{code}'.", code="indicators.code")
 
 
+def spoken(expr: Expr | None) -> str:
+    """An expression in words: "early + on_time" -> "hồ sơ trước hạn + hồ sơ đúng hạn"."""
+    if expr is None:
+        return ""
+    return re.sub(
+        r"[A-Za-z_][A-Za-z0-9_]*",
+        lambda m: definitions.MEASURE_LABELS.get(m.group(0), m.group(0)),
+        expr.text,
+    )
+
+
 def drilldown(
     code: str,
     period: Period,
@@ -525,7 +537,7 @@ def drilldown(
     item, d = find(code, period, plan_code)
     expr = item.numerator if part == "numerator" else item.denominator
     ctx = Context(period, filters, now=now)
-    title = f"{code} — {'tử số' if part == 'numerator' else 'mẫu số'}: {expr.text if expr else ''}"
+    title = f"{code} — {'tử số' if part == 'numerator' else 'mẫu số'}: {spoken(expr)}"
     if item.source == "dossiers" and expr is not None:
         qs = access.visible(user, ctx.dossier_rows(expr)).select_related("procedure")
         return Drill("dossiers", qs.order_by("received_at", "id"), DOSSIER_COLUMNS, title)
