@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, DateField, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, DateField, IntegerField, Q, QuerySet, Sum, When
 from django.db.models.expressions import RawSQL
 
 from cchc import legaltime
@@ -52,7 +52,9 @@ def _overdue_766(d: Row) -> bool:
 
 ALWAYS = Q(pk__isnull=False)
 Q_OVERDUE_766 = Q(outcome="overdue") | Q(supplement_requests__gt=1)
-ELECTRONIC = Exists(DossierResult.objects.filter(dossier=OuterRef("pk"), electronic=True))
+# "Has an electronic result" as IN (subquery): the databases hash the results once instead
+# of probing them per dossier (a correlated EXISTS made the full rebuild 2× slower).
+ELECTRONIC = Q(pk__in=DossierResult.objects.filter(electronic=True).values("dossier_id"))
 
 # measure -> (predicate over a dossier snapshot and "has an electronic result", ORM condition)
 DEFINITIONS: dict[str, tuple[Pred, Q]] = {
@@ -217,7 +219,8 @@ def _local_day_sql(column: str) -> RawSQL:
     function): Vietnam keeps UTC+7 all year, without daylight saving time."""
     table = Dossier._meta.db_table
     if connection.vendor == "postgresql":
-        expr = f'("{table}"."{column}" AT TIME ZONE \'Asia/Ho_Chi_Minh\')::date'
+        # UTC + 7 hours is cheaper per row than a zone lookup and the same for Vietnam.
+        expr = f"((\"{table}\".\"{column}\" AT TIME ZONE 'UTC') + interval '7 hours')::date"
     else:
         expr = f'date("{table}"."{column}", \'+7 hours\')'
     return RawSQL(expr, [], output_field=DateField())  # noqa: S611 - constant SQL
@@ -256,8 +259,20 @@ def rebuild() -> int:
     """Recompute every cell from the dossiers (pure SQL); returns the number of cells."""
     table = Cell._meta.db_table
     with transaction.atomic():
-        Cell.objects.all().delete()
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # TRUNCATE takes the table's exclusive lock for the whole rebuild: an event
+                # committing meanwhile waits and then applies its change to the rebuilt
+                # cells (its dossier change was not yet visible to the rebuild's reads).
+                # (Deferred foreign-key checks of this transaction run first: TRUNCATE
+                # refuses a table with pending ones.)
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"TRUNCATE {table}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                # Hash aggregation in memory instead of sorting on disk (4 MB default).
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+            else:
+                Cell.objects.all().delete()
             for kind, measures in (("r", RECEIVED_MEASURES), ("f", FINISHED_MEASURES)):
                 sql, params = family(kind).query.sql_with_params()
                 cols = ", ".join((*KEY, *measures))
