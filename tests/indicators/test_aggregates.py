@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cchc.accounts.policy import SYSTEM
 from cchc.dossiers import intake, services
-from cchc.indicators import aggregates
+from cchc.indicators import aggregates, progress
 from cchc.indicators.models import Cell
 from tests.dossiers.factories import applicant, components_for
 from tests.dossiers.test_properties import actor_for, legal_actions
@@ -69,6 +69,40 @@ def test_repairing_a_projection_keeps_the_cells_in_step(world):
     assert aggregates.verify().clean
 
 
+def test_dossiers_in_progress_at_a_past_instant_are_counted_once_and_kept(world):
+    from cchc.indicators.models import Progress, ProgressInstant
+
+    june = at("2024-06-10", "00:00")
+    early = make(world, at("2024-06-03"), approve=at("2024-06-04"))  # finished before
+    spanning = make(world, at("2024-06-07"))  # received before, still open
+    make(world, at("2024-06-11"))  # received after
+    first = progress.totals(june, lambda qs: qs)
+    assert first == {"in_progress": 1, "in_progress_on_time": 1}
+    assert ProgressInstant.objects.count() == 1
+    # A second read is served from the stored rows, even if the dossiers are gone from view.
+    assert progress.totals(june, lambda qs: qs.none()) == {
+        "in_progress": 0,
+        "in_progress_on_time": 0,
+    }
+    # A later event on the spanning dossier (a second supplement request makes it overdue
+    # for 766 at every instant it was in progress) updates the stored count.
+    for day in ("2024-06-12", "2024-06-13"):
+        services.act(
+            world.officer, spanning, "request_supplement", now=at(day), reason="Thiếu giấy tờ"
+        )
+        services.act(world.desk_officer, spanning, "supplement_received", now=at(day, "10:00"))
+    assert progress.totals(june, lambda qs: qs) == {"in_progress": 1, "in_progress_on_time": 0}
+    assert aggregates.verify().clean
+    # Tampering is found; a rebuild forgets the stored instants (counted again on use).
+    Progress.objects.update(in_progress=7)
+    report = aggregates.verify()
+    assert not report.clean and "đếm lại (1, 0)" in report.progress[0]
+    aggregates.rebuild()
+    assert not ProgressInstant.objects.exists()
+    assert progress.totals(june, lambda qs: qs) == {"in_progress": 1, "in_progress_on_time": 0}
+    assert early.finished_at < june
+
+
 def test_a_failed_event_leaves_the_cells_untouched(world):
     d = make(world, at("2024-06-03"))
     cells = list(Cell.objects.values_list("received", flat=True))
@@ -117,6 +151,9 @@ ACTORS = {"pay": SYSTEM, "refund": SYSTEM, "complaint": SYSTEM}
     )
 )
 def test_random_event_sequences_keep_cells_equal_to_a_recomputation(world, dossiers):
+    # Report instants counted before the events: the events must keep them up to date.
+    for days in (1, 2, 4, 8, 16):
+        progress.counted(world.now + dt.timedelta(days=days, hours=3))
     for online, quick, offset, moves in dossiers:
         procedure = world.quick if quick else world.procedure
         t = world.now + dt.timedelta(minutes=offset)

@@ -20,6 +20,7 @@ from cchc import legaltime
 from cchc.catalog.models import InternalProcedure, Procedure
 from cchc.dossiers.models import Dossier
 from cchc.indicators import aggregates
+from cchc.indicators import progress as past_progress
 from cchc.indicators.definitions import DefinitionFile, Expr
 from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
 from cchc.indicators.periods import Period
@@ -117,33 +118,30 @@ class Context:
 
     def progress(self) -> dict[str, int]:
         """Dossiers in progress at the instant (and those within their due), computed only
-        when a definition asks for them: still open, plus (for a past instant) finished
-        after it — two counts, each served by its own covering index
-        (dossier_open_received, dossier_finished), not one OR scanning every receipt."""
+        when a definition asks for them. Now: an indexed count over the open dossiers
+        (dossier_open_received). A past instant: the stored count of that instant."""
         if "_progress" in self._cache:
             return self._cache["_progress"]
-        zero = IntegerField()
-        total = on_time = 0
-        for part in self._in_progress_parts():
-            counts = part.aggregate(
-                total=Count("pk"),
-                on_time=Sum(
-                    Case(When(self._progress_on_time(), then=1), default=0, output_field=zero)
-                ),
-            )
-            total += int(counts["total"] or 0)
-            on_time += int(counts["on_time"] or 0)
-        out = {"in_progress": total, "in_progress_on_time": on_time}
+        if self.instant < self.now:
+            # A past instant: counted once and kept by the events (`indicators.progress`).
+            out = past_progress.totals(self.instant, self._dossier_filters)
+            self._cache["_progress"] = out
+            return out
+        open_now = self._dossier_filters(
+            Dossier.objects.filter(is_open=True, received_at__lt=self.instant)
+        )
+        counts = open_now.aggregate(
+            total=Count("pk"),
+            on_time=Sum(
+                Case(When(self._progress_on_time(), then=1), default=0, output_field=IntegerField())
+            ),
+        )
+        out = {
+            "in_progress": int(counts["total"] or 0),
+            "in_progress_on_time": int(counts["on_time"] or 0),
+        }
         self._cache["_progress"] = out
         return out
-
-    def _in_progress_parts(self) -> list[QuerySet[Dossier]]:
-        parts = [Dossier.objects.filter(is_open=True, received_at__lt=self.instant)]
-        if self.instant < self.now:
-            parts.append(
-                Dossier.objects.filter(finished_at__gte=self.instant, received_at__lt=self.instant)
-            )
-        return [self._dossier_filters(p) for p in parts]
 
     def _dossier_filters(self, qs: QuerySet[Dossier]) -> QuerySet[Dossier]:
         qs = self.by_agency(qs, "competent_agency_id")
@@ -171,7 +169,7 @@ class Context:
         return qs
 
     def _progress_on_time(self) -> Q:
-        return Q(due__gte=self.instant) & Q(supplement_requests__lte=1)
+        return past_progress.on_time_q(self.instant)
 
     def _tasks(self, definition: DefinitionFile | None) -> dict[str, Any]:
         from cchc.plans.models import Task

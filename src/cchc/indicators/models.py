@@ -173,3 +173,59 @@ class PublishedFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.code}: {self.value}"
+
+
+class ProgressInstant(models.Model):
+    """A past report instant whose dossiers in progress have been counted (766 2a counts
+    dossiers still in progress at the period's end). Counted once, on first use, from the
+    dossiers; then kept up to date by the events like the cells."""
+
+    instant = models.DateTimeField("Thời điểm báo cáo", unique=True)
+    computed_at = models.DateTimeField("Tính lúc")
+
+    class Meta:
+        verbose_name = "Thời điểm đếm hồ sơ đang giải quyết"
+        verbose_name_plural = "Thời điểm đếm hồ sơ đang giải quyết"
+
+    def __str__(self) -> str:
+        return self.instant.isoformat()
+
+
+class Progress(models.Model):
+    """Dossiers in progress at a past instant (and those still within their due then), per
+    the cells' key without the day."""
+
+    at = models.ForeignKey(ProgressInstant, on_delete=models.CASCADE, related_name="rows")
+    competent_agency = models.ForeignKey(
+        "org.Agency", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    receiving_agency = models.ForeignKey(
+        "org.Agency", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    procedure = models.ForeignKey(
+        "catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    channel = models.PositiveSmallIntegerField("Kênh nộp")
+    online_level = models.CharField("Mức độ DVC trực tuyến", max_length=10)
+    in_progress = models.BigIntegerField("Đang giải quyết", default=0)
+    in_progress_on_time = models.BigIntegerField("Đang giải quyết trong hạn", default=0)
+
+    class Meta:
+        verbose_name = "Hồ sơ đang giải quyết tại thời điểm báo cáo"
+        verbose_name_plural = "Hồ sơ đang giải quyết tại thời điểm báo cáo"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "at",
+                    "competent_agency",
+                    "receiving_agency",
+                    "procedure",
+                    "channel",
+                    "online_level",
+                ],
+                name="indicator_progress_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at_id} {self.competent_agency_id} {self.procedure_id}: {self.in_progress}"

@@ -119,7 +119,14 @@ class Command(BaseCommand):
         else:
             for diff in report.differences:
                 self.stdout.write(str(diff))
+            for line in report.progress:
+                self.stdout.write(line)
             self.stdout.write(f"Đã kiểm tra {report.cells} ô: {len(report.differences)} sai lệch.")
+            if report.progress:
+                self.stdout.write(
+                    f"Số hồ sơ đang giải quyết tại các thời điểm đã lưu: {len(report.progress)} "
+                    "sai lệch."
+                )
         if not report.clean:
             self.stdout.flush()
             sys.exit(1)

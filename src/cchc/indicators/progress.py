@@ -1,0 +1,194 @@
+"""Dossiers in progress at a past report instant (766 2a counts the dossiers still being
+processed at the end of the period, and those of them still within their due).
+
+For the running period the instant is "now" and the count is an indexed query over the open
+dossiers (`cchc.indicators.measures`). For a past instant the same question would read
+every dossier finished after it, which grows with the history; so a past instant is counted
+once, on first use, from the dossiers (`counted`), stored per cell key (without the day) in
+`Progress`, and from then on kept up to date by the dossier events in their own transaction,
+like the cells (`follow`). `cchc indicators rebuild` forgets the stored instants (they are
+counted again on use); `cchc indicators verify` recounts them.
+
+A dossier is in progress at T when it was received before T and not finished before T; it is
+within its due at T when its due is at or after T and it had at most one supplement request
+(766: a second request counts as overdue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
+from django.utils import timezone
+
+from cchc.dossiers.models import Dossier
+from cchc.indicators.models import Progress, ProgressInstant
+
+Row = Mapping[str, Any]
+KEY = ("competent_agency_id", "receiving_agency_id", "procedure_id", "channel", "online_level")
+
+
+def on_time_q(instant: dt.datetime) -> Q:
+    return Q(due__gte=instant) & Q(supplement_requests__lte=1)
+
+
+def in_progress_q(instant: dt.datetime) -> Q:
+    return Q(received_at__lt=instant) & (Q(finished_at__isnull=True) | Q(finished_at__gte=instant))
+
+
+def _in_progress(d: Row | None, instant: dt.datetime) -> bool:
+    if d is None or d["received_at"] is None or d["received_at"] >= instant:
+        return False
+    return d["finished_at"] is None or d["finished_at"] >= instant
+
+
+def _on_time(d: Row, instant: dt.datetime) -> bool:
+    return d["due"] is not None and d["due"] >= instant and d["supplement_requests"] <= 1
+
+
+def count_from_dossiers(instant: dt.datetime) -> QuerySet[Any]:
+    """{key: (in progress, within due)} at `instant`, straight from the dossiers."""
+    return (
+        Dossier.objects.filter(in_progress_q(instant))
+        .order_by()
+        .values(*KEY)
+        .annotate(
+            n=Count("pk"),
+            ok=Sum(Case(When(on_time_q(instant), then=1), default=0, output_field=IntegerField())),
+        )
+        .values_list(*KEY, "n", "ok")
+    )
+
+
+def _lock() -> None:
+    """Serialise counting an instant with the events that change stored counts (PostgreSQL;
+    SQLite has a single writer anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Progress._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def counted(instant: dt.datetime) -> ProgressInstant:
+    """The stored count of `instant`, counting it first if needed."""
+    found = ProgressInstant.objects.filter(instant=instant).first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        _lock()
+        found = ProgressInstant.objects.filter(instant=instant).first()
+        if found is not None:
+            return found
+        at = ProgressInstant.objects.create(instant=instant, computed_at=timezone.now())
+        Progress.objects.bulk_create(
+            [
+                Progress(
+                    at=at,
+                    **dict(zip(KEY, row[:5], strict=True)),
+                    in_progress=row[5],
+                    in_progress_on_time=int(row[6] or 0),
+                )
+                for row in count_from_dossiers(instant).iterator(chunk_size=5000)
+            ],
+            batch_size=2000,
+        )
+    return at
+
+
+def totals(instant: dt.datetime, narrow: Any) -> dict[str, int]:
+    """In progress and within due at a past `instant`, over the stored rows that `narrow`
+    (a function filtering a queryset by the report's agencies, procedure, channel) keeps."""
+    at = counted(instant)
+    sums = narrow(Progress.objects.filter(at=at)).aggregate(
+        n=Sum("in_progress"), ok=Sum("in_progress_on_time")
+    )
+    return {"in_progress": int(sums["n"] or 0), "in_progress_on_time": int(sums["ok"] or 0)}
+
+
+def _contribution(d: Row | None, instant: dt.datetime) -> dict[tuple[Any, ...], list[int]]:
+    if not _in_progress(d, instant):
+        return {}
+    assert d is not None
+    key = (d["competent_agency_id"], d["receiving_agency_id"], d["procedure_id"])
+    key += (int(d["channel"]), str(d["online_level"]))
+    return {key: [1, int(_on_time(d, instant))]}
+
+
+_UPSERT = (
+    f"INSERT INTO {Progress._meta.db_table} (at_id, {', '.join(KEY)}, in_progress, "  # noqa: S608
+    "in_progress_on_time) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    f"ON CONFLICT (at_id, {', '.join(KEY)}) DO UPDATE SET "
+    f"in_progress = {Progress._meta.db_table}.in_progress + excluded.in_progress, "
+    "in_progress_on_time = "
+    f"{Progress._meta.db_table}.in_progress_on_time + excluded.in_progress_on_time"
+)
+
+
+def follow(before: Row | None, after: Row | None) -> None:
+    """Apply one dossier's change to every stored instant it may touch (those after its
+    receipt). Called inside the event's transaction."""
+    received = [d["received_at"] for d in (before, after) if d and d["received_at"] is not None]
+    if not received:
+        return
+    # Lock first, read the stored instants second: an instant being counted right now is
+    # then either waited for (and seen) or counted after this event commits.
+    _lock_rows()
+    instants = list(
+        ProgressInstant.objects.filter(instant__gt=min(received)).values_list("pk", "instant")
+    )
+    if not instants:
+        return
+    changes: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for pk, instant in instants:
+        for sign, part in (
+            (-1, _contribution(before, instant)),
+            (1, _contribution(after, instant)),
+        ):
+            for key, (n, ok) in part.items():
+                cell = changes[(pk, *key)]
+                cell[0] += sign * n
+                cell[1] += sign * ok
+    todo = sorted(
+        ((k, v) for k, v in changes.items() if any(v)), key=lambda kv: tuple(map(str, kv[0]))
+    )
+    if not todo:
+        return
+    with connection.cursor() as cursor:
+        for key, (n, ok) in todo:
+            cursor.execute(_UPSERT, [*key, n, ok])
+
+
+def _lock_rows() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Progress._meta.db_table} IN ROW EXCLUSIVE MODE")
+
+
+def forget() -> None:
+    """Drop every stored instant (a rebuild: they are counted again on use)."""
+    Progress.objects.all().delete()
+    ProgressInstant.objects.all().delete()
+
+
+def differences() -> list[str]:
+    """Stored counts that differ from a recount, in words (`cchc indicators verify`)."""
+    out = []
+    for at in ProgressInstant.objects.order_by("instant"):
+        stored = {
+            tuple(r[:5]): (r[5], r[6])
+            for r in Progress.objects.filter(at=at).values_list(
+                *KEY, "in_progress", "in_progress_on_time"
+            )
+            if r[5] or r[6]
+        }
+        fresh = {tuple(r[:5]): (r[5], int(r[6] or 0)) for r in count_from_dossiers(at.instant)}
+        for key in sorted(set(stored) | set(fresh), key=str):
+            if stored.get(key, (0, 0)) != fresh.get(key, (0, 0)):
+                out.append(
+                    f"Hồ sơ đang giải quyết tại {timezone.localtime(at.instant):%H:%M %d/%m/%Y}, "
+                    f"ô {key}: lưu {stored.get(key, (0, 0))}, đếm lại {fresh.get(key, (0, 0))}"
+                )
+    return out
