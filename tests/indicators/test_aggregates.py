@@ -233,3 +233,34 @@ def test_bulk_generation_leaves_verified_aggregates(world, make_user, online_pro
     report = aggregates.verify()
     assert report.clean, [str(x) for x in report.differences][:5]
     assert Cell.objects.filter(kind="f").exists()
+
+
+def test_snapshot_counts_each_passed_report_instant_once(world, capsys):
+    from django.core.management import call_command
+
+    from cchc.indicators.models import ProgressInstant
+
+    make(world, at("2024-05-28"))  # open across the June instants
+    make(world, at("2024-05-30"), approve=at("2024-06-03"))  # finished after 1/6
+    call_command("indicators", "snapshot", "--now", "2024-06-20T09:00")
+    instants = sorted(
+        timezone_local(i) for i in ProgressInstant.objects.values_list("instant", flat=True)
+    )
+    # Every month start of 2023 and 2024 up to now, the PAR cut-offs (15/3, 15/6, 15/9,
+    # 15/12 of 2023; 15/3, 15/6 of 2024) and 1/1/2024.
+    assert instants[0] == "2023-01-01 00:00" and instants[-1] == "2024-06-15 00:00"
+    assert "2024-06-01 00:00" in instants and "2023-12-15 00:00" in instants
+    assert len(instants) == 12 + 4 + 6 + 2
+    assert "Thời điểm báo cáo mới được đếm: 24." in capsys.readouterr().out
+    june = at("2024-06-01", "00:00")
+    assert progress.totals(june, lambda qs: qs)["in_progress"] == 2
+    assert progress.totals(at("2024-06-15", "00:00"), lambda qs: qs)["in_progress"] == 1
+    call_command("indicators", "snapshot", "--now", "2024-06-20T10:00")
+    assert "Thời điểm báo cáo mới được đếm: 0." in capsys.readouterr().out
+    assert aggregates.verify().clean
+
+
+def timezone_local(instant):
+    from cchc import legaltime
+
+    return instant.astimezone(legaltime.VN_TZ).strftime("%Y-%m-%d %H:%M")

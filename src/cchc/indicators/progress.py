@@ -22,13 +22,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, IntegerField, Q, Sum, When
 from django.utils import timezone
 
+from cchc import legaltime
 from cchc.dossiers.models import Dossier
 from cchc.indicators.models import Progress, ProgressInstant
 
 Row = Mapping[str, Any]
+VN = legaltime.VN_TZ
 KEY = ("competent_agency_id", "receiving_agency_id", "procedure_id", "channel", "online_level")
 
 
@@ -50,18 +52,60 @@ def _on_time(d: Row, instant: dt.datetime) -> bool:
     return d["due"] is not None and d["due"] >= instant and d["supplement_requests"] <= 1
 
 
-def count_from_dossiers(instant: dt.datetime) -> QuerySet[Any]:
-    """{key: (in progress, within due)} at `instant`, straight from the dossiers."""
-    return (
-        Dossier.objects.filter(in_progress_q(instant))
-        .order_by()
-        .values(*KEY)
-        .annotate(
-            n=Count("pk"),
-            ok=Sum(Case(When(on_time_q(instant), then=1), default=0, output_field=IntegerField())),
-        )
-        .values_list(*KEY, "n", "ok")
+def count_from_dossiers(instant: dt.datetime) -> list[tuple[Any, ...]]:
+    """[(*key, in progress, within due)] at `instant`, straight from the dossiers, as two
+    indexed parts: still open (the partial open-dossier index) and finished since (the
+    `dossier_finished` index). For a recent instant both are small, so counting the instant
+    that has just passed is cheap (`cchc indicators snapshot`)."""
+    parts = (
+        Dossier.objects.filter(is_open=True, received_at__lt=instant),
+        Dossier.objects.filter(finished_at__gte=instant, received_at__lt=instant),
     )
+    merged: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for part in parts:
+        rows = (
+            part.order_by()
+            .values(*KEY)
+            .annotate(
+                n=Count("pk"),
+                ok=Sum(
+                    Case(When(on_time_q(instant), then=1), default=0, output_field=IntegerField())
+                ),
+            )
+            .values_list(*KEY, "n", "ok")
+        )
+        for row in rows.iterator(chunk_size=5000):
+            cell = merged[tuple(row[:5])]
+            cell[0] += row[5]
+            cell[1] += int(row[6] or 0)
+    return [(*key, n, ok) for key, (n, ok) in merged.items()]
+
+
+def report_instants(year: int, *, now: dt.datetime, cutoff_day: int) -> list[dt.datetime]:
+    """The ends of the reporting periods of `year` that have passed by `now`: the start of
+    every month (calendar periods) and the PAR cut-off day of March, June, September and
+    December (the day after the periods' last day), at 00:00 Vietnamese time."""
+    out = []
+    for month in range(1, 13):
+        days = [dt.date(year, month, 1)]
+        if month in (3, 6, 9, 12):
+            days.append(dt.date(year, month, cutoff_day))
+        out += [dt.datetime.combine(d, dt.time(0), tzinfo=VN) for d in days]
+    out.append(dt.datetime(year + 1, 1, 1, tzinfo=VN))
+    return sorted(t for t in set(out) if t <= now)
+
+
+def snapshot(*, now: dt.datetime, cutoff_day: int) -> list[dt.datetime]:
+    """Count every report instant of this and last year that has passed and is not stored
+    yet; returns the instants counted. Run daily (after midnight): the instant that has just
+    passed is counted from the few dossiers open or finished since."""
+    done = []
+    for year in (now.year - 1, now.year):
+        for instant in report_instants(year, now=now, cutoff_day=cutoff_day):
+            if not ProgressInstant.objects.filter(instant=instant).exists():
+                counted(instant)
+                done.append(instant)
+    return done
 
 
 def _lock() -> None:
@@ -91,7 +135,7 @@ def counted(instant: dt.datetime) -> ProgressInstant:
                     in_progress=row[5],
                     in_progress_on_time=int(row[6] or 0),
                 )
-                for row in count_from_dossiers(instant).iterator(chunk_size=5000)
+                for row in count_from_dossiers(instant)
             ],
             batch_size=2000,
         )

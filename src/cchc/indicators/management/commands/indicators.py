@@ -75,6 +75,12 @@ class Command(BaseCommand):
         load = sub.add_parser("load", help="load a definition file (default: the shipped ones)")
         load.add_argument("file", nargs="?")
         sub.add_parser("rebuild", help="recompute every aggregate cell from the dossiers")
+        snap = sub.add_parser(
+            "snapshot",
+            help="count the dossiers in progress at the report instants that have passed "
+            "(run daily after midnight)",
+        )
+        snap.add_argument("--now", help="ISO instant (default: now)")
         check = sub.add_parser(
             "verify", help="maintained cells == full recomputation? exit 1 if not"
         )
@@ -111,6 +117,16 @@ class Command(BaseCommand):
     def _rebuild(self, opts: dict[str, Any]) -> None:
         cells = aggregates.rebuild()
         self.stdout.write(f"Đã tính lại số liệu tổng hợp: {cells} ô.")
+
+    def _snapshot(self, opts: dict[str, Any]) -> None:
+        from django.conf import settings
+
+        from cchc.indicators import progress
+
+        done = progress.snapshot(now=now_from(opts), cutoff_day=settings.CCHC_PAR_CUTOFF_DAY)
+        for instant in done:
+            self.stdout.write(f"Đã đếm hồ sơ đang giải quyết tại {instant:%H:%M %d/%m/%Y}.")
+        self.stdout.write(f"Thời điểm báo cáo mới được đếm: {len(done)}.")
 
     def _verify(self, opts: dict[str, Any]) -> None:
         report = aggregates.verify()
