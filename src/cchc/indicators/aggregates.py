@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, DateField, IntegerField, Q, QuerySet, Sum, When
+from django.db.models import Case, DateField, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.expressions import RawSQL
 
 from cchc import legaltime
@@ -53,9 +53,13 @@ def _overdue_766(d: Row) -> bool:
 
 ALWAYS = Q(pk__isnull=False)
 Q_OVERDUE_766 = Q(outcome="overdue") | Q(supplement_requests__gt=1)
-# "Has an electronic result" as IN (subquery): the databases hash the results once instead
-# of probing them per dossier (a correlated EXISTS made the full rebuild 2× slower).
-ELECTRONIC = Q(pk__in=DossierResult.objects.filter(electronic=True).values("dossier_id"))
+# "Has an electronic result": a correlated EXISTS (an index probe per dossier) is safe under
+# any memory setting. The full rebuild uses IN (subquery) instead, which the databases hash
+# once (2× faster) — but only with the memory to hash every result (PostgreSQL falls back to
+# rescanning the results for each dossier under the default work_mem), which `rebuild`
+# sets for its transaction.
+ELECTRONIC = Exists(DossierResult.objects.filter(dossier=OuterRef("pk"), electronic=True))
+ELECTRONIC_HASHED = Q(pk__in=DossierResult.objects.filter(electronic=True).values("dossier_id"))
 
 # measure -> (predicate over a dossier snapshot and "has an electronic result", ORM condition)
 DEFINITIONS: dict[str, tuple[Pred, Q]] = {
@@ -228,8 +232,11 @@ def _local_day_sql(column: str) -> RawSQL:
     return RawSQL(expr, [], output_field=DateField())  # noqa: S611 - constant SQL
 
 
-def family(kind: str, dossiers: QuerySet[Dossier] | None = None) -> QuerySet[Any]:
-    """The GROUP BY query that computes every cell of family `kind` from the dossiers."""
+def family(
+    kind: str, dossiers: QuerySet[Dossier] | None = None, *, hashed: bool = False
+) -> QuerySet[Any]:
+    """The GROUP BY query that computes every cell of family `kind` from the dossiers
+    (`hashed`: the electronic-result test as a hashed IN, for `rebuild`)."""
     qs = (dossiers if dossiers is not None else Dossier.objects.all()).filter(
         received_at__isnull=False
     )
@@ -245,8 +252,11 @@ def family(kind: str, dossiers: QuerySet[Dossier] | None = None) -> QuerySet[Any
         if m == "processing_seconds":
             sums[f"m_{m}"] = Sum(_seconds_sql())
         else:
+            condition = DEFINITIONS[m][1]
+            if m == "electronic_result" and hashed:
+                condition = Q(state="returned") & ELECTRONIC_HASHED
             sums[f"m_{m}"] = Sum(
-                Case(When(DEFINITIONS[m][1], then=1), default=0, output_field=IntegerField())
+                Case(When(condition, then=1), default=0, output_field=IntegerField())
             )
     return (
         qs.order_by()
@@ -277,7 +287,8 @@ def rebuild() -> int:
                 Cell.objects.all().delete()
             progress.forget()
             for kind, measures in (("r", RECEIVED_MEASURES), ("f", FINISHED_MEASURES)):
-                sql, params = family(kind).query.sql_with_params()
+                # SQLite hashes IN (subquery) regardless; PostgreSQL has the memory set above.
+                sql, params = family(kind, hashed=True).query.sql_with_params()
                 cols = ", ".join((*KEY, *measures))
                 picked = ", ".join(
                     (
