@@ -43,6 +43,8 @@ from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
+from benchmarks.benchutil import pg_create, pg_drop  # noqa: E402
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TARGET_MS = 300.0
 # The small test organisation's desk is valid until 1/7/2025: the dossiers live before that.
@@ -79,7 +81,7 @@ def main() -> None:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             env["DATABASE_URL"] = f"sqlite:///{path}"
         elif backend == "postgres":
-            if not _pg_create(args.pg):
+            if not pg_create(args.pg, BENCH_DB):
                 print(f"\n!!! SKIPPED: the PostgreSQL leg did not run (no server at {args.pg}).")
                 continue
             env["DATABASE_URL"] = f"{args.pg}/{BENCH_DB}"
@@ -96,7 +98,7 @@ def main() -> None:
             print(f"\n!!! the {backend} leg failed (exit {exc.returncode})")
         finally:
             if backend == "postgres" and not args.keep:
-                _pg_drop(args.pg)
+                pg_drop(args.pg, BENCH_DB)
             if backend == "sqlite" and not args.keep:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{ROOT / 'var' / 'bench' / 'queue.sqlite3'}{suffix}").unlink(
@@ -112,28 +114,6 @@ def main() -> None:
             f"{summary['rows'] / summary['load_s']:,.0f} rows/s; leg {summary['total_s']:.0f} s"
         )
     print(f"total {time.perf_counter() - began:.0f} s")
-
-
-def _pg_admin(url: str) -> Any:
-    import psycopg
-
-    return psycopg.connect(f"{url}/postgres", autocommit=True, connect_timeout=3)
-
-
-def _pg_create(url: str) -> bool:
-    try:
-        with _pg_admin(url) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    except Exception as exc:
-        print(f"PostgreSQL not usable: {exc}")
-        return False
-    return True
-
-
-def _pg_drop(url: str) -> None:
-    with _pg_admin(url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 # -- child: one backend ------------------------------------------------------------------------
