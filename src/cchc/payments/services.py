@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -169,15 +169,17 @@ def may_view(actor: Any, dossier: Dossier) -> bool:
 
 
 def _next_receipt_number(year: int) -> tuple[int, str]:
-    try:
-        with transaction.atomic():
-            ReceiptCounter.objects.get_or_create(year=year)
-    except IntegrityError:  # created concurrently
-        pass
-    counter = ReceiptCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last, f"{year}-{counter.last:06d}"
+    """The next receipt number of `year`: one atomic upsert (like dossier codes in
+    `dossiers.intake._allocate_code`), safe under concurrent payments."""
+    table = ReceiptCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "  # noqa: S608 - model table
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        last = int(cursor.fetchone()[0])
+    return last, f"{year}-{last:06d}"
 
 
 def _issue_receipt(

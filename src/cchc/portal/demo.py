@@ -16,6 +16,7 @@ from cchc.dossiers import files, replay
 from cchc.dossiers import services as dossier_services
 from cchc.dossiers.models import Dossier
 from cchc.org.models import Desk
+from cchc.payments.services import record_cash
 from cchc.portal import services
 
 CITIZEN = "congdan"
@@ -100,14 +101,9 @@ def load(*, now: dt.datetime) -> int:
 
     def returned(d: Dossier) -> None:
         act(desk_officer, d, "receive", 1)
-        if d.fee_total:
-            try:
-                from cchc.payments.services import record_cash
-            except ImportError:  # without the payments app the fee stays unpaid
-                pass
-            else:  # paid in cash at the desk right after receipt
-                record_cash(desk_officer, d, d.fee_total, now=later(d, 0.25))
-                d.refresh_from_db()
+        if d.fee_total:  # paid in cash at the desk right after receipt
+            record_cash(desk_officer, d, d.fee_total, now=later(d, 0.25))
+            d.refresh_from_db()
         act(leader, d, "assign", 1, data={"assignee": officer.pk})
         act(officer, d, "propose", 6)
         act(leader, d, "approve", 2)
