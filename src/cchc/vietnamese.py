@@ -23,11 +23,27 @@ def nfc_text(text: str) -> str:
     return "\n".join(out).strip("\n")
 
 
-def fold(text: str) -> str:
-    """Lower-case ASCII-ish form for search: 'Cấp giấy phép' -> 'cap giay phep'."""
+def _fold_slow(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return " ".join(stripped.lower().split())
+
+
+# Every precomposed Latin letter (Vietnamese ones included) -> its folded ASCII form, so
+# that composed text folds with one C-level `str.translate` instead of a loop per character.
+_FOLD_TABLE = {
+    code: _fold_slow(chr(code))
+    for code in range(0xC0, 0x1EFA)
+    if _fold_slow(chr(code)).isascii() and _fold_slow(chr(code)).isalpha()
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII-ish form for search: 'Cấp giấy phép' -> 'cap giay phep'."""
+    quick = text.translate(_FOLD_TABLE)
+    if quick.isascii():
+        return " ".join(quick.lower().split())
+    return _fold_slow(text)  # decomposed marks or other scripts
 
 
 def money(amount: int, unit: str = "đ") -> str:

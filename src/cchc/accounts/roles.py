@@ -75,6 +75,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dossier.process": frozenset({Role.PROCESSING_OFFICER, Role.AGENCY_LEADER}),
     "dossier.assign": frozenset({Role.AGENCY_LEADER}),
     "dossier.approve": frozenset({Role.AGENCY_LEADER}),
+    # Importing dossiers exported by another one-stop system (scope: receiving agency).
+    "dossier.import": frozenset({Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}),
     "dossier.register": frozenset(
         {Role.DESK_OFFICER, Role.AGENCY_LEADER, Role.PROVINCIAL_SUPERVISOR, Role.ADMINISTRATOR}
     ),

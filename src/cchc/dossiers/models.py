@@ -160,6 +160,11 @@ class Dossier(models.Model):
     fee_total = models.PositiveBigIntegerField("Tổng phí, lệ phí (đồng)", default=0)
     digitised = models.BooleanField("Thành phần hồ sơ đã số hóa", default=False)
     reused_data = models.BooleanField("Có tái sử dụng dữ liệu số hóa", default=False)
+    # Dossiers imported from another one-stop system (`cchc import dossiers`): the system's
+    # name ("" for dossiers received here) and a digest of the imported facts, so that a
+    # re-import of an unchanged row is recognised without reading its events.
+    source = models.CharField("Nguồn dữ liệu", max_length=100, blank=True, default="")
+    source_digest = models.CharField(max_length=32, blank=True, default="")
     # Optimistic concurrency: the number of events; an action states the version it saw.
     version = models.PositiveIntegerField(default=0)
 

@@ -22,6 +22,10 @@ PAUSING = frozenset({"request_supplement", "request_obligation"})
 RESUMING = frozenset({"supplement_received", "obligation_met"})
 # Events that close the current step (a hand-off on the control slip, form 05).
 HANDOFF = frozenset({"forward", "propose", "approve", "return_result", "refuse", "stop"})
+# A dossier imported from another one-stop system (`cchc.dossiers.imported`): the event's
+# data carries the facts the source system recorded (its own appointment date included),
+# and a later import of a changed row carries them again in full.
+IMPORTED = frozenset({"import", "import_update"})
 
 CalendarResolver = Callable[[int | None], legaltime.Calendar]
 
@@ -168,6 +172,7 @@ def project(
     version: int | None = None
     apologies: list[tuple[dt.datetime, dt.datetime]] = []  # (apology instant, new due)
     holder = ""  # who holds the dossier (for the control slip)
+    imported: dict[str, Any] | None = None
     for event in events:
         data = event.data or {}
         if "calendar_version" in data:
@@ -198,6 +203,9 @@ def project(
             p.rating = str(data["rating"])
         elif action == "complaint":
             p.has_complaint = True
+        elif action in IMPORTED:
+            imported = data
+            _take_imported(p, data)
         if "assignee" in data:
             p.assignee_id = data["assignee"]
         if data.get("agency"):
@@ -235,6 +243,8 @@ def project(
     p.extensions = len(apologies)
     p.has_apology = bool(apologies)
     p.is_open = p.state in OPEN_STATES
+    if imported is not None:
+        return _imported_clock(p, imported)
     if p.received_at is None:
         return p
 
@@ -276,6 +286,46 @@ def project(
         p.outcome_original = str(
             legaltime.classify(shift(cal, p.original_due, p.paused_seconds), finished=p.finished_at)
         )
+    return p
+
+
+def _take_imported(p: Projection, data: dict[str, Any]) -> None:
+    """The facts of an import event replace what earlier events said."""
+    p.received_at = _instant(data.get("received_at"))
+    p.finished_at = _instant(data.get("finished_at"))
+    p.returned_at = _instant(data.get("returned_at"))
+    p.supplement_requests = int(data.get("supplements", 0))
+    p.paid_amount = int(data.get("paid_amount", 0))
+    p.payment_channel = str(data.get("payment_channel", ""))
+    p.rating = str(data.get("rating", ""))
+    p.has_complaint = bool(data.get("complaint", False))
+    p.pauses = []
+
+
+def project_import(
+    data: dict[str, Any], to_state: str, competent_agency_id: int, at: dt.datetime
+) -> Projection:
+    """`project` of a dossier whose only event is an ``import`` (`data`, at `at`), without
+    the general loop: the bulk import's path. `cchc dossiers verify` replays the same
+    dossiers through `project`, so the two cannot drift apart unnoticed."""
+    p = Projection(current_agency_id=data.get("agency") or competent_agency_id)
+    _take_imported(p, data)
+    p.state = to_state
+    p.is_open = to_state in OPEN_STATES
+    p.queue_at = at
+    return _imported_clock(p, data)
+
+
+def _imported_clock(p: Projection, data: dict[str, Any]) -> Projection:
+    """An imported dossier keeps the appointment the source system gave the citizen: its
+    clock is not recomputed here (the source's calendar and pauses are not known); the
+    outcome is judged against that appointment like any other."""
+    due = _instant(data.get("due"))
+    p.clock_start = p.received_at
+    p.original_due = p.due = due
+    p.queue_at = due or p.received_at or p.queue_at
+    if p.finished_at is not None and due is not None:
+        p.outcome = p.outcome_original = str(legaltime.classify(due, finished=p.finished_at))
     return p
 
 

@@ -205,8 +205,12 @@ def _append(
     data: dict[str, Any] | None = None,
     to_state: str | None = None,
     uploads: Iterable[files.Upload] = (),
+    before: dict[str, Any] | None = None,
 ) -> DossierEvent:
-    """Append an event to a locked dossier, re-derive and save the projection."""
+    """Append an event to a locked dossier, re-derive and save the projection.
+
+    `before`: the dossier's tracked fields before the change, when the caller has already
+    changed intake facts on `dossier` (a re-import); by default they are read from it."""
     previous = dossier.state
     event = DossierEvent.objects.create(
         dossier=dossier,
@@ -222,7 +226,8 @@ def _append(
     )
     for upload in uploads:
         store_file(dossier, upload, now=now, event=event)
-    before = signals.snapshot(dossier) if dossier.version else None
+    if before is None and dossier.version:
+        before = signals.snapshot(dossier)
     derived = project(dossier)
     old_version = dossier.version
     for name, value in derived.stored().items():
@@ -346,6 +351,12 @@ def act(
         raise InvalidInput(f"Thao tác không hợp lệ: {action}.", code="dossier.unknown_action")
     try:
         access.require(actor, dossier, action)
+        if dossier.source:
+            raise InvalidInput(
+                f"Hồ sơ {dossier.code} được nhập từ {dossier.source}: thao tác xử lý trên hệ "
+                "thống nguồn, rồi nhập lại tệp xuất để cập nhật.",
+                code="dossier.imported",
+            )
         if action in NEEDS_REASON and not reason.strip():
             raise InvalidInput(
                 f"Cần ghi rõ lý do khi {ACTION_LABELS[action].lower()}.",

@@ -25,6 +25,13 @@ dossier_changed = Signal()
 # derive (``first_id``/``last_id``: the generated dossiers' id range).
 dossiers_bulk_loaded = Signal()
 
+# Sent by the dossier import (`cchc.dossiers.imported`) inside its transaction after writing
+# dossiers directly: ``changes`` is a list of ``(before, after, electronic_before,
+# electronic_after)`` — dicts of the `TRACKED` fields (``before`` None for a new dossier)
+# and whether the dossier had, and has, an electronic result: what `dossier_changed` tells
+# receivers one dossier at a time, for a whole batch.
+dossiers_imported = Signal()
+
 # Stored fields a receiver may compare before/after: the projection plus the intake facts.
 TRACKED: tuple[str, ...] = (
     *Projection.STORED,

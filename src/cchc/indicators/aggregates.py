@@ -181,11 +181,15 @@ def apply(changes: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
     """Add `changes` to the cells (one upsert per cell)."""
     if not changes:
         return
+    rows: dict[str, list[list[Any]]] = {"r": [], "f": []}
+    # One order for every transaction, so concurrent events never deadlock on cells.
+    for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        measures = RECEIVED_MEASURES if key[0] == "r" else FINISHED_MEASURES
+        rows[key[0]].append([*key, *(values.get(m, 0) for m in measures)])
     with connection.cursor() as cursor:
-        # One order for every transaction, so concurrent events never deadlock on cells.
-        for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0]))):
-            measures = RECEIVED_MEASURES if key[0] == "r" else FINISHED_MEASURES
-            cursor.execute(_SQL[key[0]], [*key, *(values.get(m, 0) for m in measures)])
+        for kind in ("f", "r"):  # the sort above puts "f" before "r"
+            if rows[kind]:
+                cursor.executemany(_SQL[kind], rows[kind])
 
 
 def on_dossier_changed(sender: Any, *, before: Row | None, after: Dossier, **kwargs: Any) -> None:
@@ -196,6 +200,22 @@ def on_dossier_changed(sender: Any, *, before: Row | None, after: Dossier, **kwa
         electronic = DossierResult.objects.filter(dossier_id=after.pk, electronic=True).exists()
     apply(delta(before, now, electronic))
     progress.follow(before, now)
+
+
+def on_dossiers_imported(
+    sender: Any, *, changes: list[tuple[Row | None, Row, bool, bool]], **kwargs: Any
+) -> None:
+    """Receiver of `dossiers_imported`: a batch of dossier changes; their deltas are summed
+    first, so each touched cell takes one upsert for the whole batch."""
+    total: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for before, after, had, has in changes:
+        for sign, part in ((-1, contribution(before, had)), (1, contribution(after, has))):
+            for key, values in part.items():
+                cell = total[key]
+                for m, v in values.items():
+                    cell[m] = cell.get(m, 0) + sign * v
+    apply({k: v for k, v in total.items() if any(v.values())})
+    progress.follow_many([(before, after) for before, after, _, _ in changes])
 
 
 def on_bulk_loaded(sender: Any, **kwargs: Any) -> None:

@@ -17,8 +17,9 @@ within its due at T when its due is at or after T and it had at most one supplem
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -174,35 +175,48 @@ _UPSERT = (
 def follow(before: Row | None, after: Row | None) -> None:
     """Apply one dossier's change to every stored instant it may touch (those after its
     receipt). Called inside the event's transaction."""
-    received = [d["received_at"] for d in (before, after) if d and d["received_at"] is not None]
+    follow_many([(before, after)])
+
+
+def follow_many(changes: Sequence[tuple[Row | None, Row | None]]) -> None:
+    """`follow` for a batch of dossier changes (an import): one read of the stored instants
+    and one upsert per touched count for the whole batch."""
+    received = [
+        d["received_at"] for pair in changes for d in pair if d and d["received_at"] is not None
+    ]
     if not received:
         return
     # Lock first, read the stored instants second: an instant being counted right now is
     # then either waited for (and seen) or counted after this event commits.
     _lock_rows()
     instants = list(
-        ProgressInstant.objects.filter(instant__gt=min(received)).values_list("pk", "instant")
+        ProgressInstant.objects.filter(instant__gt=min(received))
+        .order_by("instant")
+        .values_list("pk", "instant")
     )
     if not instants:
         return
-    changes: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for pk, instant in instants:
-        for sign, part in (
-            (-1, _contribution(before, instant)),
-            (1, _contribution(after, instant)),
-        ):
-            for key, (n, ok) in part.items():
-                cell = changes[(pk, *key)]
-                cell[0] += sign * n
-                cell[1] += sign * ok
+    times = [instant for _, instant in instants]
+    totals: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for before, after in changes:
+        for sign, d in ((-1, before), (1, after)):
+            if d is None or d["received_at"] is None:
+                continue
+            # Only the instants in (received, finished] can count the dossier.
+            lo = bisect_right(times, d["received_at"])
+            hi = len(times) if d["finished_at"] is None else bisect_right(times, d["finished_at"])
+            for pk, instant in instants[lo:hi]:
+                for key, (n, ok) in _contribution(d, instant).items():
+                    cell = totals[(pk, *key)]
+                    cell[0] += sign * n
+                    cell[1] += sign * ok
     todo = sorted(
-        ((k, v) for k, v in changes.items() if any(v)), key=lambda kv: tuple(map(str, kv[0]))
+        ((k, v) for k, v in totals.items() if any(v)), key=lambda kv: tuple(map(str, kv[0]))
     )
     if not todo:
         return
     with connection.cursor() as cursor:
-        for key, (n, ok) in todo:
-            cursor.execute(_UPSERT, [*key, n, ok])
+        cursor.executemany(_UPSERT, [[*key, n, ok] for key, (n, ok) in todo])
 
 
 def _lock_rows() -> None:

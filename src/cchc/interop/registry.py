@@ -26,6 +26,7 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    run_id: int | None = None  # the ImportRun recorded for it, if any
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +35,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": [asdict(e) for e in self.rejected],
             "dry_run": self.dry_run,
+            "run": self.run_id,
         }
 
 

@@ -9,6 +9,7 @@ sees in Excel, for CSV and XLSX alike.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -31,29 +32,43 @@ class Row:
         return self.cells.get(name)
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    for encoding in ("utf-8-sig", "cp1258", "latin-1"):
+def _encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) if the sample decodes as such, else Windows-1258 (the
+    Vietnamese code page of older exports), else Latin-1 (never fails)."""
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "cp1258"):
         try:
-            content = data.decode(encoding)
-            break
+            # A multi-byte character may be cut at the sample's end: decode incrementally.
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
         except UnicodeDecodeError:
             continue
-    sample = content[:4096]
+    return "latin-1"
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
+    """Records of a CSV stream, read as they come (a file of millions of rows is never held
+    in memory)."""
+    sample = stream.read(65536)
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=_encoding(sample), newline="")
+    head = sample.decode(_encoding(sample), errors="ignore")[:4096]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(head, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(content, newline=""), dialect)
+    reader = csv.reader(text, dialect)
     # Number records as a spreadsheet shows rows (a multi-line cell is still one row),
     # so a reported line means the same in Excel for a CSV and an XLSX file.
     yield from enumerate(reader, start=1)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:
         raise InvalidInput(f"Không đọc được tệp Excel: {exc}", code="import.bad_file") from None
     sheet = book.worksheets[0]
@@ -62,33 +77,54 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     book.close()
 
 
+def open_source(
+    source: str | Path | IO[bytes] | bytes, filename: str | None = None
+) -> tuple[str, IO[bytes]]:
+    """(name, seekable binary stream) of a path, bytes or an uploaded file."""
+    if isinstance(source, str | Path):
+        try:
+            return str(source), Path(source).open("rb")
+        except OSError as exc:
+            raise InvalidInput(
+                f"Không mở được tệp {source}: {exc.strerror}", code="import.bad_file"
+            ) from None
+    if isinstance(source, bytes):
+        return filename or "", io.BytesIO(source)
+    name = filename or getattr(source, "name", "") or ""
+    if not getattr(source, "seekable", lambda: False)():
+        return name, io.BytesIO(source.read())
+    return name, source
+
+
 def read_rows(
     source: str | Path | IO[bytes] | bytes,
     *,
     required: Iterable[str],
     filename: str | None = None,
+    known: Iterable[str] = (),
 ) -> Iterator[Row]:
     """Yield data rows of a CSV or XLSX file whose header contains every `required` name.
 
-    Header matching ignores case, diacritics and spacing. Raises InvalidInput if the file
-    cannot be read or no header row is found in the first rows.
+    Header matching ignores case, diacritics and spacing; cells are keyed by the required
+    or `known` name a header matches, else by the header as written (NFC). Raises
+    InvalidInput if the file cannot be read or no header row is found in the first rows.
     """
-    if isinstance(source, str | Path):
-        name = str(source)
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise InvalidInput(
-                f"Không mở được tệp {name}: {exc.strerror}", code="import.bad_file"
-            ) from None
-    elif isinstance(source, bytes):
-        name, data = filename or "", source
-    else:
-        name, data = filename or getattr(source, "name", "") or "", source.read()
-    is_xlsx = name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
-    rows = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+    name, stream = open_source(source, filename)
+    try:
+        yield from _rows(name, stream, list(required), list(known))
+    finally:
+        if isinstance(source, str | Path):
+            stream.close()  # opened here
+
+
+def _rows(name: str, stream: IO[bytes], required: list[str], known: list[str]) -> Iterator[Row]:
+    magic = stream.read(2)
+    stream.seek(0)
+    is_xlsx = name.lower().endswith((".xlsx", ".xlsm")) or magic == b"PK"
+    rows = _xlsx_rows(stream) if is_xlsx else _csv_rows(stream)
 
     wanted = {fold(h): h for h in required}
+    names = {**{fold(h): h for h in known}, **wanted}
     header: list[str] | None = None
     for line, values in rows:
         if header is None:
@@ -97,7 +133,7 @@ def read_rows(
             folded = [fold(str(v)) if v is not None else "" for v in values]
             if set(wanted) <= set(folded):
                 header = [
-                    wanted.get(f, nfc(str(v)) if v is not None else "")
+                    names.get(f, nfc(str(v)) if v is not None else "")
                     for f, v in zip(folded, values, strict=True)
                 ]
             continue

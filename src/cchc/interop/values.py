@@ -104,3 +104,76 @@ def items(raw: Any, *, separators: str = "\n|") -> list[str]:
     value = "" if raw is None else str(raw)
     parts = re.split("[" + re.escape(separators) + "]", value)
     return [nfc(p) for p in parts if nfc(p)]
+
+
+VN = dt.timezone(dt.timedelta(hours=7))  # Vietnam keeps UTC+7 all year
+_DAYS: dict[str, dt.date] = {}  # date texts seen (an export repeats its days many times)
+
+
+def _day(text_: str) -> dt.date:
+    day = _DAYS.get(text_)
+    if day is None:
+        day = date(text_)
+        assert day is not None
+        if len(_DAYS) < 100_000:
+            _DAYS[text_] = day
+    return day
+
+
+def instant(
+    raw: Any, *, formats: tuple[str, ...] = (), end_of_day: bool = False
+) -> dt.datetime | None:
+    """An instant in Vietnamese local time: 'dd/mm/yyyy HH:MM[:SS]', 'dd/mm/yyyy', ISO
+    'yyyy-mm-dd[ HH:MM[:SS]]' (or with 'T'), Excel serial numbers (days with a fraction),
+    datetimes and dates, or any of `formats` (strptime patterns, tried first). A value
+    without a time of day means the start of that day, or its last second with
+    `end_of_day` (an appointment date: the day is the limit)."""
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw if raw.tzinfo is not None else raw.replace(tzinfo=VN)
+    if isinstance(raw, dt.date):
+        return _at_day(raw, end_of_day)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if not 1 <= raw < 2_958_466:
+            raise CellError(f"'{raw}' không phải là ngày")
+        if float(raw).is_integer():
+            return _at_day(EXCEL_EPOCH + dt.timedelta(days=int(raw)), end_of_day)
+        moment = dt.datetime(1899, 12, 30) + dt.timedelta(seconds=round(float(raw) * 86400))
+        return moment.replace(tzinfo=VN)
+    value = raw.strip() if isinstance(raw, str) else text(raw)
+    if value == "":
+        return None
+    for pattern in formats:
+        try:
+            parsed = dt.datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        if not any(code in pattern for code in ("%H", "%I", "%M")):
+            return _at_day(parsed.date(), end_of_day)
+        return parsed.replace(tzinfo=VN)
+    day_part, _, time_part = value.replace("T", " ", 1).partition(" ")
+    try:
+        day = _day(day_part)
+    except CellError:
+        raise CellError(
+            f"ngày '{value}' không hợp lệ, cần dạng dd/mm/yyyy hoặc dd/mm/yyyy HH:MM"
+        ) from None
+    time_part = time_part.strip()
+    if not time_part:
+        return _at_day(day, end_of_day)
+    pieces = time_part.split(":")
+    try:
+        if len(pieces) not in (2, 3):
+            raise ValueError
+        hour, minute = int(pieces[0]), int(pieces[1])
+        second = int(float(pieces[2])) if len(pieces) == 3 else 0
+        return dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=VN)
+    except ValueError:
+        raise CellError(f"giờ '{time_part}' không hợp lệ, cần dạng HH:MM") from None
+
+
+def _at_day(day: dt.date, end_of_day: bool) -> dt.datetime:
+    if end_of_day:
+        return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=VN)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=VN)

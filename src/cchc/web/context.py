@@ -23,6 +23,7 @@ MENU: list[tuple[str, str, str | None]] = [
     ("Nhiệm vụ của tôi", "plans:my_tasks", "plan.report"),
     ("Sổ theo dõi", "plans:registers", "plan.view"),
     ("Chỉ số, đánh giá", "dashboard:overview", "indicator.view"),
+    ("Nhập hồ sơ", "imports:dossiers", "dossier.import"),
 ]
 
 

@@ -22,6 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate only, change nothing")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--user", help="user name the changes are attributed to")
+        parser.add_argument(
+            "--mapping",
+            help="dossiers: TOML file mapping another system's layout onto the canonical one",
+        )
+        parser.add_argument(
+            "--source", help="dossiers: name of the system the file comes from (marks them)"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from cchc.accounts.models import User
@@ -31,9 +38,23 @@ class Command(BaseCommand):
             actor = User.objects.filter(username=opts["user"], is_active=True).first()
             if actor is None:
                 raise CommandError(f"Không có người dùng '{opts['user']}'.", returncode=4)
+        extra: dict[str, Any] = {}
+        if opts["what"] == "dossiers":
+            from cchc.interop.dossiers import load_mapping
+
+            try:
+                if opts["mapping"]:
+                    extra["mapping"] = load_mapping(opts["mapping"])
+            except DomainError as exc:
+                raise CommandError(exc.message, returncode=exc.exit_code) from None
+            extra["source_name"] = opts["source"] or ""
+        elif opts["mapping"] or opts["source"]:
+            raise CommandError(
+                "--mapping và --source chỉ dùng khi nhập hồ sơ (dossiers).", returncode=2
+            )
         try:
             report = importer(opts["what"]).run(
-                opts["file"], actor=actor, now=timezone.now(), dry_run=opts["dry_run"]
+                opts["file"], actor=actor, now=timezone.now(), dry_run=opts["dry_run"], **extra
             )
         except DomainError as exc:
             raise CommandError(exc.message, returncode=exc.exit_code) from None

@@ -1,0 +1,409 @@
+"""Dossiers imported from another one-stop system (spec 04: the monitor works on a province's
+existing data from day one).
+
+An imported dossier is a `Dossier` with `source` set and one event, ``import``, whose data
+carries the facts the source system recorded: receipt, its appointment date, result and
+return instants, state, supplements, payment, rating. `replay.project` derives the
+projection from those facts exactly as from native events, so `cchc dossiers verify`
+checks imported dossiers like any other. A later export with a changed row appends
+``import_update`` with the new facts through the event primitive (`services._append`:
+projection, indicator cells, audit); an unchanged row is recognised by `source_digest` and
+writes nothing.
+
+New dossiers are written in batches (`store`): rows built here, inserted with one
+executemany (SQLite) or COPY (PostgreSQL) per table, ids taken from the tables' sequences,
+and the indicator receivers told once per batch (`signals.dossiers_imported`) — what the
+services would write, without one round trip per event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from cchc.dossiers import replay, rules, signals
+from cchc.dossiers.bulk import _COLUMNS, _Writer
+from cchc.dossiers.models import Dossier, DossierEvent, DossierResult, State
+from cchc.dossiers.services import _append, _label
+from cchc.vietnamese import fold
+
+UTC = dt.UTC
+# States in which a result exists (resolved, then returned).
+WITH_RESULT = frozenset({State.RESOLVED, State.RETURNED})
+# Dossier columns holding instants (written as UTC text).
+INSTANTS = ("submitted_at", "queue_at", "received_at", "clock_start", "original_due", "due",
+            "paused_since", "step_due", "finished_at", "returned_at")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureInfo:
+    id: int
+    code: str
+    name: str
+    duration_spec: str
+    online_level: str
+    folded: str  # fold("code name"), for the search text
+
+
+@dataclass(frozen=True, slots=True)
+class DeskInfo:
+    id: int
+    calendar_code: str
+    saturday_reception: bool
+
+
+@dataclass(slots=True)
+class Facts:
+    """One imported dossier as the source system recorded it (validated, resolved to ids)."""
+
+    line: int
+    code: str
+    procedure: ProcedureInfo
+    desk: DeskInfo
+    receiving_agency_id: int
+    competent_agency_id: int
+    channel: int
+    state: str
+    submitted_at: dt.datetime
+    received_at: dt.datetime | None
+    due: dt.datetime | None
+    finished_at: dt.datetime | None
+    returned_at: dt.datetime | None
+    supplements: int = 0
+    fee_total: int = 0
+    paid_online: bool = False
+    digitised: bool = False
+    electronic_result: bool = False
+    rating: str = ""
+    complaint: bool = False
+    applicant_name: str = ""
+    applicant_id_number: str = ""
+    applicant_address: str = ""
+    applicant_phone: str = ""
+    matter: str = ""
+    # Digest of the row as the file wrote it: an unchanged row is recognised without
+    # parsing its facts again (a re-export that only formats differently is recognised
+    # as unchanged in `_update`, by its facts).
+    digest: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+    @property
+    def online_level(self) -> str:
+        return self.procedure.online_level if self.channel == 2 else "none"
+
+    def payload(self) -> dict[str, Any]:
+        """The import event's data: the facts `replay.project` reads, and the rest for the
+        record (what the row said)."""
+        return {
+            "received_at": _iso(self.received_at),
+            "due": _iso(self.due),
+            "finished_at": _iso(self.finished_at),
+            "returned_at": _iso(self.returned_at),
+            "supplements": self.supplements,
+            "paid_amount": self.fee_total if self.paid_online else 0,
+            "payment_channel": "1" if self.paid_online and self.fee_total else "",
+            "rating": self.rating,
+            "complaint": self.complaint,
+            "agency": self.competent_agency_id,
+            "procedure": self.procedure.code,
+            "channel": self.channel,
+            "fee_total": self.fee_total,
+            "digitised": self.digitised,
+            "electronic_result": self.electronic_result,
+        }
+
+    def intake(self) -> dict[str, Any]:
+        """Dossier fields fixed at intake (not derived from events)."""
+        name = self.applicant_name
+        return {
+            "procedure_id": self.procedure.id,
+            "desk_id": self.desk.id,
+            "receiving_agency_id": self.receiving_agency_id,
+            "competent_agency_id": self.competent_agency_id,
+            "channel": self.channel,
+            "online_level": self.online_level,
+            "applicant_name": name,
+            "applicant_id_number": self.applicant_id_number,
+            "applicant_address": self.applicant_address,
+            "applicant_phone": self.applicant_phone,
+            "matter": self.matter or self.procedure.name[:500],
+            "return_channel": "online" if self.channel == 2 and self.electronic_result else "desk",
+            "duration_spec": self.procedure.duration_spec,
+            "calendar_code": self.desk.calendar_code,
+            "saturday_reception": self.desk.saturday_reception,
+            "submitted_at": self.submitted_at,
+            "search_text": (fold(f"{self.code} {name}") + " " + self.procedure.folded)[:800],
+            "fee_total": self.fee_total,
+            "digitised": self.digitised,
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one row: 'created', 'updated', 'unchanged' or a refusal reason."""
+
+    index: int
+    outcome: str
+    reason: str = ""
+
+
+def store(
+    batch: Sequence[Facts],
+    *,
+    source: str,
+    run_id: int | None,
+    actor: Any,
+    now: dt.datetime,
+    dry_run: bool = False,
+) -> list[Outcome]:
+    """Create, update or leave each dossier of `batch` (codes unique within the batch).
+    Must run inside a transaction; with `dry_run` only decides, writes nothing."""
+    existing: dict[str, tuple[int, str, str]] = {}
+    codes = [f.code for f in batch]
+    for lo in range(0, len(codes), 2000):
+        for pk, code, src, digest in Dossier.objects.filter(
+            code__in=codes[lo : lo + 2000]
+        ).values_list("pk", "code", "source", "source_digest"):
+            existing[code] = (pk, src, digest)
+    out: list[Outcome] = []
+    new: list[tuple[Facts, str]] = []
+    changed: list[tuple[Facts, str, int]] = []
+    for i, facts in enumerate(batch):
+        digest = facts.digest
+        found = existing.get(facts.code)
+        if found is None:
+            new.append((facts, digest))
+            out.append(Outcome(i, "created"))
+            continue
+        pk, src, old = found
+        if not src:
+            out.append(
+                Outcome(i, "rejected", f"mã hồ sơ {facts.code} đã có trong hệ thống (hồ sơ "
+                        "tiếp nhận tại đây, không phải hồ sơ nhập)")
+            )  # fmt: skip
+        elif src != source:
+            out.append(
+                Outcome(i, "rejected", f"mã hồ sơ {facts.code} đã được nhập từ nguồn «{src}»")
+            )
+        elif old == digest:
+            out.append(Outcome(i, "unchanged"))
+        else:
+            changed.append((facts, digest, pk))
+            out.append(Outcome(i, "updated"))
+    if dry_run:
+        return out
+    if new:
+        _create(new, source=source, run_id=run_id, actor=actor, now=now)
+    at = {facts.code: i for i, facts in enumerate(batch)}
+    for facts, digest, pk in changed:
+        if not _update(pk, facts, digest, source=source, run_id=run_id, actor=actor, now=now):
+            out[at[facts.code]] = Outcome(at[facts.code], "unchanged")
+    return out
+
+
+def _event_data(facts: Facts, source: str, run_id: int | None) -> dict[str, Any]:
+    return {**facts.payload(), "source": source, "run": run_id, "line": facts.line}
+
+
+class _Ids:
+    """Ids for rows written directly: from the table's sequence on PostgreSQL (safe beside
+    concurrent writers); on SQLite the transaction holds the write lock (IMMEDIATE), so
+    the next ids after the current maximum are this writer's."""
+
+    @staticmethod
+    def take(model: Any, n: int) -> list[int]:
+        if n == 0:
+            return []
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, n],
+                )
+                return [int(r[0]) for r in cursor.fetchall()]
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
+            first = int(cursor.fetchone()[0]) + 1
+            return list(range(first, first + n))
+
+
+def _create(
+    new: Sequence[tuple[Facts, str]],
+    *,
+    source: str,
+    run_id: int | None,
+    actor: Any,
+    now: dt.datetime,
+) -> None:
+    postgres = connection.vendor == "postgresql"
+
+    stamps: dict[dt.datetime, str] = {}  # appointment days and receipt minutes repeat
+
+    def stamp(value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = stamps.get(value)
+        if text is None:
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+            text = stamps[value] = text + "+00" if postgres else text
+        return text
+
+    dossier_ids = _Ids.take(Dossier, len(new))
+    event_ids = _Ids.take(DossierEvent, len(new))
+    with_result = {i for i, (f, _) in enumerate(new) if f.state in WITH_RESULT}
+    result_ids = iter(_Ids.take(DossierResult, len(with_result)))
+    actor_id = actor.pk if getattr(actor, "pk", None) is not None else None
+    label = _label(actor)
+    now_text = stamp(now)
+    reason = f"Nhập từ {source}"
+    dossier_cols, event_cols = _COLUMNS[Dossier], _COLUMNS[DossierEvent]
+    result_cols = _COLUMNS[DossierResult]
+    dossiers: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    results: list[tuple[Any, ...]] = []
+    changes: list[tuple[None, dict[str, Any], bool, bool]] = []
+    for i, (facts, digest) in enumerate(new):
+        data = _event_data(facts, source, run_id)
+        stored = replay.project_import(data, facts.state, facts.competent_agency_id, now).stored()
+        row = {
+            "id": dossier_ids[i],
+            "code": facts.code,
+            "ruleset": rules.ruleset_on((facts.received_at or facts.submitted_at).date()).code,
+            **facts.intake(),
+            "applicant_kind": "person",
+            "applicant_email": "",
+            "applicant_user_id": None,
+            "sets": 1,
+            "step_plan": "[]",
+            "is_demo": False,
+            "reused_data": False,
+            "source": source,
+            "source_digest": digest,
+            "version": 1,
+            "risk_note": "",
+            "at_risk": False,
+            "risk_checked_at": None,
+            **stored,
+        }
+        snapshot = {name: row[name] for name in signals.TRACKED}
+        electronic = facts.electronic_result and facts.state in WITH_RESULT
+        changes.append((None, snapshot, False, electronic))
+        for name in INSTANTS:
+            row[name] = stamp(row[name])
+        dossiers.append(tuple(row[c] for c in dossier_cols))
+        event_row = {
+            "id": event_ids[i],
+            "dossier_id": dossier_ids[i],
+            "seq": 1,
+            "action": "import",
+            "from_state": "",
+            "to_state": facts.state,
+            "actor_id": actor_id,
+            "actor_label": label,
+            "at": now_text,
+            "reason": reason,
+            "data": json.dumps(data, ensure_ascii=False),
+        }
+        events.append(tuple(event_row[c] for c in event_cols))
+        if i in with_result:
+            result_row = {
+                "id": next(result_ids),
+                "dossier_id": dossier_ids[i],
+                "number": 1,
+                "code": f"{facts.code}-KQ1",
+                "title": f"Kết quả giải quyết: {facts.procedure.name}"[:300],
+                "electronic": facts.electronic_result,
+                "file_id": None,
+                "event_id": event_ids[i],
+                "issued_at": stamp(facts.finished_at),
+            }
+            results.append(tuple(result_row[c] for c in result_cols))
+    writer = _Writer()
+    writer.insert(Dossier, dossier_cols, dossiers)
+    writer.insert(DossierEvent, event_cols, events)
+    writer.insert(DossierResult, result_cols, results)
+    signals.dossiers_imported.send(sender=Dossier, changes=changes)
+
+
+def _update(
+    pk: int,
+    facts: Facts,
+    digest: str,
+    *,
+    source: str,
+    run_id: int | None,
+    actor: Any,
+    now: dt.datetime,
+) -> bool:
+    """A changed row: new intake facts and an ``import_update`` event through `_append`
+    (projection, indicator cells, audit), then the result row."""
+    dossier = Dossier.objects.select_for_update().get(pk=pk)
+    last = (
+        DossierEvent.objects.filter(dossier_id=pk, action__in=replay.IMPORTED)
+        .order_by("-seq")
+        .values_list("data", "to_state")
+        .first()
+    )
+    payload = facts.payload()
+    intake = facts.intake()
+    if (
+        last is not None
+        and last[1] == facts.state
+        and all(last[0].get(k) == v for k, v in payload.items())
+        and all(getattr(dossier, k) == v for k, v in intake.items())
+    ):
+        # Same facts, written differently: remember this form of the row, nothing else.
+        Dossier.objects.filter(pk=pk).update(source_digest=digest)
+        return False
+    before = signals.snapshot(dossier)
+    for name, value in intake.items():
+        setattr(dossier, name, value)
+    dossier.source_digest = digest
+    Dossier.objects.filter(pk=pk).update(**intake, source_digest=digest)
+    result = DossierResult.objects.filter(dossier_id=pk).order_by("number").first()
+    had_electronic = result is not None and result.electronic
+    event = _append(
+        dossier,
+        "import_update",
+        actor=actor,
+        now=now,
+        reason=f"Cập nhật từ {source}",
+        data=_event_data(facts, source, run_id),
+        to_state=facts.state,
+        before=before,
+    )
+    if facts.state not in WITH_RESULT:
+        return True
+    if result is None:
+        DossierResult.objects.create(
+            dossier_id=pk,
+            number=1,
+            code=f"{facts.code}-KQ1",
+            title=f"Kết quả giải quyết: {facts.procedure.name}"[:300],
+            electronic=facts.electronic_result,
+            event=event,
+            issued_at=facts.finished_at,
+        )
+    elif result.electronic != facts.electronic_result or result.issued_at != facts.finished_at:
+        DossierResult.objects.filter(pk=result.pk).update(
+            electronic=facts.electronic_result, issued_at=facts.finished_at
+        )
+    if had_electronic != facts.electronic_result:
+        # The event above was counted with the result as it was; count the new one.
+        after = signals.snapshot(dossier)
+        signals.dossiers_imported.send(
+            sender=Dossier, changes=[(after, after, had_electronic, facts.electronic_result)]
+        )
+    return True

@@ -1,0 +1,172 @@
+"""Web page of the dossier import: upload, preview (a dry run with the first parsed rows and
+every refused row), then import; and the record of past imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+
+from cchc.dossiers.models import State
+from cchc.errors import DomainError
+from cchc.interop.dossiers import COLUMNS, DossierImporter, load_mapping
+from cchc.interop.models import ImportRun
+from cchc.web.access import requires
+
+SESSION_KEY = "cchc.import.dossiers"
+PREVIEW_REJECTED = 200
+
+
+class DossierImportForm(forms.Form):
+    file = forms.FileField(
+        label="Tệp xuất từ hệ thống một cửa (.csv hoặc .xlsx)",
+        error_messages={"required": "Chọn tệp cần nhập."},
+    )
+    mapping = forms.FileField(
+        label="Tệp ánh xạ (.toml) — chỉ khi tệp không theo mẫu chuẩn",
+        required=False,
+    )
+    source = forms.CharField(
+        label="Tên hệ thống nguồn (đánh dấu hồ sơ nhập)",
+        max_length=100,
+        required=False,
+        help_text="Ví dụ: Hệ thống một cửa điện tử tỉnh (iGate). Bỏ trống: lấy từ tệp ánh xạ.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx", ".xlsm", ".txt")):
+            raise forms.ValidationError("Chỉ nhận tệp .csv hoặc .xlsx.")
+        return upload
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.CCHC_VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(upload: Any, suffix: str) -> str:
+    name = f"{secrets.token_hex(12)}{suffix}"
+    with (_upload_dir() / name).open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return name
+
+
+def _forget(request: HttpRequest) -> None:
+    pending = request.session.pop(SESSION_KEY, None)
+    if pending:
+        for key in ("file", "mapping"):
+            if pending.get(key):
+                (_upload_dir() / pending[key]).unlink(missing_ok=True)
+
+
+def _run(request: HttpRequest, pending: dict[str, Any], *, dry_run: bool) -> tuple[Any, list]:
+    mapping = load_mapping(_upload_dir() / pending["mapping"]) if pending.get("mapping") else None
+    sample: list[Any] = []
+    report = DossierImporter().run(
+        str(_upload_dir() / pending["file"]),
+        actor=request.user,
+        now=timezone.now(),
+        dry_run=dry_run,
+        filename=pending["name"],
+        mapping=mapping,
+        source_name=pending.get("source", ""),
+        sample=sample,
+    )
+    return report, sample
+
+
+@requires("dossier.import")
+def import_dossiers(request: HttpRequest) -> HttpResponse:
+    form = DossierImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form, "columns": COLUMNS}
+    action = request.POST.get("action", "preview")
+    if request.method == "POST" and action == "cancel":
+        _forget(request)
+        return HttpResponseRedirect(reverse("imports:dossiers"))
+    if request.method == "POST" and action == "confirm":
+        pending = request.session.get(SESSION_KEY)
+        if not pending or pending.get("token") != request.POST.get("token"):
+            context["expired"] = True
+        else:
+            try:
+                report, _ = _run(request, pending, dry_run=False)
+            except DomainError as exc:
+                context["error"] = exc.message
+            else:
+                _forget(request)
+                return HttpResponseRedirect(reverse("imports:run", args=[report.run_id]))
+    elif request.method == "POST" and form.is_valid():
+        _forget(request)
+        upload = form.cleaned_data["file"]
+        pending = {
+            "token": secrets.token_hex(8),
+            "file": _save(upload, Path(upload.name).suffix.lower()),
+            "name": upload.name,
+            "source": form.cleaned_data["source"].strip(),
+        }
+        if form.cleaned_data["mapping"]:
+            pending["mapping"] = _save(form.cleaned_data["mapping"], ".toml")
+        request.session[SESSION_KEY] = pending
+        try:
+            report, sample = _run(request, pending, dry_run=True)
+        except DomainError as exc:
+            _forget(request)
+            form.add_error(None, exc.message)
+        else:
+            context.update(
+                preview=report,
+                sample=sample,
+                rejected=report.rejected[:PREVIEW_REJECTED],
+                more_rejected=max(len(report.rejected) - PREVIEW_REJECTED, 0),
+                pending=pending,
+                states=dict(State.choices),
+            )
+    context["runs"] = ImportRun.objects.filter(kind="dossiers")[:20]
+    return render(request, "interop/import_dossiers.html", context)
+
+
+@requires("dossier.import")
+def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun, pk=pk, kind="dossiers")
+    if request.GET.get("tai") == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer)
+        writer.writerow(["Dòng", "Mã hồ sơ", "Lý do"])
+        for row in run.rejected_rows:
+            writer.writerow([row["line"], row["key"], row["reason"]])
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="dong-bi-tu-choi-{run.pk}.csv"'
+        return response
+    return render(request, "interop/import_run.html", {"run": run})
+
+
+@requires("dossier.import")
+def template_file(request: HttpRequest) -> HttpResponse:
+    """The canonical layout as an empty CSV with its header row."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer).writerow([c.header for c in COLUMNS])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="mau-nhap-ho-so.csv"'
+    return response
+
+
+@requires("dossier.import")
+def mapping_example(request: HttpRequest) -> HttpResponse:
+    path = Path(__file__).resolve().parent / "data" / "dossier-mapping-example.toml"
+    response = HttpResponse(path.read_bytes(), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="anh-xa-mau.toml"'
+    return response

@@ -1,0 +1,36 @@
+"""A record of every data import run that wrote something (who, which file, what happened)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportRun(models.Model):
+    kind = models.CharField("Loại dữ liệu", max_length=50)
+    source = models.CharField("Nguồn dữ liệu", max_length=100, blank=True)
+    filename = models.CharField("Tệp", max_length=255, blank=True)
+    sha256 = models.CharField("Mã băm SHA-256 của tệp", max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField("Người nhập", max_length=200)
+    started_at = models.DateTimeField("Bắt đầu")
+    finished_at = models.DateTimeField("Kết thúc", null=True, blank=True)
+    rows = models.PositiveIntegerField("Số dòng dữ liệu", default=0)
+    created = models.PositiveIntegerField("Thêm mới", default=0)
+    updated = models.PositiveIntegerField("Cập nhật", default=0)
+    unchanged = models.PositiveIntegerField("Không đổi", default=0)
+    rejected = models.PositiveIntegerField("Bị từ chối", default=0)
+    # The rejected rows (line, reason, key), up to REJECTED_KEPT of them.
+    rejected_rows = models.JSONField(default=list, blank=True)
+
+    REJECTED_KEPT = 5000
+
+    class Meta:
+        verbose_name = "Lần nhập dữ liệu"
+        verbose_name_plural = "Các lần nhập dữ liệu"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} {self.started_at:%d/%m/%Y %H:%M}"
