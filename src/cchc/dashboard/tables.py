@@ -1,6 +1,7 @@
 """Downloadable tables: every dashboard table is a `Table` (Vietnamese headers, typed cells)
-rendered on the page and as CSV (UTF-8 with BOM, so Excel shows Vietnamese) or XLSX
-(openpyxl; numbers stay numbers, percentages and points keep their decimals)."""
+rendered on the page and as CSV (UTF-8 with BOM, so Excel shows Vietnamese), XLSX
+(openpyxl; numbers stay numbers, percentages and points keep their decimals) or Parquet
+(the exports' writer, `cchc.interop.export_formats`; column types inferred from the cells)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "parquet")
 
 
 @dataclass
@@ -103,6 +104,11 @@ def to_xlsx(table: Table) -> bytes:
 def download(table: Table, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
+    elif fmt == "parquet":
+        from cchc.interop.export_formats import CONTENT_TYPES, table_parquet
+
+        content = table_parquet(table.headers, table.rows, title=table.title)
+        response = HttpResponse(content, content_type=CONTENT_TYPES["parquet"])
     else:
         response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.name}.{fmt}"'

@@ -36,21 +36,30 @@ def _now() -> dt.datetime:
     return timezone.localtime()
 
 
-def _flag(request: HttpRequest, name: str) -> bool:
-    return request.GET.get(name) in ("1", "on", "true")
+EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "Excel (.xlsx)"), ("parquet", "Parquet"))
+
+
+def queue_filters(get: Any) -> queries.QueueFilters:
+    """The work queue's filters from its query string (also used by its exports)."""
+    step = get.get("buoc", "")
+
+    def flag(name: str) -> bool:
+        return get.get(name) in ("1", "on", "true")
+
+    return queries.QueueFilters(
+        q=get.get("q", ""),
+        state=get.get("trang_thai", "open"),
+        mine=flag("cua_toi"),
+        risk=flag("nguy_co"),
+        overdue=flag("qua_han"),
+        step=int(step) - 1 if step.isdigit() and int(step) > 0 else None,
+    )
 
 
 @requires("dossier.view")
 def queue(request: HttpRequest) -> HttpResponse:
     step = request.GET.get("buoc", "")
-    filters = queries.QueueFilters(
-        q=request.GET.get("q", ""),
-        state=request.GET.get("trang_thai", "open"),
-        mine=_flag(request, "cua_toi"),
-        risk=_flag(request, "nguy_co"),
-        overdue=_flag(request, "qua_han"),
-        step=int(step) - 1 if step.isdigit() and int(step) > 0 else None,
-    )
+    filters = queue_filters(request.GET)
     now = _now()
     try:
         result = queries.work_queue(request.user, filters, now=now, after=request.GET.get("sau"))
@@ -59,6 +68,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         return redirect("dossiers:queue")
     params = request.GET.copy()
     params.pop("sau", None)
+    export_query = params.urlencode()  # the export buttons keep the list's filters
     next_url = None
     if result.next_cursor:
         params["sau"] = result.next_cursor
@@ -78,6 +88,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "first_url": "?" + params.urlencode() if request.GET.get("sau") else None,
             "can_receive": policy.can(request.user, "dossier.receive"),
             "can_register": policy.can(request.user, "dossier.register"),
+            "export_query": export_query,
+            "export_formats": EXPORT_FORMATS,
         },
     )
 
