@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cchc.interop",
     "cchc.demo",
     "cchc.dashboard",
+    "cchc.reports",
     "cchc.web",
 ]
 

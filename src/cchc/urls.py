@@ -9,7 +9,10 @@ urlpatterns = [
     path("ke-hoach/", include("cchc.plans.urls")),
     path("ho-so/", include("cchc.dossiers.urls")),
     path("thong-bao/", include("cchc.notifications.urls")),
+    path("chi-so/bao-cao/", include("cchc.reports.urls")),
     path("chi-so/", include("cchc.dashboard.urls")),
+    path("xuat-du-lieu/", include("cchc.interop.urls")),
+    path("nhap-du-lieu/", include("cchc.interop.import_urls")),
     # PAKN: the citizen pages come before the portal's /dich-vu-cong/ include.
     path("dich-vu-cong/phan-anh/", include("cchc.feedback.public_urls")),
     path("phan-anh/", include("cchc.feedback.urls")),

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -270,6 +271,10 @@ def _create(
     reason = f"Nhập từ {source}"
     dossier_cols, event_cols = _COLUMNS[Dossier], _COLUMNS[DossierEvent]
     result_cols = _COLUMNS[DossierResult]
+    dossier_values = itemgetter(*dossier_cols)
+    event_values = itemgetter(*event_cols)
+    result_values = itemgetter(*result_cols)
+    rulesets: dict[dt.date, str] = {}
     dossiers: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     results: list[tuple[Any, ...]] = []
@@ -280,7 +285,7 @@ def _create(
         row = {
             "id": dossier_ids[i],
             "code": facts.code,
-            "ruleset": rules.ruleset_on((facts.received_at or facts.submitted_at).date()).code,
+            "ruleset": ruleset(rulesets, (facts.received_at or facts.submitted_at).date()),
             **facts.intake(),
             "applicant_kind": "person",
             "applicant_email": "",
@@ -302,7 +307,7 @@ def _create(
         changes.append((None, snapshot, False, electronic))
         for name in INSTANTS:
             row[name] = stamp(row[name])
-        dossiers.append(tuple(row[c] for c in dossier_cols))
+        dossiers.append(dossier_values(row))
         event_row = {
             "id": event_ids[i],
             "dossier_id": dossier_ids[i],
@@ -316,7 +321,7 @@ def _create(
             "reason": reason,
             "data": json.dumps(data, ensure_ascii=False),
         }
-        events.append(tuple(event_row[c] for c in event_cols))
+        events.append(event_values(event_row))
         if i in with_result:
             result_row = {
                 "id": next(result_ids),
@@ -329,12 +334,19 @@ def _create(
                 "event_id": event_ids[i],
                 "issued_at": stamp(facts.finished_at),
             }
-            results.append(tuple(result_row[c] for c in result_cols))
+            results.append(result_values(result_row))
     writer = _Writer()
     writer.insert(Dossier, dossier_cols, dossiers)
     writer.insert(DossierEvent, event_cols, events)
     writer.insert(DossierResult, result_cols, results)
     signals.dossiers_imported.send(sender=Dossier, changes=changes)
+
+
+def ruleset(cache: dict[dt.date, str], day: dt.date) -> str:
+    code = cache.get(day)
+    if code is None:
+        code = cache[day] = rules.ruleset_on(day).code
+    return code
 
 
 def _update(

@@ -185,7 +185,7 @@ def apply(changes: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
     # One order for every transaction, so concurrent events never deadlock on cells.
     for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0]))):
         measures = RECEIVED_MEASURES if key[0] == "r" else FINISHED_MEASURES
-        rows[key[0]].append([*key, *(values.get(m, 0) for m in measures)])
+        rows[key[0]].append([*key, *[values.get(m, 0) for m in measures]])
     with connection.cursor() as cursor:
         for kind in ("f", "r"):  # the sort above puts "f" before "r"
             if rows[kind]:

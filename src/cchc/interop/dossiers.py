@@ -334,9 +334,9 @@ class _Reader:
 
     def get(self, row: Row, header: str) -> Any:
         raw = row.cells.get(self.keys[header])
-        table = self.mapping.values.get(header)
-        if table and raw is not None:
+        if raw is not None and header in self.mapping.values:
             word = self.fold(raw)
+            table = self.mapping.values[header]
             if word in table:
                 return table[word]
         return raw
@@ -533,13 +533,35 @@ class DossierImporter:
         """Import every good row of `source`; see the module docstring. `sample` (if given)
         receives the first parsed rows, for a preview."""
         from cchc.accounts import policy
-        from cchc.audit import log
-        from cchc.interop.models import ImportRun
 
         policy.require(actor, self.permission)
         reach = policy.grant(actor, self.permission)
         mapping = mapping or Mapping()
         name, stream = open_source(source, filename)
+        try:
+            return self._run(
+                stream, name, actor, reach, mapping, now, dry_run, source_name, progress, sample
+            )
+        finally:
+            if isinstance(source, str | Path):
+                stream.close()
+
+    def _run(
+        self,
+        stream: IO[bytes],
+        name: str,
+        actor: Any,
+        reach: Any,
+        mapping: Mapping,
+        now: dt.datetime,
+        dry_run: bool,
+        source_name: str,
+        progress: Callable[[int], None] | None,
+        sample: list[Facts] | None,
+    ) -> ImportReport:
+        from cchc.audit import log
+        from cchc.interop.models import ImportRun
+
         digest = _sha256(stream)
         label = (source_name or mapping.source or "").strip() or "Tệp nhập"
         label = nfc(label)[:100]

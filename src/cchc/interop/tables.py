@@ -83,7 +83,8 @@ def open_source(
     """(name, seekable binary stream) of a path, bytes or an uploaded file."""
     if isinstance(source, str | Path):
         try:
-            return str(source), Path(source).open("rb")
+            # `filename`: the name the user knows (an upload kept under another name).
+            return filename or str(source), Path(source).open("rb")
         except OSError as exc:
             raise InvalidInput(
                 f"Không mở được tệp {source}: {exc.strerror}", code="import.bad_file"
