@@ -223,6 +223,77 @@ class Staff:
     citizens: Sequence[Any] = ()
 
 
+@dataclass(frozen=True)
+class Seasonality:
+    """Relative intake per receipt day: a factor per calendar month (January first), times
+    a factor for the weeks around Tết (`tet_weeks`: (first day, last day, factor) with days
+    counted from mùng 1 Tết), on working days of the desk's calendar only (holidays, Tết
+    included, and weekends get nothing)."""
+
+    months: tuple[float, ...] = (1.0,) * 12
+    tet: dt.date | None = None
+    tet_weeks: tuple[tuple[int, int, float], ...] = ()
+
+    def weights(self, days: I64, cal: legaltime.Calendar) -> npt.NDArray[np.float64]:
+        """Weight of each local day (days since 1970-01-01)."""
+        epoch = dt.date(1970, 1, 1)
+        out = np.zeros(days.size, dtype=np.float64)
+        for i, number in enumerate(days.tolist()):
+            day = epoch + dt.timedelta(days=number)
+            if not cal.is_working_day(day):
+                continue
+            factor = self.months[day.month - 1]
+            if self.tet is not None:
+                offset = (day - self.tet).days
+                for first, last, value in self.tet_weeks:
+                    if first <= offset <= last:
+                        factor *= value
+            out[i] = factor
+        return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Calibration of the generated mix (spec 04 figures; see `cchc.demo.scale`). The
+    defaults reproduce the original generator draw for draw; every new behaviour is off.
+
+    `channels` — shares of (direct, online, postal). With `online_needs_service`, the online
+    share applies to the dossiers of procedures offering an online service (indicator T9's
+    denominator); the others are direct or postal. `outcomes` — target shares of (early,
+    on time, overdue) among finished dossiers (None: the original mix); a target that the
+    timeline cannot give (early for a same-day procedure) falls to the next possible one.
+    `weights` — lifecycle weights by name, overriding `Lifecycle.weight`. `zipf` — exponent
+    of procedure popularity by rank in `procedures`. `intake` — receipt-day seasonality
+    (None: uniform over all days, as originally). `digitised` — share of desk and postal
+    dossiers whose components are scanned at intake (None: only online ones, as originally);
+    `reused` — share of digitised dossiers reusing a document from the citizen's data store.
+    `paid` — share of fee-bearing received dossiers whose fees are paid (a `pay` event with
+    its receipt), `paid_online` — of those submitted online, the share paid through the
+    gateway right after submission (the others pay cash at the desk on receipt). `rated` —
+    share of returned dossiers with an applicant account that rate the service, `ratings` —
+    shares of (satisfied, neutral, dissatisfied)."""
+
+    channels: tuple[float, float, float] = (0.55, 0.4, 0.05)
+    online_needs_service: bool = False
+    outcomes: tuple[float, float, float] | None = None
+    weights: Mapping[str, float] = field(default_factory=dict)
+    zipf: float = 1.0
+    intake: Seasonality | None = None
+    digitised: float | None = None
+    reused: float = 0.0
+    paid: float = 0.0
+    paid_online: float = 0.0
+    rated: float = 0.0
+    ratings: tuple[float, float, float] = (0.9, 0.08, 0.02)
+
+    def weight(self, cycle: Lifecycle) -> float:
+        return float(self.weights.get(cycle.name, cycle.weight))
+
+
+DEFAULT_PROFILE = Profile()
+RATINGS = ("satisfied", "neutral", "dissatisfied")
+
+
 @dataclass
 class Generated:
     dossiers: int = 0
@@ -306,6 +377,15 @@ def _stamps(values: I64, postgres: bool) -> list[str | None]:
     return out
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _stamp(value: int, postgres: bool) -> str:
+    """One epoch instant as `_stamps` writes it."""
+    text = (_EPOCH + dt.timedelta(seconds=value)).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}+00" if postgres else text
+
+
 def _working_snap(rng: np.random.Generator, local_days: I64) -> I64:
     """An instant (epoch) in office hours on each local day, weekends moved to Monday."""
     weekday = (local_days + 3) % 7  # 1970-01-01 was a Thursday (Mon = 0)
@@ -336,6 +416,15 @@ class _Plan:
         self.pause_start = np.full(n, NO_INSTANT, dtype=np.int64)
         self.pause_end = np.full(n, NO_INSTANT, dtype=np.int64)
         self.exact: dict[int, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+        # Profile extras: payment (0 none, 1 cash at receipt, 2 online after submission),
+        # rating (index into RATINGS + 1; 0 none), their instants, digitisation, reuse.
+        self.pay = np.zeros(n, dtype=np.int8)
+        self.pay_at = np.full(n, NO_INSTANT, dtype=np.int64)
+        self.rating = np.zeros(n, dtype=np.int8)
+        self.rate_at = np.full(n, NO_INSTANT, dtype=np.int64)
+        self.digitised: npt.NDArray[np.bool_] | None = None  # None: online ones (original)
+        self.reused = np.zeros(n, dtype=bool)
+        self.profile = DEFAULT_PROFILE
 
 
 def generate(
@@ -352,16 +441,25 @@ def generate(
     open_share: float = 0.1,
     batch: int = 20_000,
     progress: Callable[[int], None] | None = None,
+    profile: Profile = DEFAULT_PROFILE,
+    is_demo: bool = False,
+    notify: bool = True,
 ) -> Generated:
     """Write `n` dossiers received at `desk` between `start` and `now` (open ones in the weeks
     before `now`, finished ones spread over `start` .. `end`), with their events.
 
     `procedures` must be competent at some of `agencies` (matched on agency type and the
-    desk's `receives_for`). Raises ValueError when the inputs cannot produce valid dossiers
-    (desk not valid in the period, more than 9 999 codes in a day, no officer at an agency).
+    desk's `receives_for`). `profile` calibrates the mix (the default is the original one);
+    `is_demo` flags the dossiers as demo data. `notify=False` leaves sending
+    `dossiers_bulk_loaded` to the caller (one rebuild after several desks). Raises
+    ValueError when the inputs cannot produce valid dossiers (desk not valid in the period,
+    more than 9 999 codes in a day, no officer at an agency).
     """
     began = time.perf_counter()
     rng = np.random.default_rng(seed)
+    # Draws of the profile's extras come from a second stream, so that the default profile
+    # reproduces the original dossiers exactly.
+    extra = np.random.default_rng([seed, 0x5CA1E])
     cal_code = desk.calendar.code if desk.calendar_id else DEFAULT_CALENDAR
     cal = calendar_for(cal_code, saturday_reception=desk.saturday_reception)
     version = int(cal.version.rsplit("@v", 1)[1])
@@ -377,24 +475,42 @@ def generate(
         if not desk.is_valid_on(day):
             raise ValueError(f"desk {desk.code} is not valid on {day}")
 
-    plan = _plan(n, rng, cal, procs, users, start=start, end=end, now=now, open_share=open_share)
+    plan = _plan(
+        n,
+        rng,
+        cal,
+        procs,
+        users,
+        start=start,
+        end=end,
+        now=now,
+        open_share=open_share,
+        profile=profile,
+    )
     _exact_rows(plan, rng, cal, procs, users, now=now, version=version)
     order = np.argsort(plan.times[:, 0], kind="stable")  # ids follow submission time
     _permute(plan, order)
+    _extras(plan, extra, procs, profile, now_s=_epoch(now))
     codes, counters = _codes(plan.times[:, 0], receiving.code)
 
     result = Generated(dossiers=n)
     with transaction.atomic():
         writer = _Writer()
-        ids = {m: writer.next_id(m) for m in (Dossier, DossierEvent, DossierComponent,
-                                              DossierFee, DossierResult)}  # fmt: skip
+        models = [Dossier, DossierEvent, DossierComponent, DossierFee, DossierResult]
+        payments = _Payments.load() if (plan.pay > 0).any() else None
+        if payments is not None:
+            models += [payments.Receipt, payments.PaymentOrder]
+        ids = {m: writer.next_id(m) for m in models}
         result.first_id = ids[Dossier]
         builder = _RowBuilder(plan, procs, users, cal, desk, receiving, codes, version, now, rng)
+        builder.is_demo = is_demo
+        builder.payments = payments
+        builder.extra = extra
         for lo in range(0, n, batch):
             hi = min(n, lo + batch)
             tables = builder.rows(lo, hi, ids)
             for model, rows in tables.items():
-                writer.insert(model, _COLUMNS[model], rows)
+                writer.insert(model, _COLUMNS.get(model) or _columns(model), rows)
                 result.rows[model._meta.db_table] = result.rows.get(model._meta.db_table, 0) + len(
                     rows
                 )
@@ -404,15 +520,18 @@ def generate(
         writer.finish()
         _save_counters(receiving.code, counters)
         result.rows[CodeCounter._meta.db_table] = len(counters)
+        if payments is not None:
+            payments.save_counters()
         result.last_id = ids[Dossier] - 1
         result.states = builder.states
         result.overdue_open = builder.overdue_open
         result.at_risk = builder.at_risk
         # Derived data kept by other apps (the indicator aggregates) is recomputed in the
         # same transaction.
-        signals.dossiers_bulk_loaded.send(
-            sender=Dossier, first_id=result.first_id, last_id=result.last_id
-        )
+        if notify:
+            signals.dossiers_bulk_loaded.send(
+                sender=Dossier, first_id=result.first_id, last_id=result.last_id
+            )
     result.seconds = time.perf_counter() - began
     return result
 
@@ -425,14 +544,16 @@ def _procedures(
     now: dt.datetime,
     cal: legaltime.Calendar,
 ) -> list[_Proc]:
-    from cchc.dossiers.intake import competent_agency_for
-
     out = []
     standard = cal.standard_day_seconds
+    # `intake.competent_agency_for` on both days, with the desk's agencies read once.
+    received = [
+        {(a.pk, a.agency_type_id) for a in desk.receives_for.valid_on(day)}
+        for day in (start.date(), now.date())
+    ]
+    both = received[0] & received[1]
     for proc in procedures:
-        allowed = {a.pk for a in competent_agency_for(desk, proc, start.date())} & {
-            a.pk for a in competent_agency_for(desk, proc, now.date())
-        }
+        allowed = {pk for pk, kind in both if kind == proc.competent_agency_type_id}
         chosen = sorted(a.pk for a in agencies if a.pk in allowed)
         if not chosen:
             raise ValueError(f"no agency among `agencies` is competent for {proc.code}")
@@ -489,34 +610,68 @@ def _plan(
     end: dt.datetime,
     now: dt.datetime,
     open_share: float,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> _Plan:
     plan = _Plan(n)
+    plan.profile = profile
     now_s = _epoch(now)
     is_open = rng.random(n) < open_share
     for group, cycles in ((~is_open, FINISHED), (is_open, OPEN)):
         rows = np.flatnonzero(group)
-        weights = np.array([c.weight for c in cycles])
+        weights = np.array([profile.weight(c) for c in cycles])
         pick = rng.choice(len(cycles), size=rows.size, p=weights / weights.sum())
         plan.cycle[rows] = np.array([INDEX[c.name] for c in cycles])[pick]
     # A few procedures carry most of the load (Zipf-like), like a real catalogue.
-    popularity = 1.0 / np.arange(1, len(procs) + 1)
+    popularity = 1.0 / np.arange(1, len(procs) + 1) ** profile.zipf
     plan.proc = rng.choice(len(procs), size=n, p=popularity / popularity.sum()).astype(np.int32)
     plan.agency = np.array(
         [procs[p].agencies[rng.integers(len(procs[p].agencies))] for p in plan.proc.tolist()],
         dtype=np.int64,
     )
-    plan.channel = rng.choice(np.array([1, 2, 3], dtype=np.int8), size=n, p=[0.55, 0.4, 0.05])
     online_only = np.isin(plan.cycle, [INDEX[c.name] for c in LIFECYCLES if c.online_only])
-    plan.channel[online_only & (plan.channel == 1)] = 2
+    if not profile.online_needs_service:
+        plan.channel = rng.choice(
+            np.array([1, 2, 3], dtype=np.int8), size=n, p=list(profile.channels)
+        )
+        plan.channel[online_only & (plan.channel == 1)] = 2
+    else:
+        _direct, online, postal = profile.channels  # direct: the rest
+        offered = np.array([p.obj.online_level != "none" for p in procs])[plan.proc]
+        roll = rng.random(n)
+        plan.channel = np.where(
+            roll < postal, 3, np.where(offered & (roll < postal + online), 2, 1)
+        ).astype(np.int8)
+        # Online-only lives need an online service: without one, the desk received it.
+        swap = {"submitted": "received", "refused_at_intake": "refused"}
+        for name, other in swap.items():
+            rows = (plan.cycle == INDEX[name]) & ~offered
+            plan.cycle[rows] = INDEX[other]
+        online_only = np.isin(plan.cycle, [INDEX[c.name] for c in LIFECYCLES if c.online_only])
+        plan.channel[online_only & (plan.channel == 1)] = 2
 
     # Receipt instants: finished ones over [start, end], open ones in the weeks before now.
     first_day = (_epoch(start) + VN_OFFSET) // DAY
     last_day = (min(_epoch(end), now_s) + VN_OFFSET) // DAY
     finished = ~is_open
-    days = rng.integers(first_day, last_day + 1, size=n)
-    received = _working_snap(rng, days)
-    back = np.minimum(rng.exponential(6 * DAY, size=n), 60 * DAY).astype(np.int64) + 1800
-    received[is_open] = now_s - back[is_open]
+    if profile.intake is None:
+        days = rng.integers(first_day, last_day + 1, size=n)
+        received = _working_snap(rng, days)
+        back = np.minimum(rng.exponential(6 * DAY, size=n), 60 * DAY).astype(np.int64) + 1800
+        received[is_open] = now_s - back[is_open]
+    else:
+        # Working days only, weighted by the season; open ones in the last weeks.
+        span = np.arange(first_day, last_day + 1, dtype=np.int64)
+        weights = profile.intake.weights(span, cal)
+        days = rng.choice(span, size=n, p=weights / weights.sum())
+        recent = span[span >= (now_s + VN_OFFSET) // DAY - 60]
+        fresh = profile.intake.weights(recent, cal) > 0
+        recent = recent[fresh]
+        decay = np.exp(-(recent[-1] - recent) / 6.0)
+        days[is_open] = rng.choice(recent, size=int(is_open.sum()), p=decay / decay.sum())
+        seconds = rng.integers(7 * HOUR + 40 * 60, 16 * HOUR + 50 * 60, size=n)
+        received = days * DAY - VN_OFFSET + seconds
+        late = is_open & (received > now_s - 1800)
+        received[late] = now_s - rng.integers(1800, 4 * HOUR, size=int(late.sum()))
     received = np.minimum(received, now_s - 600)
     received[finished] = np.maximum(received[finished], _epoch(start))
     plan.received = received
@@ -572,6 +727,89 @@ def _timelines(
         raise ValueError("could not fit every finished dossier's timeline before `now`")
 
 
+def _targeted_finish(
+    rows: npt.NDArray[np.intp],
+    cycle: Lifecycle,
+    rng: np.random.Generator,
+    cal: legaltime.Calendar,
+    clock: I64,
+    received: I64,
+    budget: I64,
+    amounts: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int8],
+    targets: tuple[float, float, float],
+) -> tuple[dict[str, I64], I64]:
+    """Working seconds after the clock start of each action of a finished lifecycle, with
+    the finishing action placed to give the target outcome: early (a working day before
+    the due's day), on time (on the due's day, not after the due) or overdue. Returns the
+    offsets and the due (after the pause, if any)."""
+    k = rows.size
+    u = rng.random
+    standard = cal.standard_day_seconds
+    actions = cycle.actions
+    work: dict[str, I64] = {}
+    pause_begin = next((a for a in actions if a.startswith("request_")), None)
+    pause_end = next((a for a in actions if a in replay.RESUMING), None)
+    # Same-day procedures are assigned within minutes; others within hours.
+    w = np.minimum(rng.integers(900, 4 * HOUR, size=k), np.maximum(budget // 6, 300))
+    if "assign" in actions:
+        work["assign"] = w
+    if "apologise" in actions:
+        work["apologise"] = w + 60
+    last = w
+    due = bulk_due(cal, received, amounts, units)
+    if pause_begin:
+        last = w + 600 + (u(k) * 0.4 * budget).astype(np.int64)
+        work[pause_begin] = last
+        if pause_end:
+            length = (u(k) * 7.5 + 0.5) * standard
+            last = last + length.astype(np.int64)
+            work[pause_end] = last
+            begin = _shift(cal, clock, work[pause_begin])
+            finish = _shift(cal, clock, work[pause_end])
+            due = bulk_due(cal, received, amounts, units, paused=bulk_elapsed(cal, begin, finish))
+    total = bulk_elapsed(cal, clock, due)
+    day_start = ((due + VN_OFFSET) // DAY) * DAY - VN_OFFSET
+    before_day = bulk_elapsed(cal, clock, np.maximum(day_start, clock))
+    gap = np.minimum(2 * HOUR, np.maximum((total - last) // 4, 120))
+    low = last + gap
+    early_high = before_day - 60  # still on a working day before the due's day
+    on_low = np.maximum(low, before_day + 60)
+    on_high = total - 60
+    can_early = early_high > low
+    can_on_time = on_high > on_low
+    # Dossiers that can finish early take the early share of those that cannot (same-day
+    # procedures), so that the batch's shares meet the targets; the rest is split between
+    # on time and overdue in the targets' proportion.
+    early, on_time, overdue = targets
+    possible = float(can_early.mean()) if k else 0.0
+    p_early = np.where(can_early, min(early / possible, 1.0) if possible else 0.0, 0.0)
+    p_on = (1.0 - p_early) * (on_time / max(on_time + overdue, 1e-12))
+    roll = u(k)
+    want = np.where(roll < p_early, 0, np.where(roll < p_early + p_on, 1, 2))
+    want = np.where((want == 1) & ~can_on_time, np.where(can_early, 0, 2), want)
+    spread = u(k)
+    late_low = np.maximum(low, total + 60)
+    finish_at = np.where(
+        want == 0,
+        low + ((early_high - low) * spread).astype(np.int64),
+        np.where(
+            want == 1,
+            on_low + ((on_high - on_low) * spread).astype(np.int64),
+            late_low + (spread * 0.5 * np.maximum(total, standard)).astype(np.int64),
+        ),
+    )
+    end_action = next(a for a in ("approve", "refuse", "stop", "withdraw") if a in actions)
+    if end_action == "stop":
+        finish_at = last + HOUR + (u(k) * 3 * standard).astype(np.int64)
+    if "propose" in actions:
+        work["propose"] = last + ((finish_at - last) * (0.3 + 0.6 * u(k))).astype(np.int64)
+    work[end_action] = finish_at
+    if "return_result" in actions:
+        work["return_result"] = finish_at + rng.integers(900, 2 * standard, size=k)
+    return work, due
+
+
 def _retry(
     plan: _Plan,
     rows: npt.NDArray[np.intp],
@@ -617,7 +855,12 @@ def _received_cycle(
     pause_end = next((a for a in actions if a in replay.RESUMING), None)
     apology = "apologise" in actions
     due = original
-    if cycle.finished:
+    targets = plan.profile.outcomes
+    if cycle.finished and targets is not None:
+        work, due = _targeted_finish(
+            rows, cycle, rng, cal, clock, r, budget, amounts[proc], units[proc], targets
+        )
+    elif cycle.finished:
         w = rng.integers(900, 4 * HOUR, size=k)
         if "assign" in actions:
             work["assign"] = w
@@ -698,6 +941,94 @@ def _permute(plan: _Plan, order: npt.NDArray[np.intp]) -> None:
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
     plan.exact = {int(inverse[i]): v for i, v in plan.exact.items()}
+
+
+def _extras(
+    plan: _Plan, extra: np.random.Generator, procs: list[_Proc], profile: Profile, *, now_s: int
+) -> None:
+    """Payments, ratings and digitisation (profile extras), decided once the timelines are
+    final. Draws come from `extra` only, in a fixed order."""
+    n = plan.cycle.size
+    if not n:
+        return
+    channel = plan.channel
+    online = channel == 2
+    has_docs = np.array([bool(p.docs) for p in procs], dtype=bool)[plan.proc]
+    if profile.digitised is not None:
+        scanned = extra.random(n) < profile.digitised
+        plan.digitised = has_docs & (online | scanned)
+        plan.reused = plan.digitised & (extra.random(n) < profile.reused)
+    fee = np.array([p.fee_total for p in procs], dtype=np.int64)[plan.proc]
+    received = np.array([bool(c.actions) and c.actions[0] == "receive" for c in LIFECYCLES])
+    # Fees are paid on dossiers that are (or will be) resolved: not on refused, stopped or
+    # withdrawn ones.
+    payable = np.array(
+        [received[i] and ("approve" in c.actions or not c.finished)
+         for i, c in enumerate(LIFECYCLES)]
+    )  # fmt: skip
+    pays = payable[plan.cycle] & (fee > 0) & (extra.random(n) < profile.paid)
+    gateway = pays & online & (extra.random(n) < profile.paid_online)
+    cash = pays & ~gateway
+    submitted, receipt = plan.times[:, 0], plan.times[:, 1]
+    # Online: a few minutes after submission, before the desk receives it. Cash: at the
+    # desk right after receipt, before the next event (at least 5 working minutes later).
+    plan.pay[gateway] = 2
+    plan.pay_at[gateway] = submitted[gateway] + np.minimum(
+        300, (receipt[gateway] - submitted[gateway]) // 2
+    )
+    plan.pay[cash] = 1
+    plan.pay_at[cash] = receipt[cash] + extra.integers(60, 240, size=int(cash.sum()))
+    # Ratings after the return, by the applicant's account (checked when writing rows).
+    returned = np.array(["return_result" in c.actions for c in LIFECYCLES])[plan.cycle]
+    rates = returned & (channel != 1) & (extra.random(n) < profile.rated)
+    picks = extra.choice(3, size=n, p=list(profile.ratings)) + 1
+    last = plan.times.max(axis=1)
+    at = last + extra.integers(600, 3 * DAY, size=n)
+    rates &= at < now_s - 60
+    plan.rating[rates] = picks[rates]
+    plan.rate_at[rates] = at[rates]
+
+
+class _Payments:
+    """Receipts (and, for online payments, the paid gateway orders) that
+    `cchc.payments.services` writes with a `pay` event; imported lazily (the payments app
+    builds on the dossier engine, not the reverse)."""
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        from cchc.payments import models
+
+        self.Receipt = models.Receipt
+        self.PaymentOrder = models.PaymentOrder
+        self.ReceiptCounter = models.ReceiptCounter
+        gateways = getattr(settings, "CCHC_PAYMENT_GATEWAYS", {}) or {}
+        name = next(iter(gateways), "vnpay")
+        self.gateway = name
+        self.channel = str(gateways.get(name, {}).get("channel", "2"))
+        self.label = f"Cổng thanh toán {name.upper()}"
+        self.minutes = int(getattr(settings, "CCHC_PAYMENT_ORDER_MINUTES", 15))
+        self.counters: dict[int, int] = dict(
+            self.ReceiptCounter.objects.values_list("year", "last")
+        )
+
+    @classmethod
+    def load(cls) -> _Payments:
+        return cls()
+
+    def number(self, year: int) -> tuple[int, str]:
+        """The next receipt number of `year` (as `payments.services._next_receipt_number`)."""
+        last = self.counters.get(year, 0) + 1
+        self.counters[year] = last
+        return last, f"{year}-{last:06d}"
+
+    def save_counters(self) -> None:
+        self.ReceiptCounter.objects.bulk_create(
+            [self.ReceiptCounter(year=y, last=last) for y, last in self.counters.items()],
+            update_conflicts=True,
+            unique_fields=["year"],
+            update_fields=["last"],
+        )
 
 
 def _codes(submitted: I64, prefix: str) -> tuple[list[str], dict[dt.date, int]]:
@@ -873,6 +1204,10 @@ class _RowBuilder:
         self.rulesets: dict[int, str] = {}
         self.folded: dict[str, str] = {}
         self.risk_note = "Thời gian còn lại ít hơn thời gian xử lý thông thường của thủ tục."
+        self.is_demo = False
+        self.payments: _Payments | None = None
+        self.extra: np.random.Generator | None = None
+        self.sequences: dict[tuple[str, int, bool], tuple[tuple[str, int], ...]] = {}
 
     def _user(self, user: Any) -> tuple[int | None, str, str]:
         pk = getattr(user, "pk", None)
@@ -995,6 +1330,19 @@ class _RowBuilder:
         outcome_list = outcome.tolist()
         outcome_original_list = outcome_original.tolist()
         exact_rows = plan.exact
+        pay_list = plan.pay[sl].tolist()
+        pay_at = plan.pay_at[sl]
+        pay_text = _stamps(pay_at, pg)
+        pay_local = ((pay_at + VN_OFFSET) // DAY).tolist()
+        rating_list = plan.rating[sl].tolist()
+        rate_text = _stamps(plan.rate_at[sl], pg)
+        digitised_list = None if plan.digitised is None else plan.digitised[sl].tolist()
+        reused_list = plan.reused[sl].tolist()
+        receipts: list[tuple[Any, ...]] = []
+        orders: list[tuple[Any, ...]] = []
+        payments = self.payments
+        receipt_id = ids.get(payments.Receipt, 0) if payments else 0
+        order_id = ids.get(payments.PaymentOrder, 0) if payments else 0
         for i in range(k):
             row = lo + i
             cycle = cycles[i]
@@ -1016,17 +1364,30 @@ class _RowBuilder:
             if ruleset is None:
                 day = dt.date(1970, 1, 1) + dt.timedelta(days=submitted_day)
                 ruleset = self.rulesets[submitted_day] = rules.ruleset_on(day).code
+            person = pick[5] % 10 != 0
+            if person:
+                name = (
+                    f"{FAMILY[pick[5] % len(FAMILY)]} {MIDDLE[pick[6] % len(MIDDLE)]} "
+                    f"{GIVEN[pick[7] % len(GIVEN)]}"
+                )
+                id_number = f"0241{pick[6] % 100:02d}{pick[7] % 1000000:06d}"
+            else:
+                name = COMPANY[pick[6] % len(COMPANY)].format(TRADE[pick[7] % len(TRADE)])
+                id_number = f"24{pick[7] % 100000000:08d}"
             # events
             exact = exact_rows.get(row) if exact_rows else None
             steps = self._steps(cycle, proc.steps)
-            actions = ("submit", *cycle.actions)
+            pay_kind = pay_list[i]
+            rating = rating_list[i] if citizen is not None else 0
+            sequence = self._sequence(cycle, pay_kind, bool(rating))
             previous = ""
             seq = 0
             event_rows: list[tuple[Any, ...]] = []
             approve_id = None
-            for position, action in enumerate(actions):
+            receipt_number = ""
+            for action, position in sequence:
                 seq += 1
-                at = row_stamps[position]
+                at = row_stamps[position] if position >= 0 else None
                 reason = ""
                 if action in REASONS:
                     options = REASONS[action]
@@ -1067,6 +1428,85 @@ class _RowBuilder:
                     actor = officer
                     assert exact is not None
                     data = json.dumps(exact[0][0])
+                elif action == "pay":
+                    # As `payments.services.record_cash` / `_settle`: a receipt, and for an
+                    # online payment the paid gateway order, then the `pay` event.
+                    assert payments is not None
+                    at = pay_text[i]
+                    day = dt.date(1970, 1, 1) + dt.timedelta(days=pay_local[i])
+                    number, receipt_number = payments.number(day.year)
+                    if pay_kind == 1:
+                        actor = desk_user
+                        data = '{"amount": %d, "channel": "cash", "receipt": "%s"}' % (
+                            proc.fee_total,
+                            receipt_number,
+                        )
+                        order = None
+                        issuer, issuer_label = desk_user[0], desk_user[1]
+                    else:
+                        actor = self._user(None)
+                        paid_s = int(pay_at[i])
+                        stamp_local = from_epoch(paid_s)
+                        txn = f"TT{stamp_local:%y%m%d%H%M%S}{dossier_id & 0xFFFFFF:06X}"
+                        data = '{"amount": %d, "channel": "%s", "order": "%s", "receipt": "%s"}' % (
+                            proc.fee_total,
+                            payments.channel,
+                            txn,
+                            receipt_number,
+                        )
+                        # The citizen opened the order half a minute after submitting.
+                        created_s = int(plan.times[row, 0]) + 30
+                        created = _stamp(created_s, pg)
+                        expires = _stamp(created_s + 60 * payments.minutes, pg)
+                        order = order_id
+                        orders.append(
+                            (
+                                order_id,
+                                dossier_id,
+                                txn,
+                                proc.fee_total,
+                                payments.gateway,
+                                payments.channel,
+                                "paid",
+                                getattr(citizen, "pk", None),
+                                created,
+                                expires,
+                                at,
+                                at,
+                                f"{14000000 + dossier_id % 86000000:08d}",
+                                "NCB",
+                                f"{stamp_local:%Y%m%d%H%M%S}",
+                                "00",
+                                0,
+                                False,
+                                False,
+                                False,
+                                True,
+                            )
+                        )
+                        order_id += 1
+                        issuer, issuer_label = None, payments.label
+                    receipts.append(
+                        (
+                            receipt_id,
+                            receipt_number,
+                            day.year,
+                            number,
+                            dossier_id,
+                            order,
+                            proc.fee_total,
+                            "cash" if pay_kind == 1 else payments.channel,
+                            name,
+                            at,
+                            issuer,
+                            issuer_label,
+                        )
+                    )
+                    receipt_id += 1
+                elif action == "rate":
+                    actor = self._user(citizen)
+                    at = rate_text[i]
+                    data = '{"rating": "%s", "comment": ""}' % RATINGS[rating - 1]
                 elif action in DESK_ACTIONS:
                     actor = desk_user
                     data = "{}"
@@ -1076,7 +1516,7 @@ class _RowBuilder:
                 else:
                     actor = officer
                     data = "{}"
-                target = NEXT_STATE[action] or previous
+                target = NEXT_STATE.get(action) or previous
                 event_rows.append(
                     (
                         event_id + len(event_rows),
@@ -1129,7 +1569,14 @@ class _RowBuilder:
                     proj["has_complaint"],
                 )
             else:
-                paid = (0, "", "", False)
+                paid = (
+                    proc.fee_total if pay_kind else 0,
+                    ("cash" if pay_kind == 1 else payments.channel)
+                    if payments and pay_kind
+                    else "",
+                    RATINGS[rating - 1] if rating else "",
+                    False,
+                )
                 values = [
                     stamps["received"][i],
                     stamps["clock"][i],
@@ -1152,21 +1599,14 @@ class _RowBuilder:
                 ]
             # Queue order (replay.project): the due once received, else the submission.
             queue_at = values[3] if values[3] is not None else row_stamps[0]
-            person = pick[5] % 10 != 0
-            if person:
-                name = (
-                    f"{FAMILY[pick[5] % len(FAMILY)]} {MIDDLE[pick[6] % len(MIDDLE)]} "
-                    f"{GIVEN[pick[7] % len(GIVEN)]}"
-                )
-                id_number = f"0241{pick[6] % 100:02d}{pick[7] % 1000000:06d}"
-            else:
-                name = COMPANY[pick[6] % len(COMPANY)].format(TRADE[pick[7] % len(TRADE)])
-                id_number = f"24{pick[7] % 100000000:08d}"
             folded_name = self.folded.get(name)
             if folded_name is None:
                 folded_name = self.folded[name] = fold(name)
             folded = f"{code.lower()} {folded_name} {proc.folded}"
             online = channel == 2
+            # Originally only components sent online were scanned.
+            digitised = bool(proc.docs) and online if digitised_list is None else digitised_list[i]
+            reused = reused_list[i]
             dossiers.append(
                 (
                     dossier_id,
@@ -1194,10 +1634,12 @@ class _RowBuilder:
                     bool(self.desk.saturday_reception),
                     row_stamps[0],
                     folded[:800],
-                    False,
+                    self.is_demo,
                     proc.fee_total,
-                    bool(proc.docs) and online,  # components are scanned when submitted online
-                    False,
+                    digitised,
+                    reused,
+                    "",  # source: generated here, not imported
+                    "",
                     seq,
                     final_state,
                     final_state in OPEN_STATES,
@@ -1219,8 +1661,8 @@ class _RowBuilder:
                         doc_name,
                         originals,
                         copies,
-                        channel == 2,
-                        False,
+                        digitised,
+                        reused and position == 0,
                     )
                 )
                 component_id += 1
@@ -1250,7 +1692,30 @@ class _RowBuilder:
             DossierComponent: components,
             DossierFee: fees,
             DossierResult: results,
+            **(
+                {payments.PaymentOrder: orders, payments.Receipt: receipts}
+                if payments is not None
+                else {}
+            ),
         }
+
+    def _sequence(self, cycle: Lifecycle, pay: int, rate: bool) -> tuple[tuple[str, int], ...]:
+        """The events of a dossier as (action, position in the lifecycle's instants;
+        -1 for the profile's extras, whose instants are kept apart)."""
+        key = (cycle.name, pay, rate)
+        cached = self.sequences.get(key)
+        if cached is None:
+            out = [("submit", 0)]
+            if pay == 2:
+                out.append(("pay", -1))
+            for position, action in enumerate(cycle.actions, start=1):
+                out.append((action, position))
+                if action == "receive" and pay == 1:
+                    out.append(("pay", -1))
+            if rate:
+                out.append(("rate", -1))
+            cached = self.sequences[key] = tuple(out)
+        return cached
 
     @staticmethod
     def _final_state(cycle: Lifecycle) -> str:
@@ -1267,12 +1732,24 @@ class _RowBuilder:
     def _exact_projection(
         self, row: int, proc: _Proc, agency_id: int, event_rows: list[tuple[Any, ...]]
     ) -> dict[str, Any]:
+        # Instants of the lifecycle's events by position; the extras' from their own arrays.
+        plan = self.plan
+        instants = []
+        base = 0
+        for e in event_rows:
+            if e[3] == "pay":
+                instants.append(from_epoch(int(plan.pay_at[row])))
+            elif e[3] == "rate":
+                instants.append(from_epoch(int(plan.rate_at[row])))
+            else:
+                instants.append(from_epoch(int(plan.times[row, base])))
+                base += 1
         events = [
             SimpleNamespace(
                 seq=e[2],
                 action=e[3],
                 to_state=e[5],
-                at=from_epoch(int(self.plan.times[row, e[2] - 1])),
+                at=instants[e[2] - 1],
                 data=json.loads(e[10]),
                 actor_label=e[7],
             )
