@@ -115,7 +115,16 @@ def clock(dossier: Dossier, projection: replay.Projection, now: dt.datetime) -> 
                     remaining = f"Quá hạn {hours(late)}"
                 else:
                     remaining = f"Còn {hours(left)}"
-            result = services.explain(dossier, projection)
+            if dossier.source:
+                explanation = [
+                    f"Hạn là ngày hẹn trả do {dossier.source} ghi nhận "
+                    f"({dossier.due.astimezone(legaltime.VN_TZ):%H:%M %d/%m/%Y}); hệ thống "
+                    "không tính lại theo lịch làm việc vì không có lịch và thời gian tạm dừng "
+                    "của hệ thống nguồn."
+                ]
+                result = None
+            else:
+                result = services.explain(dossier, projection)
             if result is not None and result.explanation is not None:
                 explanation = [item.text for item in result.explanation.items]
             if dossier.extensions:
@@ -174,8 +183,11 @@ def steps(dossier: Dossier, projection: replay.Projection, now: dt.datetime) -> 
 
 
 def actions(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
-    """Actions this user may take now: allowed by the state and by their rights."""
-    out = []
+    """Actions this user may take now: allowed by the state and by their rights (none on a
+    dossier imported from another system: it is processed there)."""
+    out: list[dict[str, Any]] = []
+    if dossier.source:
+        return out
     for action in ACTION_ORDER:
         allowed, _ = services.TRANSITIONS[action]
         if dossier.state not in allowed or not access.may(user, dossier, action):

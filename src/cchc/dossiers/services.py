@@ -82,6 +82,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
 }
 
 ACTION_LABELS = {
+    "import": "Nhập từ hệ thống khác",
+    "import_update": "Cập nhật từ tệp nhập",
     "submit": "Nộp hồ sơ",
     "receive": "Tiếp nhận hồ sơ",
     "refuse_intake": "Từ chối tiếp nhận",

@@ -110,7 +110,10 @@ def _event(dossier: Dossier, purpose: str, event: DossierEvent | None) -> Dossie
 
 def available_forms(dossier: Dossier) -> list[tuple[str, str, str]]:
     """(purpose, number, title) of the forms that can be printed for `dossier` now, in the
-    order of their numbers in the dossier's rule set."""
+    order of their numbers in the dossier's rule set. None for an imported dossier: its
+    forms were issued by the system it comes from."""
+    if dossier.source:
+        return []
     rule_set = rules.ruleset(dossier.ruleset)
     actions = set(dossier.events.values_list("action", flat=True).distinct())
     received = dossier.received_at is not None
