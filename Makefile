@@ -11,6 +11,8 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 # benchmarks/indicators.py, e.g. make bench BENCH_INDICATORS_ARGS="--sizes 100000 --runs 10"
 BENCH_INDICATORS_ARGS ?=
+# benchmarks/import.py, e.g. make bench BENCH_IMPORT_ARGS="--rows 100000 --backends sqlite"
+BENCH_IMPORT_ARGS ?=
 
 .PHONY: install system-deps run test test-sqlite test-postgres lint format bench clean
 
@@ -79,6 +81,7 @@ bench: install
 	$(BIN)/python benchmarks/legaltime.py
 	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS)
+	$(BIN)/python benchmarks/import.py $(BENCH_IMPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from cchc.reports.wording import number
 
@@ -66,6 +67,29 @@ def _figure(width_in: float, height_in: float) -> object:
     return Figure(figsize=(width_in, height_in), layout="constrained")
 
 
+def _finish(
+    fig: object, ax: Any, grid: str, handles: list[Any], title: str, *, below: float = -0.1
+) -> bytes:
+    """The frame every chart shares: value grid, no top/right spines, the legend centred
+    under the plot, the title; then the PNG."""
+    regular, bold = _fonts()
+    ax.grid(axis=grid, color=MAX, linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(
+        handles=handles,
+        prop=regular,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, below),
+        ncol=2,
+        frameon=False,
+    )
+    ax.set_title(title, fontproperties=bold, fontsize=10, color=INK)
+    return _png(fig)
+
+
 def target_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     """Horizontal bars: each target's result (blue) with the plan's target as a red tick."""
     regular, bold = _fonts()
@@ -101,27 +125,14 @@ def target_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_xticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    ax.grid(axis="x", color=MAX, linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    ax.legend(
-        handles=[
-            Patch(color=RESULT, label="Kết quả trong kỳ"),
-            Line2D([0], [0], color=TARGET, linewidth=2.2, label="Chỉ tiêu kế hoạch"),
-        ],
-        prop=regular,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.08),
-        ncol=2,
-        frameon=False,
-    )
-    ax.set_title(title, fontproperties=bold, fontsize=10, color=INK)
-    return _png(fig)
+    handles = [
+        Patch(color=RESULT, label="Kết quả trong kỳ"),
+        Line2D([0], [0], color=TARGET, linewidth=2.2, label="Chỉ tiêu kế hoạch"),
+    ]
+    return _finish(fig, ax, "x", handles, title, below=-0.08)
 
 
 def level_bars(bars: Sequence[Bar], *, title: str) -> bytes:
@@ -164,26 +175,13 @@ def level_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_yticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    ax.grid(axis="y", color=MAX, linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
     from matplotlib.patches import Patch
 
-    ax.legend(
-        handles=[
-            Patch(color=RESULT, label="Kết quả trong kỳ"),
-            Patch(color=TARGET, alpha=0.85, label="Chỉ tiêu kế hoạch"),
-        ],
-        prop=regular,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
-        ncol=2,
-        frameon=False,
-    )
-    ax.set_title(title, fontproperties=bold, fontsize=10, color=INK)
-    return _png(fig)
+    handles = [
+        Patch(color=RESULT, label="Kết quả trong kỳ"),
+        Patch(color=TARGET, alpha=0.85, label="Chỉ tiêu kế hoạch"),
+    ]
+    return _finish(fig, ax, "y", handles, title)
 
 
 def points_bars(bars: Sequence[Bar], *, title: str) -> bytes:
@@ -215,23 +213,10 @@ def points_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_xticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    ax.grid(axis="x", color=MAX, linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
     from matplotlib.patches import Patch
 
-    ax.legend(
-        handles=[
-            Patch(color=RESULT, label="Điểm đạt"),
-            Patch(color=MAX, label="Điểm tối đa của nhóm"),
-        ],
-        prop=regular,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
-        ncol=2,
-        frameon=False,
-    )
-    ax.set_title(title, fontproperties=bold, fontsize=10, color=INK)
-    return _png(fig)
+    handles = [
+        Patch(color=RESULT, label="Điểm đạt"),
+        Patch(color=MAX, label="Điểm tối đa của nhóm"),
+    ]
+    return _finish(fig, ax, "x", handles, title)
