@@ -162,13 +162,22 @@ def _contribution(d: Row | None, instant: dt.datetime) -> dict[tuple[Any, ...], 
     return {key: [1, int(_on_time(d, instant))]}
 
 
-_UPSERT = (
-    f"INSERT INTO {Progress._meta.db_table} (at_id, {', '.join(KEY)}, in_progress, "  # noqa: S608
-    "in_progress_on_time) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-    f"ON CONFLICT (at_id, {', '.join(KEY)}) DO UPDATE SET "
-    f"in_progress = {Progress._meta.db_table}.in_progress + excluded.in_progress, "
-    "in_progress_on_time = "
-    f"{Progress._meta.db_table}.in_progress_on_time + excluded.in_progress_on_time"
+def _upsert_sql(values: str) -> str:
+    table = Progress._meta.db_table
+    return (
+        f"INSERT INTO {table} (at_id, {', '.join(KEY)}, in_progress, "
+        f"in_progress_on_time) {values} "
+        f"ON CONFLICT (at_id, {', '.join(KEY)}) DO UPDATE SET "
+        f"in_progress = {table}.in_progress + excluded.in_progress, "
+        f"in_progress_on_time = {table}.in_progress_on_time + excluded.in_progress_on_time"
+    )
+
+
+# One stored count (SQLite: executemany); many at once from arrays (PostgreSQL).
+_UPSERT = _upsert_sql("VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+_UPSERT_ARRAYS = _upsert_sql(
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+    "%s::integer[], %s::text[], %s::bigint[], %s::bigint[])"
 )
 
 
@@ -215,8 +224,12 @@ def follow_many(changes: Sequence[tuple[Row | None, Row | None]]) -> None:
     )
     if not todo:
         return
+    rows = [[*key, n, ok] for key, (n, ok) in todo]
     with connection.cursor() as cursor:
-        cursor.executemany(_UPSERT, [[*key, n, ok] for key, (n, ok) in todo])
+        if connection.vendor == "postgresql" and len(rows) > 1:
+            cursor.execute(_UPSERT_ARRAYS, [list(col) for col in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(_UPSERT, rows)
 
 
 def _lock_rows() -> None:
