@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from cchc.errors import InvalidInput
 from cchc.vietnamese import fold, nfc
 
 HEADER_SEARCH_ROWS = 30
+_OS_ERRORS = {
+    errno.ENOENT: "tệp không tồn tại",
+    errno.EACCES: "không có quyền đọc tệp",
+    errno.EISDIR: "đây là một thư mục, không phải tệp",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,9 @@ def open_source(
             # `filename`: the name the user knows (an upload kept under another name).
             return filename or str(source), Path(source).open("rb")
         except OSError as exc:
+            why = _OS_ERRORS.get(exc.errno or 0, exc.strerror)
             raise InvalidInput(
-                f"Không mở được tệp {source}: {exc.strerror}", code="import.bad_file"
+                f"Không mở được tệp {source}: {why}", code="import.bad_file"
             ) from None
     if isinstance(source, bytes):
         return filename or "", io.BytesIO(source)

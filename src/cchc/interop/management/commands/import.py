@@ -30,6 +30,14 @@ class Command(BaseCommand):
             "--source", help="dossiers: name of the system the file comes from (marks them)"
         )
 
+    _shown = 0
+
+    def _progress(self, rows: int) -> None:
+        """A line on stderr every 50 000 rows of a large file (batches are 5 000)."""
+        if rows - self._shown >= 50_000:
+            self._shown = rows
+            self.stderr.write(f"… đã xử lý {rows:,} dòng".replace(",", "."))
+
     def handle(self, *args: Any, **opts: Any) -> None:
         from cchc.accounts.models import User
 
@@ -48,6 +56,8 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(exc.message, returncode=exc.exit_code) from None
             extra["source_name"] = opts["source"] or ""
+            if not opts["json"]:
+                extra["progress"] = self._progress
         elif opts["mapping"] or opts["source"]:
             raise CommandError(
                 "--mapping và --source chỉ dùng khi nhập hồ sơ (dossiers).", returncode=2
