@@ -26,6 +26,7 @@ def _issuers(user: Any) -> dict[str, list[tuple[str, str]]]:
     from cchc.indicators.services import Filters, check_view
 
     units: dict[str, list[str]] = {}
+    current: set[str] = set()  # codes of units that still exist: listed first (the default)
     if selection.reach(user).province:
         for u in AdministrativeUnit.objects.filter(level__rank=1).order_by("code", "valid_from"):
             try:
@@ -34,13 +35,16 @@ def _issuers(user: Any) -> dict[str, list[tuple[str, str]]]:
                 continue
             until = f" đến {u.valid_to - dt.timedelta(days=1):%d/%m/%Y}" if u.valid_to else ""
             units.setdefault(u.code, []).append(f"{u.name}{until}")
+            if u.valid_to is None:
+                current.add(u.code)
     agencies = []
     for a in policy.visible_agencies(user, "indicator.view").order_by("name", "-valid_from"):
         until = f", đến {a.valid_to - dt.timedelta(days=1):%d/%m/%Y}" if a.valid_to else ""
         agencies.append((a.code, f"{a.name} ({a.code}{until})"))
     return {
         "units": [
-            (code, f"UBND — {' / '.join(names)} (mã {code})") for code, names in units.items()
+            (code, f"UBND — {' / '.join(names)} (mã {code})")
+            for code, names in sorted(units.items(), key=lambda kv: kv[0] not in current)
         ],
         "agencies": agencies,
     }
