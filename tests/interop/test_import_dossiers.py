@@ -137,6 +137,45 @@ def test_reimport_is_a_no_op_and_a_later_export_updates(province, tmp_path):
     assert aggregates.verify().clean
 
 
+def test_many_changed_rows_in_one_export(province, tmp_path):
+    """Several rows change at once (a state, a result, a fee, the applicant), one only
+    changes its formatting: each changed dossier gets one import_update, audited."""
+    run(MESSY)
+    events = DossierEvent.objects.count()
+    rows = list(csv.reader(MESSY.open(encoding="utf-8-sig")))
+    for row in rows:
+        if row[:1] == ["BG-2406-012"]:  # the supplement arrived; returned early
+            row[9], row[10], row[11], row[16] = (
+                "10/06/2024 09:00",
+                "11/06/2024 09:00",
+                "Đã trả kết quả",
+                "Có",
+            )
+        elif row[:1] == ["BG-2404-001"]:  # the source corrected the electronic result
+            row[16] = "Không"
+        elif row[:1] == ["BG-2405-008"]:  # the result was handed over
+            row[11], row[10] = "Đã trả kết quả", "16/05/2024 08:00"
+        elif row[:1] == ["BG-2404-003"]:  # the same fee, written differently
+            row[14] = "1000000"
+    later = tmp_path / "later.csv"
+    with later.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    report = run(later)
+    assert (report.created, report.updated, report.unchanged) == (0, 3, 2)
+    assert DossierEvent.objects.count() == events + 3
+    assert AuditEntry.objects.filter(action="dossier.import_update").count() == 3
+    got = state_of_dossiers()
+    assert got["BG-2406-012"]["state"] == "returned" and got["BG-2406-012"]["outcome"] == "early"
+    assert got["BG-2405-008"]["state"] == "returned"
+    assert not DossierResult.objects.get(dossier__code="BG-2404-001").electronic
+    assert DossierResult.objects.get(dossier__code="BG-2406-012").electronic
+    assert verify.verify().mismatches == []
+    assert aggregates.verify().clean
+    # And again: nothing left to change.
+    again = run(later)
+    assert (again.updated, again.unchanged) == (0, 5)
+
+
 def test_dry_run_writes_nothing(province):
     report = run(MESSY, dry_run=True)
     assert report.created == 5 and len(report.rejected) == 8

@@ -47,9 +47,24 @@ def record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError(f"audit.record({action!r}) called outside a transaction")
+    entry = entry_for(action, actor=actor, obj=obj, data=data, agency_id=agency_id, at=at)
+    entry.save()
+    return entry
+
+
+def entry_for(
+    action: str,
+    *,
+    actor: Any,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+    agency_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """The unsaved entry `record` would write (for `record_many`)."""
     user = actor if getattr(actor, "pk", None) is not None else None
     label = getattr(actor, "username", "") if user is not None else "hệ thống"
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         actor=user,
         actor_label=label,
@@ -60,6 +75,14 @@ def record(
         agency_id=agency_id,
         data=_jsonable(data or {}),
     )
+
+
+def record_many(entries: list[AuditEntry]) -> None:
+    """Append many entries made by `entry_for` at once (a batch of changes in one
+    transaction, such as an import)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record_many called outside a transaction")
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
 
 
 def changes(instance: models.Model, before: dict[str, Any], fields: list[str]) -> dict[str, Any]:
