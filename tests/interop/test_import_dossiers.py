@@ -176,6 +176,34 @@ def test_many_changed_rows_in_one_export(province, tmp_path):
     assert (again.updated, again.unchanged) == (0, 5)
 
 
+def test_a_dossier_with_other_events_is_updated_through_the_event_primitive(province, tmp_path):
+    from django.db import transaction
+
+    from cchc.dossiers import services
+
+    run(MESSY)
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(code="BG-2406-002")
+        services._append(dossier, "note", actor=SYSTEM, now=NOW, reason="Đối chiếu với hồ sơ giấy")
+    rows = list(csv.reader(MESSY.open(encoding="utf-8-sig")))
+    for row in rows:
+        if row[:1] == ["BG-2406-002"]:
+            row[9], row[10], row[11] = "03/07/2024 10:00", "04/07/2024 08:00", "Đã trả kết quả"
+    later = tmp_path / "later.csv"
+    with later.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    assert run(later).updated == 1
+    dossier = Dossier.objects.get(code="BG-2406-002")
+    assert list(dossier.events.values_list("action", flat=True)) == [
+        "import",
+        "note",
+        "import_update",
+    ]
+    assert dossier.state == "returned"
+    assert verify.verify().mismatches == []
+    assert aggregates.verify().clean
+
+
 def test_dry_run_writes_nothing(province):
     report = run(MESSY, dry_run=True)
     assert report.created == 5 and len(report.rejected) == 8

@@ -350,6 +350,30 @@ def ruleset(cache: dict[dt.date, str], day: dt.date) -> str:
     return code
 
 
+def _same_facts(last: tuple[dict[str, Any], str], dossier: Dossier, facts: Facts) -> bool:
+    """Do `facts` say what the dossier's last import event (data, state) and its intake
+    fields already say? (A row written differently, not a change.)"""
+    data, state = last
+    return (
+        state == facts.state
+        and all(data.get(k) == v for k, v in facts.payload().items())
+        and all(getattr(dossier, k) == v for k, v in facts.intake().items())
+    )
+
+
+def _result(facts: Facts, dossier_id: int, event_id: int) -> DossierResult:
+    """The result an import records for a dossier with one (unsaved)."""
+    return DossierResult(
+        dossier_id=dossier_id,
+        number=1,
+        code=f"{facts.code}-KQ1",
+        title=f"Kết quả giải quyết: {facts.procedure.name}"[:300],
+        electronic=facts.electronic_result,
+        event_id=event_id,
+        issued_at=facts.finished_at,
+    )
+
+
 def _update_many(
     changed: Sequence[tuple[Facts, str, int]],
     *,
@@ -394,13 +418,7 @@ def _update_many(
             if not _update(pk, facts, digest, source=source, run_id=run_id, actor=actor, now=now):
                 unchanged.add(facts.code)
             continue
-        data, state = last[pk]
-        payload, intake = facts.payload(), facts.intake()
-        if (
-            state == facts.state
-            and all(data.get(k) == v for k, v in payload.items())
-            and all(getattr(dossier, k) == v for k, v in intake.items())
-        ):
+        if _same_facts(last[pk], dossier, facts):
             digests.append((digest, pk))
             unchanged.add(facts.code)
         else:
@@ -456,17 +474,7 @@ def _update_many(
         if facts.state in WITH_RESULT:
             has = facts.electronic_result
             if result is None:
-                new_results.append(
-                    DossierResult(
-                        dossier_id=dossier.pk,
-                        number=1,
-                        code=f"{facts.code}-KQ1",
-                        title=f"Kết quả giải quyết: {facts.procedure.name}"[:300],
-                        electronic=facts.electronic_result,
-                        event_id=event_id,
-                        issued_at=facts.finished_at,
-                    )
-                )
+                new_results.append(_result(facts, dossier.pk, event_id))
             else:
                 result.electronic, result.issued_at = facts.electronic_result, facts.finished_at
         changes.append((before, signals.snapshot(dossier), had, has))
@@ -530,14 +538,8 @@ def _update(
         .values_list("data", "to_state")
         .first()
     )
-    payload = facts.payload()
     intake = facts.intake()
-    if (
-        last is not None
-        and last[1] == facts.state
-        and all(last[0].get(k) == v for k, v in payload.items())
-        and all(getattr(dossier, k) == v for k, v in intake.items())
-    ):
+    if last is not None and _same_facts(last, dossier, facts):
         # Same facts, written differently: remember this form of the row, nothing else.
         Dossier.objects.filter(pk=pk).update(source_digest=digest)
         return False
@@ -561,15 +563,7 @@ def _update(
     if facts.state not in WITH_RESULT:
         return True
     if result is None:
-        DossierResult.objects.create(
-            dossier_id=pk,
-            number=1,
-            code=f"{facts.code}-KQ1",
-            title=f"Kết quả giải quyết: {facts.procedure.name}"[:300],
-            electronic=facts.electronic_result,
-            event=event,
-            issued_at=facts.finished_at,
-        )
+        _result(facts, pk, event.pk).save()
     elif result.electronic != facts.electronic_result or result.issued_at != facts.finished_at:
         DossierResult.objects.filter(pk=result.pk).update(
             electronic=facts.electronic_result, issued_at=facts.finished_at
