@@ -727,6 +727,56 @@ def _timelines(
         raise ValueError("could not fit every finished dossier's timeline before `now`")
 
 
+def _pause_actions(actions: Sequence[str]) -> tuple[str | None, str | None]:
+    """The lifecycle's pausing request and its resumption (None where absent)."""
+    begin = next((a for a in actions if a.startswith("request_")), None)
+    end = next((a for a in actions if a in replay.RESUMING), None)
+    return begin, end
+
+
+def _place_pause(
+    actions: Sequence[str],
+    work: dict[str, I64],
+    start: I64,
+    budget: I64,
+    standard: int,
+    u: Callable[[int], npt.NDArray[np.float64]],
+) -> I64:
+    """Place a finished lifecycle's pause after `start` working seconds (the request within
+    the first 40 % of the budget, the resumption 0.5–8 working days later) in `work`;
+    returns the working seconds of the last action placed."""
+    pause_begin, pause_end = _pause_actions(actions)
+    k = start.size
+    last = start
+    if pause_begin:
+        last = start + 600 + (u(k) * 0.4 * budget).astype(np.int64)
+        work[pause_begin] = last
+        if pause_end:
+            length = (u(k) * 7.5 + 0.5) * standard
+            last = last + length.astype(np.int64)
+            work[pause_end] = last
+    return last
+
+
+def _due_after_pause(
+    cal: legaltime.Calendar,
+    clock: I64,
+    received: I64,
+    amounts: npt.NDArray[np.float64],
+    units: npt.NDArray[np.int8],
+    actions: Sequence[str],
+    work: dict[str, I64],
+    due: I64,
+) -> I64:
+    """`due` moved by the lifecycle's closed pause, if it has one (as the replay does)."""
+    pause_begin, pause_end = _pause_actions(actions)
+    if not (pause_begin and pause_end):
+        return due
+    begin = _shift(cal, clock, work[pause_begin])
+    finish = _shift(cal, clock, work[pause_end])
+    return bulk_due(cal, received, amounts, units, paused=bulk_elapsed(cal, begin, finish))
+
+
 def _targeted_finish(
     rows: npt.NDArray[np.intp],
     cycle: Lifecycle,
@@ -748,26 +798,16 @@ def _targeted_finish(
     standard = cal.standard_day_seconds
     actions = cycle.actions
     work: dict[str, I64] = {}
-    pause_begin = next((a for a in actions if a.startswith("request_")), None)
-    pause_end = next((a for a in actions if a in replay.RESUMING), None)
     # Same-day procedures are assigned within minutes; others within hours.
     w = np.minimum(rng.integers(900, 4 * HOUR, size=k), np.maximum(budget // 6, 300))
     if "assign" in actions:
         work["assign"] = w
     if "apologise" in actions:
         work["apologise"] = w + 60
-    last = w
-    due = bulk_due(cal, received, amounts, units)
-    if pause_begin:
-        last = w + 600 + (u(k) * 0.4 * budget).astype(np.int64)
-        work[pause_begin] = last
-        if pause_end:
-            length = (u(k) * 7.5 + 0.5) * standard
-            last = last + length.astype(np.int64)
-            work[pause_end] = last
-            begin = _shift(cal, clock, work[pause_begin])
-            finish = _shift(cal, clock, work[pause_end])
-            due = bulk_due(cal, received, amounts, units, paused=bulk_elapsed(cal, begin, finish))
+    last = _place_pause(actions, work, w, budget, standard, u)
+    due = _due_after_pause(
+        cal, clock, received, amounts, units, actions, work, bulk_due(cal, received, amounts, units)
+    )
     total = bulk_elapsed(cal, clock, due)
     day_start = ((due + VN_OFFSET) // DAY) * DAY - VN_OFFSET
     before_day = bulk_elapsed(cal, clock, np.maximum(day_start, clock))
@@ -851,8 +891,7 @@ def _received_cycle(
     actions = cycle.actions
     work: dict[str, I64] = {}  # action -> working seconds after the clock start
     u = rng.random
-    pause_begin = next((a for a in actions if a.startswith("request_")), None)
-    pause_end = next((a for a in actions if a in replay.RESUMING), None)
+    pause_begin, pause_end = _pause_actions(actions)
     apology = "apologise" in actions
     due = original
     targets = plan.profile.outcomes
@@ -866,19 +905,8 @@ def _received_cycle(
             work["assign"] = w
         if apology:  # placed by _exact_rows once the due before the apology is known
             work["apologise"] = w + 60
-        last = w
-        if pause_begin:
-            last = w + 600 + (u(k) * 0.4 * budget).astype(np.int64)
-            work[pause_begin] = last
-            if pause_end:
-                length = (u(k) * 7.5 + 0.5) * standard
-                last = last + length.astype(np.int64)
-                work[pause_end] = last
-        if pause_end:
-            begin = _shift(cal, clock, work[pause_begin])  # type: ignore[index]
-            finish = _shift(cal, clock, work[pause_end])
-            paused = bulk_elapsed(cal, begin, finish)
-            due = bulk_due(cal, r, amounts[proc], units[proc], paused=paused)
+        last = _place_pause(actions, work, w, budget, standard, u)
+        due = _due_after_pause(cal, clock, r, amounts[proc], units[proc], actions, work, due)
         total = np.maximum(bulk_elapsed(cal, clock, due), HOUR)
         # Outcome mix: most early, some on the due day, some late.
         roll = u(k)
@@ -906,12 +934,7 @@ def _received_cycle(
             step = ((room - last) * (0.2 + 0.6 * u(k))).astype(np.int64) + 60
             last = last + step
             work[action] = last
-        if pause_end:
-            begin = _shift(cal, clock, work[pause_begin])  # type: ignore[index]
-            finish = _shift(cal, clock, work[pause_end])
-            due = bulk_due(
-                cal, r, amounts[proc], units[proc], paused=bulk_elapsed(cal, begin, finish)
-            )
+        due = _due_after_pause(cal, clock, r, amounts[proc], units[proc], actions, work, due)
     times = np.full((k, MAX_EVENTS), NO_INSTANT, dtype=np.int64)
     times[:, 0] = np.where(plan.channel[rows] == 1, r, submitted[rows])
     times[:, 1] = r
