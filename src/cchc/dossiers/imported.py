@@ -94,10 +94,6 @@ class Facts:
     digest: str = ""
 
     @property
-    def key(self) -> str:
-        return self.code
-
-    @property
     def online_level(self) -> str:
         return self.procedure.online_level if self.channel == 2 else "none"
 

@@ -27,6 +27,7 @@ from cchc.dossiers.imported import DeskInfo, Facts, ProcedureInfo
 from cchc.dossiers.models import Rating, State
 from cchc.errors import InvalidInput
 from cchc.interop.registry import ImportReport, RowError
+from cchc.interop.runner import count_outcome
 from cchc.interop.tables import Row, open_source, read_rows
 from cchc.interop.values import CellError, boolean, instant, integer, text
 from cchc.vietnamese import fold, nfc
@@ -582,7 +583,7 @@ class DossierImporter:
                     actor_label=getattr(actor, "username", "") or "hệ thống",
                     started_at=now,
                 )
-        with _large_cache():
+        with _bulk_settings():
             self._load(reader, rows, report, sample, label, run, actor, now, dry_run, progress)
         report.rejected.sort(key=lambda e: e.line)
         if run is not None:
@@ -594,10 +595,7 @@ class DossierImporter:
                     updated=report.updated,
                     unchanged=report.unchanged,
                     rejected=len(report.rejected),
-                    rejected_rows=[
-                        {"line": e.line, "reason": e.reason, "key": e.key}
-                        for e in report.rejected[: ImportRun.REJECTED_KEPT]
-                    ],
+                    rejected_rows=report.as_dict()["rejected"][: ImportRun.REJECTED_KEPT],
                 )
                 log.record(
                     "dossier.import",
@@ -641,21 +639,17 @@ class DossierImporter:
                     dry_run=dry_run,
                 )
             for o in outcomes:
-                if o.outcome == "created":
-                    report.created += 1
-                elif o.outcome == "updated":
-                    report.updated += 1
-                elif o.outcome == "unchanged":
-                    report.unchanged += 1
-                else:
+                if o.outcome == "rejected":
                     f = batch[o.index]
                     report.rejected.append(RowError(f.line, o.reason, f.code))
+                else:
+                    count_outcome(report, o.outcome)
             if progress is not None:
                 progress(report.created + report.updated + report.unchanged + len(report.rejected))
 
 
 @contextmanager
-def _large_cache() -> Iterator[None]:
+def _bulk_settings() -> Iterator[None]:
     """SQLite settings for a large import, put back afterwards. SQLite keeps 2 MB of pages
     per connection by default: too few for the indexes of a large import, which then
     re-read pages from disk at every row; 256 MB while importing."""

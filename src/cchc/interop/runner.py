@@ -52,13 +52,14 @@ def run_rows(
                 reason = exc.message if isinstance(exc, DomainError) else str(exc)
                 report.rejected.append(RowError(row.line, reason, key))
                 continue
-            _count(report, outcome)
+            count_outcome(report, outcome)
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _count(report: ImportReport, outcome: Any) -> None:
+def count_outcome(report: ImportReport, outcome: Any) -> None:
+    """Add one saved row's outcome ('created', 'updated', else unchanged) to `report`."""
     if outcome == "created":
         report.created += 1
     elif outcome == "updated":
