@@ -54,7 +54,9 @@ CALENDARS = {
 }
 
 FIRST = int(at(2024, 1, 1).timestamp())
-LAST = int(at(2026, 6, 30).timestamp())
+# Receipts up to 1/6/2026: the longest duration drawn (6 months, then the next working
+# day) must end inside the calendars' data (2024–2026); from 30/6 it can reach 2027.
+LAST = int(at(2026, 6, 1).timestamp())
 EDGES = [
     0,
     6 * 3600,
