@@ -27,9 +27,10 @@ def restore_reference_data() -> None:
 
 def _flush_past_append_only_guards() -> None:
     """Transactional tests (live server, parallel connections) end with a database flush;
-    the append-only triggers refuse it unless the flushing connection turns on the purge
-    switch of migration audit 0003 (only the test run does this). The flush also empties
-    the migrations' reference data, which is restored right after it for the next test."""
+    the append-only triggers refuse it, and the database has no switch to turn them off.
+    The flush runs with the harness's own means (tests/append_only.py: a superuser-only
+    session setting on PostgreSQL, dropping and recreating the triggers on SQLite). The
+    flush also empties the migrations' reference data, restored right after it."""
     from django.core.management.commands import flush
 
     original = flush.Command.handle
@@ -39,9 +40,9 @@ def _flush_past_append_only_guards() -> None:
     def handle(self, **options):
         from django.db import connections
 
-        from cchc.audit.guard import purge_allowed
+        from tests.append_only import guards_lifted
 
-        with purge_allowed(connections[options.get("database") or "default"]):
+        with guards_lifted(connections[options.get("database") or "default"]):
             result = original(self, **options)
         restore_reference_data()
         return result
@@ -51,6 +52,17 @@ def _flush_past_append_only_guards() -> None:
 
 
 _flush_past_append_only_guards()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _two_factor_not_required_by_default():
+    """Tests sign staff in with `force_login`, which skips the second step; so the suite runs
+    with no role requiring two-factor sign-in. tests/test_two_factor.py turns it on (the
+    `settings` fixture) and exercises the enforcement itself."""
+    from django.test import override_settings
+
+    with override_settings(CCHC_2FA_REQUIRED_ROLES=()):
+        yield
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_the_secret_is_returned_once_and_only_its_hash_is_stored(issued, clerk):
     secret = issued.key.rsplit("_", 1)[1]
     stored = [str(v) for v in ApiToken.objects.values().get().values()]
     assert not any(secret in value for value in stored)
-    entry = AuditEntry.objects.get(action="accounts.token.created")
+    entry = AuditEntry.objects.get(action="auth.token.created")
     assert entry.actor == clerk and entry.data["prefix"] == token.prefix
     assert issued.key not in str(entry.data)
 
@@ -91,7 +91,7 @@ def test_a_revoked_token_is_refused(client, issued, clerk, now):
     tokens.revoke_token(clerk, issued.token, now=now)
     error = assert_envelope(client.get(QUEUE, **bearer(issued.key)), 401, "token.revoked")
     assert "đã bị thu hồi" in error["message"]
-    assert AuditEntry.objects.filter(action="accounts.token.revoked").count() == 1
+    assert AuditEntry.objects.filter(action="auth.token.revoked").count() == 1
     with pytest.raises(Conflict):
         tokens.revoke_token(clerk, issued.token, now=now)
 

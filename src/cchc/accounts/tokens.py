@@ -21,7 +21,7 @@ from cchc import legaltime
 from cchc.accounts import policy
 from cchc.accounts.models import ApiToken, User
 from cchc.accounts.roles import Role
-from cchc.audit import log
+from cchc.audit import log, signin
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from cchc.vietnamese import nfc
 
@@ -72,8 +72,11 @@ def create_token(
     name: str,
     now: dt.datetime,
     expires_in: dt.timedelta | None = None,
+    client: dict[str, str] | None = None,
 ) -> IssuedToken:
-    """Issue a token for `user` (by the user themself or an administrator), audited.
+    """Issue a token for `user` (by the user themself or an administrator), audited as a
+    sign-in event with `client` (IP address and user agent: `audit.signin.client(request)`)
+    when made through a request.
     `expires_in` None means no expiry. Raises InvalidInput, PermissionDenied."""
     _require_owner_or_admin(actor, user)
     name = nfc(name).strip()
@@ -102,7 +105,7 @@ def create_token(
             expires_at=now + expires_in if expires_in is not None else None,
         )
         log.record(
-            "accounts.token.created",
+            signin.TOKEN_CREATED,
             actor=actor,
             obj=token,
             data={
@@ -110,14 +113,18 @@ def create_token(
                 "name": name,
                 "prefix": prefix,
                 "expires_at": token.expires_at,
+                **(client or {}),
             },
             at=now,
         )
     return IssuedToken(token=token, key=key)
 
 
-def revoke_token(actor: Any, token: ApiToken, *, now: dt.datetime) -> ApiToken:
-    """Revoke `token` (kept for the record), audited. Raises Conflict if already revoked."""
+def revoke_token(
+    actor: Any, token: ApiToken, *, now: dt.datetime, client: dict[str, str] | None = None
+) -> ApiToken:
+    """Revoke `token` (kept for the record), audited as a sign-in event with `client` (as
+    for `create_token`). Raises Conflict if already revoked."""
     _require_owner_or_admin(actor, token.user)
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
@@ -129,10 +136,15 @@ def revoke_token(actor: Any, token: ApiToken, *, now: dt.datetime) -> ApiToken:
         ApiToken.objects.filter(pk=locked.pk).update(revoked_at=now)
         locked.revoked_at = now
         log.record(
-            "accounts.token.revoked",
+            signin.TOKEN_REVOKED,
             actor=actor,
             obj=locked,
-            data={"user": locked.user.username, "name": locked.name, "prefix": locked.prefix},
+            data={
+                "user": locked.user.username,
+                "name": locked.name,
+                "prefix": locked.prefix,
+                **(client or {}),
+            },
             at=now,
         )
     return locked

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from cchc.audit import chain
 from cchc.audit.models import AuditEntry
 
 
@@ -79,9 +80,13 @@ def entry_for(
 
 def record_many(entries: list[AuditEntry]) -> None:
     """Append many entries made by `entry_for` at once (a batch of changes in one
-    transaction, such as an import)."""
+    transaction, such as an import), chained in list order after one locked read of the
+    head."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record_many called outside a transaction")
+    if not entries:
+        return
+    chain.link(entries, connection)
     AuditEntry.objects.bulk_create(entries, batch_size=2000)
 
 

@@ -1,9 +1,12 @@
-"""The audit log (nhật ký): append-only, written in the same transaction as each change."""
+"""The audit log (nhật ký): append-only, written in the same transaction as each change,
+hash-chained so that tampering shows (`cchc.audit.chain`)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+
+from cchc.audit import chain
 
 
 class AppendOnlyError(Exception):
@@ -29,6 +32,9 @@ class AuditEntry(models.Model):
     # The agency whose data changed, for scoping who may read the entry.
     agency_id = models.BigIntegerField("Cơ quan", null=True, blank=True, db_index=True)
     data = models.JSONField("Dữ liệu", default=dict, blank=True)
+    # Hex SHA-256 chain: `hash` covers this entry's content and `prev_hash` (chain.py).
+    prev_hash = models.CharField("Mã băm bản ghi trước", max_length=64, blank=True, default="")
+    hash = models.CharField("Mã băm", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "Bản ghi nhật ký"
@@ -42,7 +48,11 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:
             raise AppendOnlyError("Nhật ký chỉ được ghi thêm, không được sửa.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self))
+        # The head is read and the entry inserted in one transaction, under the chain's lock.
+        with transaction.atomic(using=using, savepoint=False):
+            chain.link([self], transaction.get_connection(using))
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("Nhật ký chỉ được ghi thêm, không được xóa.")

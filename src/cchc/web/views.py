@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -18,13 +20,16 @@ from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.accounts.roles import Role
+from cchc.audit import signin
 from cchc.audit.models import AuditEntry
 from cchc.catalog import services as catalog
 from cchc.catalog.models import Field, InternalProcedure, OnlineLevel, Procedure
 from cchc.errors import DomainError
+from cchc.interop.refused import refused_download
 from cchc.interop.registry import importer
 from cchc.org import services as org
 from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
+from cchc.web import params, request_guard
 from cchc.web.access import deny, requires
 
 PAGE_SIZE = 50
@@ -113,7 +118,7 @@ def procedures(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("cap") or None
     field_id = request.GET.get("linh_vuc")
     qs = catalog.search_procedures(
-        query, level=level, field_id=int(field_id) if field_id and field_id.isdigit() else None
+        query, level=level, field_id=params.record_id(field_id, "Lĩnh vực")
     ).prefetch_related("levels")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
     return render(
@@ -187,6 +192,8 @@ def procedure_import(request: HttpRequest) -> HttpResponse:
         which = "procedures"
     imp = importer(which)
     form, report = run_import_form(request, imp)
+    if report is not None and request.POST.get("tai") == "csv":
+        return refused_download(report.rejected, filename=f"dong-bi-tu-choi-{imp.name}.csv")
     return render(
         request,
         "web/import.html",
@@ -202,11 +209,18 @@ def internal_procedures(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(published=False)
     elif status == "chua_ra_soat":
         qs = qs.filter(reviewed=False)
-    totals = InternalProcedure.objects.aggregate(
-        total=Count("id"),
-        published=Count("id", filter=Q(published=True)),
-        reviewed=Count("id", filter=Q(published=True, reviewed=True)),
+    # Aliases unlike the field names: an aggregate named `published` shadows the field in
+    # the next aggregate's filter (Django: "'published' is an aggregate").
+    counted = InternalProcedure.objects.aggregate(
+        n_total=Count("id"),
+        n_published=Count("id", filter=Q(published=True)),
+        n_reviewed=Count("id", filter=Q(published=True, reviewed=True)),
     )
+    totals = {
+        "total": counted["n_total"],
+        "published": counted["n_published"],
+        "reviewed": counted["n_reviewed"],
+    }
     return render(
         request,
         "web/internal_procedures.html",
@@ -220,10 +234,7 @@ def internal_procedures(request: HttpRequest) -> HttpResponse:
 
 
 def _parse_day(raw: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw) if raw else default
-    except ValueError:
-        return default
+    return params.day(raw, "Ngày") or default
 
 
 @requires("org.view")
@@ -331,17 +342,38 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Groups of actions the audit page filters by (nhóm): slug → (label, action prefix).
+AUDIT_GROUPS = {"dang-nhap": ("Đăng nhập", signin.PREFIX)}
+
+
 @requires("audit.view")
 def audit(request: HttpRequest) -> HttpResponse:
     qs = AuditEntry.objects.select_related("actor")
     action = request.GET.get("hanh_dong", "").strip()
     actor = request.GET.get("tai_khoan", "").strip()
+    group = request.GET.get("nhom", "").strip()
+    if group not in AUDIT_GROUPS:
+        group = ""
+    if group:
+        qs = qs.filter(action__startswith=AUDIT_GROUPS[group][1])
     if action:
         qs = qs.filter(action__startswith=action)
     if actor:
         qs = qs.filter(actor_label__icontains=actor)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
-    return render(request, "web/audit.html", {"page": page, "action": action, "actor": actor})
+    query = urlencode({"nhom": group, "hanh_dong": action, "tai_khoan": actor})
+    return render(
+        request,
+        "web/audit.html",
+        {
+            "page": page,
+            "action": action,
+            "actor": actor,
+            "group": group,
+            "groups": [(slug, label) for slug, (label, _) in AUDIT_GROUPS.items()],
+            "query": query,
+        },
+    )
 
 
 def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -357,6 +389,8 @@ def error_403(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def error_400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # Django's own body parsing refused it
+        return request_guard.too_large(request)
     return render(request, "400.html", {}, status=400)
 
 

@@ -11,6 +11,9 @@ recreated here with a switch that only the flushing connection turns on:
 
 Updates stay refused in every case; the switch only admits deletion of whole tables.
 `cchc.audit.guard` turns it on and off; the tests' flush is the only caller.
+
+Superseded: any client could flip the switch, so 0005 removes it and restores triggers with
+no bypass (the test harness lifts them with its own means, tests/append_only.py).
 """
 
 from django.db import migrations

@@ -1,6 +1,6 @@
 """Database-level guard: dossier events refuse UPDATE and DELETE (and TRUNCATE on
-PostgreSQL), like the audit log, with the same test-only purge switch (audit 0003). The event
-log is the dossier's source of truth."""
+PostgreSQL), like the audit log. The event log is the dossier's source of truth. (Written with
+the purge switch of audit 0003; `append_only` has had none since audit 0005.)"""
 
 from django.db import migrations
 

@@ -1,5 +1,6 @@
 """Database-level guard: PAKN events refuse UPDATE and DELETE (and TRUNCATE on
-PostgreSQL), like dossier events, with the same test-only purge switch (audit 0003)."""
+PostgreSQL), like dossier events. (Written with the purge switch of audit 0003;
+`append_only` has had none since audit 0005.)"""
 
 from django.db import migrations
 
