@@ -23,12 +23,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "csp",  # django-csp: its system checks and {% script %} tag
+    "ninja",  # serves Swagger UI from our static files instead of a CDN (CSP: 'self' only)
+    # Two-factor sign-in (cchc.accounts.twofactor): TOTP devices and recovery codes. The
+    # two device apps are django-otp's, minus their admin pages (changes go through the
+    # audited services).
+    "django_otp",
+    "cchc.accounts.otp_apps.TOTPConfig",
+    "cchc.accounts.otp_apps.StaticConfig",
     "cchc.audit",
     "cchc.accounts",
     "cchc.org",
     "cchc.calendars",
     "cchc.catalog",
     "cchc.notifications",
+    "cchc.ratelimit",
     "cchc.dossiers",
     "cchc.payments",
     "cchc.portal",
@@ -44,6 +53,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (policy: cchc.config._content_security_policy) and
+    # Permissions-Policy on every response the application renders.
+    "csp.middleware.CSPMiddleware",
+    "cchc.web.permissions_policy.PermissionsPolicyMiddleware",
     # Production serves collected static files itself (runserver does it under DEBUG).
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # type: ignore[name-defined]  # noqa: F821
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,7 +64,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff whose role requires two-factor sign-in reach nothing before the second step.
+    "cchc.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL bytes, over-long query values and bodies refused; domain errors as pages.
+    "cchc.web.request_guard.RequestGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cchc.web.context.navigation",
+                "csp.context_processors.nonce",  # {{ CSP_NONCE }} for <script>/<style>
             ],
         },
     }

@@ -9,6 +9,8 @@ urlpatterns = [
     path("ke-hoach/", include("cchc.plans.urls")),
     path("ho-so/", include("cchc.dossiers.urls")),
     path("thong-bao/", include("cchc.notifications.urls")),
+    # Two-factor sign-in: the second step, enrolment, "Bảo mật tài khoản".
+    path("bao-mat/", include("cchc.accounts.twofactor_urls")),
     path("chi-so/bao-cao/", include("cchc.reports.urls")),
     path("chi-so/", include("cchc.dashboard.urls")),
     path("xuat-du-lieu/", include("cchc.interop.urls")),

@@ -1,15 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from cchc.accounts.twofactor_views import SignIn
 from cchc.web import views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
-    ),
+    # The password step; staff who need a second factor continue at /bao-mat/xac-thuc/.
+    path("dang-nhap/", SignIn.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("thu-tuc/", views.procedures, name="procedures"),
     path("thu-tuc/nhap/", views.procedure_import, name="procedure_import"),
