@@ -27,6 +27,16 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "cchc-demo-2024"
+# What Chromium logs when a Content-Security-Policy blocks something, or when the
+# Permissions-Policy header has a mistake; any of these fails the test that opened the page.
+POLICY_ERRORS = ("Content Security Policy", "Refused to", "Permissions-Policy", "csp-violation")
+# Also report violations as the page sees them (the event carries the directive and source).
+VIOLATION_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`csp-violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`
+    + ` at ${e.sourceFile || document.location.pathname}:${e.lineNumber}`);
+});
+"""
 
 
 def chromium_path() -> str:
@@ -55,11 +65,20 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, live_server, request) -> Iterator[object]:
     """A fresh browser context (no cookies) on the live server; `page.shot(name)` saves a
-    screenshot artefact named after the test."""
+    screenshot artefact named after the test. Every page opened in the context is watched:
+    a Content-Security-Policy violation fails the test (`page.csp_violations` lists them)."""
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN"
     )
     context.set_default_timeout(15_000)
+    violations: list[str] = []
+    context.add_init_script(VIOLATION_LISTENER)
+
+    def watch(message) -> None:
+        if any(marker in message.text for marker in POLICY_ERRORS):
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", watch)
     pg = context.new_page()
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^\w-]+", "_", request.node.name)
@@ -72,8 +91,11 @@ def page(browser, live_server, request) -> Iterator[object]:
         return path
 
     pg.shot = shot  # type: ignore[attr-defined]
+    pg.csp_violations = violations  # type: ignore[attr-defined]
     yield pg
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 def login(pg, username: str, password: str = DEMO_PASSWORD) -> None:

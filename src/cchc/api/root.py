@@ -11,16 +11,23 @@ session is present.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from cchc.accounts import tokens
+from cchc.accounts import policy, tokens
+from cchc.accounts.roles import Role
 from cchc.errors import DomainError
+from cchc.web import request_guard
 
 
 class BearerToken(HttpBearer):
@@ -32,12 +39,44 @@ class BearerToken(HttpBearer):
         return user
 
 
+def docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Guard /api/docs and /api/openapi.json by CCHC_API_DOCS, read on each request:
+    public; staff (signed-in officials, i.e. holding a role other than citizen: anonymous
+    callers are sent to the login page, or get 401 on the schema; citizens 403); off (404)."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        mode = getattr(settings, "CCHC_API_DOCS", "staff")
+        official = request.user.is_authenticated and bool(
+            policy.role_codes(request.user) - {Role.CITIZEN}
+        )
+        if mode == "public" or (mode == "staff" and official):
+            return view(request, *args, **kwargs)
+        schema = request.path.endswith(".json")
+        if mode != "staff":
+            if schema:
+                return envelope(request, 404, "not_found", "Tài liệu API không được công bố.")
+            raise Http404("Tài liệu API không được công bố.")
+        if not request.user.is_authenticated:
+            if schema:
+                return envelope(request, 401, "unauthenticated", "Cần đăng nhập.")
+            return redirect_to_login(request.get_full_path())
+        if schema:
+            return envelope(
+                request, 403, "forbidden", "Chỉ cán bộ, công chức được xem tài liệu API."
+            )
+        raise PermissionDenied("Chỉ cán bộ, công chức được xem tài liệu API.")
+
+    return guarded
+
+
 api = NinjaAPI(
     title="cchc API",
     version="1",
     description="API của hệ thống một cửa điện tử và theo dõi cải cách hành chính.",
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
+    docs_decorator=docs_access,
 )
 
 
@@ -81,6 +120,13 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "error"
     )
     return envelope(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 in the envelope, the same answer as the
+    # request guard gives when it reads the body first.
+    return request_guard.too_large(request)
 
 
 def _register() -> None:
