@@ -74,11 +74,14 @@ def test_anonymous_submission_receipt_only_for_the_submitter(people):
     c = Client()
     response = submit(c, people["agency"])
     f = Feedback.objects.get()
-    assert response.status_code == 302 and response["Location"].endswith(f"/da-gui/{f.code}/")
+    # the same address after every submission (it must not differ with what was typed)
+    assert response.status_code == 302 and response["Location"] == "/dich-vu-cong/phan-anh/da-gui/"
     receipt = c.get(response["Location"])
     assert f.code in receipt.content.decode()
     assert f.citizen_id is None
     assert Client().get(response["Location"]).status_code == 404
+    assert c.get(f"/dich-vu-cong/phan-anh/da-gui/{f.code}/").status_code == 200
+    assert Client().get(f"/dich-vu-cong/phan-anh/da-gui/{f.code}/").status_code == 404
 
 
 def test_csrf_is_enforced_on_the_public_form(people):
@@ -219,17 +222,68 @@ def test_published_answers_have_no_personal_data_and_rating(people):
     assert anon.satisfaction == "neutral"
 
 
-def test_linking_a_dossier_from_the_form(world, people):
+def test_naming_a_dossier_waits_for_proof_on_the_form(world, people):
+    """An anonymous sender naming a dossier: the receipt offers the code form; no complaint
+    until then (see test_oracle.py for the identical answers)."""
     from cchc.feedback.models import Feedback
 
     d = world.intake(at=world.now)
     c = Client()
-    r = submit(c, people["agency"], agency="", dossier_code=d.code.lower(), phone="0900000000")
-    assert "đứng tên bạn" in r.content.decode()
-    submit(c, people["agency"], agency="", dossier_code=d.code)
+    no_agency = submit(c, people["agency"], agency="", dossier_code=d.code)
+    assert (
+        no_agency.status_code == 200 and "Chọn cơ quan nhận phản ánh" in no_agency.content.decode()
+    )
+    r = submit(c, people["agency"], dossier_code=d.code.lower())
     f = Feedback.objects.get()
+    receipt = c.get(r["Location"]).content.decode()
+    assert 'id="xac-nhan-ho-so"' in receipt and d.code in receipt
     d.refresh_from_db()
+    assert f.dossier_id is None and not d.has_complaint
+
+
+def test_the_sender_confirms_the_code_on_the_receipt_page(world, people):
+    import re
+
+    from cchc.feedback.models import Feedback
+    from cchc.notifications.models import Notification
+
+    d = world.intake(at=world.now)
+    c = Client()
+    submit(c, people["agency"], dossier_code=d.code, phone=d.applicant_phone)
+    f = Feedback.objects.get()
+    body = Notification.objects.get(kind="feedback.link_code").body
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    url = f"/dich-vu-cong/phan-anh/da-gui/{f.code}/xac-nhan/"
+    # only the session that sent it
+    assert Client().post(url, {"otp": code}).status_code == 404
+    wrong = c.post(url, {"otp": "12345x"}, follow=True).content.decode()
+    assert "Mã xác nhận không đúng" in wrong
+    done = c.post(url, {"otp": code}, follow=True).content.decode()
+    assert "Đã xác nhận" in done and 'id="xac-nhan-ho-so"' not in done
+    d.refresh_from_db()
+    f.refresh_from_db()
     assert f.dossier_id == d.pk and d.has_complaint
+
+
+def test_the_officer_confirms_the_link_on_the_pakn_page(world, people, file_pakn):
+    from tests.feedback.conftest import at
+
+    d = world.intake(at=world.now)
+    f = file_pakn(at("2024-06-04"), dossier_code=d.code, phone="0900000000", email="")
+    leader = client_for(world.leader)
+    page = leader.get(f"/phan-anh/{f.code}/").content.decode()
+    assert 'id="ho-so-chua-xac-minh"' in page and 'value="link_dossier"' in page
+    supervisor = client_for(people["supervisor"]).get(f"/phan-anh/{f.code}/").content.decode()
+    assert 'value="link_dossier"' not in supervisor
+    done = leader.post(
+        f"/phan-anh/{f.code}/thao-tac/",
+        {"action": "link_dossier", "version": f.version},
+        follow=True,
+    )
+    assert "Đã thực hiện: Xác nhận hồ sơ liên quan." in done.content.decode()
+    f.refresh_from_db()
+    d.refresh_from_db()
+    assert (f.dossier_id, f.dossier_link) == (d.pk, "linked") and d.has_complaint
 
 
 def test_menu_entry_for_staff_only(people):

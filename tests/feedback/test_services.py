@@ -155,34 +155,15 @@ def test_events_are_append_only(file_pakn):
         cursor.execute("UPDATE feedback_feedbackevent SET action = 'x' WHERE id = %s", [event.pk])
 
 
-def test_linking_a_dossier_sets_has_complaint_through_an_event(world, file_pakn):
+def test_a_named_dossier_is_not_linked_without_proof(world, file_pakn):
+    """The old rule linked on a matching phone number typed by anyone: it no longer does
+    (the proofs are tested in test_linking.py)."""
     d = world.intake(at=at("2024-06-03"))
-    assert d.has_complaint is False
-    f = file_pakn(
-        at("2024-06-07", "09:00"),
-        agency=None,
-        agency_id=None,
-        dossier_code=d.code,
-        phone="0912 345 678",
-        email="",
-    )
+    f = file_pakn(at("2024-06-07", "09:00"), dossier_code=d.code, phone="0912 345 678", email="")
     d.refresh_from_db()
-    assert f.dossier_id == d.pk
-    assert f.agency_id == d.competent_agency_id
-    assert d.has_complaint is True
-    event = d.events.order_by("-seq").first()
-    assert event.action == "complaint" and event.data["feedback"] == f.code
-    assert event.actor_id is None and event.actor_label == "hệ thống"
-
-
-def test_a_dossier_of_someone_else_cannot_be_linked(world, file_pakn):
-    from cchc.errors import InvalidInput
-
-    d = world.intake(at=at("2024-06-03"))
-    with pytest.raises(InvalidInput, match="đứng tên bạn"):
-        file_pakn(at("2024-06-07"), dossier_code=d.code, phone="0900000000", email="x@y.vn")
-    d.refresh_from_db()
+    assert (f.dossier_id, f.dossier_claim, f.dossier_link) == (None, d.code, "pending")
     assert d.has_complaint is False
+    assert not d.events.filter(action="complaint").exists()
 
 
 def test_anonymous_needs_a_name_and_a_phone_or_email(file_pakn):

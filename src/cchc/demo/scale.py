@@ -443,7 +443,8 @@ def generate_year(
         signals.dossiers_bulk_loaded.send(
             sender=Dossier, first_id=result.first_id, last_id=result.last_id
         )
-        result.complaints = _complaints(result, calibration, seed=seed, now=upto)
+        leaders = {a: users[0] for s in staff.values() for a, users in s.leaders.items() if users}
+        result.complaints = _complaints(result, calibration, leaders=leaders, seed=seed, now=upto)
     result.dossiers = n
     result.seconds = time.perf_counter() - began
     return result
@@ -468,10 +469,18 @@ def _big_cache() -> Iterator[None]:
 
 
 def _complaints(
-    result: YearResult, calibration: Calibration, *, seed: int, now: dt.datetime
+    result: YearResult,
+    calibration: Calibration,
+    *,
+    leaders: dict[int, User],
+    seed: int,
+    now: dt.datetime,
 ) -> int:
-    """File a few complaints (PAKN) about returned dossiers through the feedback service
-    (a PAKN record and the dossier's `complaint` event, cells kept by its signal)."""
+    """File a few complaints (PAKN) about returned dossiers through the feedback service,
+    addressed to the competent agency, whose leader then confirms the dossier they name (a
+    PAKN counts against a dossier only once its link is proven: the `complaint` event, cells
+    kept by its signal)."""
+    from cchc.feedback import linking
     from cchc.feedback import services as feedback
 
     returned = Dossier.objects.filter(
@@ -489,9 +498,11 @@ def _complaints(
         last = DossierEvent.objects.filter(dossier=dossier).order_by("-seq").first()
         assert last is not None
         at = last.at + dt.timedelta(days=1 + int(rng.integers(0, 5)), hours=int(rng.integers(0, 6)))
-        if at >= now:
+        confirmed = at + dt.timedelta(minutes=30)
+        leader = leaders.get(dossier.competent_agency_id)
+        if confirmed >= now or leader is None:
             continue
-        feedback.submit(
+        pakn = feedback.submit(
             SYSTEM,
             feedback.Submission(
                 name=dossier.applicant_name,
@@ -499,11 +510,13 @@ def _complaints(
                 content="Dữ liệu minh họa: người nộp phản ánh thời gian và cách hướng dẫn "
                 "khi giải quyết hồ sơ.",
                 phone=dossier.applicant_phone,
+                agency_id=dossier.competent_agency_id,
                 dossier_code=dossier.code,
             ),
             now=at,
             is_demo=True,
         )
+        linking.confirm_by_officer(leader, pakn, now=confirmed)
         made += 1
     return made
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from cchc import privacy
 from cchc.accounts import policy
 from cchc.errors import NotFound, PermissionDenied
 from cchc.feedback.models import Feedback, FeedbackFile
@@ -108,24 +109,27 @@ def readable_file(user: Any, feedback: Feedback, file_id: int) -> FeedbackFile:
     return stored
 
 
-def mask(value: str, keep: int = 3) -> str:
-    if not value:
-        return ""
-    return "*" * max(len(value) - keep, 0) + value[-keep:]
-
-
-def mask_name(value: str) -> str:
-    """`Nguyễn Thị Hoà` -> `N*** T*** H***`."""
-    return " ".join(word[:1] + "***" for word in value.split())
+def actor_label_for(user: Any, feedback: Feedback, event: Any) -> str:
+    """Who took `event`, as `user` may see it: the signed-in sender acting on their own PAKN
+    is named by the name rule; officers are named as recorded."""
+    label: str = event.actor_label
+    if event.actor_id is None or event.actor_id != feedback.citizen_id:
+        return label
+    return privacy.shown(privacy.Field.NAME, label, full=sees_personal_data(user, feedback))
 
 
 def contact(user: Any, feedback: Feedback) -> dict[str, Any]:
-    """The sender's contact data as `user` may see it."""
-    full = sees_personal_data(user, feedback)
+    """The sender's contact data as `user` may see it (masking rules: `cchc.privacy`)."""
+    seen = privacy.Person.seen(
+        full=sees_personal_data(user, feedback),
+        name=feedback.name,
+        phone=feedback.phone,
+        email=feedback.email,
+    )
     return {
-        "name": feedback.name if full else mask_name(feedback.name),
-        "phone": feedback.phone if full else mask(feedback.phone),
-        "email": feedback.email if full else mask(feedback.email, 8),
-        "masked": not full,
+        "name": seen.name,
+        "phone": seen.phone,
+        "email": seen.email,
+        "masked": seen.masked,
         "anonymous": feedback.citizen_id is None,
     }

@@ -14,7 +14,7 @@ from cchc.accounts import policy
 from cchc.accounts.models import User
 from cchc.dossiers.models import Dossier
 from cchc.dossiers.models import State as DossierState
-from cchc.feedback import services
+from cchc.feedback import linking, services
 from cchc.feedback.models import Feedback
 from cchc.org.models import Agency
 
@@ -71,7 +71,8 @@ def load(*, now: dt.datetime) -> int:
             email=(sender.email if sender else ""),
             subject=subject,
             content=content + NOTE,
-            agency_id=None if dossier else agency.pk,
+            # An anonymous sender chooses the agency; the code links only once proven.
+            agency_id=dossier.competent_agency_id if dossier else agency.pk,
             dossier_code=dossier.code if dossier else "",
         )
         feedback = services.submit(sender, form, now=at(days_ago, 8), is_demo=True)
@@ -82,6 +83,9 @@ def load(*, now: dt.datetime) -> int:
             step(feedback, moment)
             feedback.refresh_from_db()
         return feedback
+
+    def confirm_link(f: Feedback, t: dt.datetime) -> None:
+        linking.confirm_by_officer(leader, f, now=t)
 
     def accept(f: Feedback, t: dt.datetime) -> None:
         services.accept(leader, f, now=t)
@@ -194,7 +198,7 @@ def load(*, now: dt.datetime) -> int:
                 min(days, 20),
                 f"Kết quả hồ sơ {dossier.code} có sai sót",
                 "Kết quả trả cho tôi ghi sai năm sinh, đề nghị đính chính.",
-                [(1, accept)],
+                [(1, confirm_link), (1, accept)],
                 name=dossier.applicant_name,
                 dossier=dossier,
             )

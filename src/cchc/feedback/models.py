@@ -37,6 +37,16 @@ class Satisfaction(models.TextChoices):
     DISSATISFIED = "dissatisfied", "Không hài lòng"
 
 
+class DossierLink(models.TextChoices):
+    """Whether the dossier a PAKN names is proven to be the sender's. Only a linked dossier
+    gets the `complaint` event that counts in index 766; the form answers the same either
+    way, so it tells nobody whether a code and a phone number belong together."""
+
+    NONE = "", "Không ghi mã hồ sơ"
+    PENDING = "pending", "Chờ xác minh hồ sơ"
+    LINKED = "linked", "Đã xác minh hồ sơ"
+
+
 class Feedback(models.Model):
     code = models.CharField("Mã phản ánh", max_length=40, unique=True)
     citizen = models.ForeignKey(
@@ -60,6 +70,15 @@ class Feedback(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    # The code the sender typed, and whether it is proven theirs (`dossier` is set only then).
+    dossier_claim = models.CharField("Mã hồ sơ người gửi ghi", max_length=60, blank=True)
+    dossier_link = models.CharField(
+        "Xác minh hồ sơ liên quan",
+        max_length=10,
+        choices=DossierLink.choices,
+        blank=True,
+        default=DossierLink.NONE,
     )
     agency = models.ForeignKey(
         "org.Agency", verbose_name="Cơ quan xử lý", on_delete=models.PROTECT, related_name="+"
@@ -184,6 +203,29 @@ class FeedbackFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DossierLinkCode(models.Model):
+    """A one-time code sent to the registered contact of the dossier a PAKN names: typing it
+    back proves the sender holds that contact (only a keyed hash is stored)."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="link_codes")
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="+")
+    code_hash = models.CharField(max_length=100)  # salt$HMAC-SHA256
+    channel = models.CharField("Kênh gửi", max_length=10)
+    sent_to = models.CharField("Gửi tới (đã che)", max_length=60)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField("Số lần nhập", default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Mã xác nhận hồ sơ của phản ánh"
+        verbose_name_plural = "Mã xác nhận hồ sơ của phản ánh"
+        ordering = ["feedback", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.feedback_id} → {self.dossier_id} ({self.channel})"
 
 
 class CodeCounter(models.Model):

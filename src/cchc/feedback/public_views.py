@@ -16,9 +16,17 @@ from django.utils import timezone
 
 from cchc.dossiers import files
 from cchc.errors import DomainError, InvalidInput
-from cchc.feedback import access, queries, services
-from cchc.feedback.models import Feedback, Satisfaction, State
+from cchc.feedback import access, linking, queries, services
+from cchc.feedback.models import DossierLink, Feedback, Satisfaction, State
+from cchc.ratelimit.web import limit_posts
 from cchc.web.access import requires
+
+
+def _pakn_target(request: HttpRequest) -> str:
+    """What a PAKN is aimed at, for its rate limit: the dossier named, else the contact."""
+    return linking.normalise_code(request.POST.get("dossier_code", "")) or (
+        request.POST.get("phone", "") or request.POST.get("email", "")
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -71,6 +79,7 @@ class FeedbackForm(forms.Form):
         ]
 
 
+@limit_posts("pakn", target=_pakn_target)
 def new(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     agencies = list(services.public_agencies(timezone.localdate()))
@@ -106,19 +115,63 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             sent = request.session.get("feedback_sent", [])
             request.session["feedback_sent"] = [*sent[-9:], feedback.code]
-            return redirect("feedback_public:sent", code=feedback.code)
+            # One address for every submission: the answer is the same whatever was typed.
+            return redirect("feedback_public:sent_latest")
     return render(request, "feedback/public_new.html", {"form": form})
 
 
-def sent(request: HttpRequest, code: str) -> HttpResponse:
-    """The receipt page: only in the session that submitted (or for the signed-in sender)."""
+def _sent_by(request: HttpRequest, code: str) -> Feedback | None:
+    """The PAKN `code` if this session submitted it (or the signed-in user sent it)."""
     feedback = Feedback.objects.select_related("agency").filter(code=code).first()
-    mine = feedback is not None and (
+    if feedback is not None and (
         code in request.session.get("feedback_sent", []) or access.is_sender(request.user, feedback)
-    )
-    if not mine:
+    ):
+        return feedback
+    return None
+
+
+def sent_latest(request: HttpRequest) -> HttpResponse:
+    """The receipt of the PAKN this session submitted last."""
+    codes = request.session.get("feedback_sent", [])
+    return sent(request, codes[-1] if codes else "")
+
+
+def sent(request: HttpRequest, code: str) -> HttpResponse:
+    """The receipt page: only in the session that submitted (or for the signed-in sender).
+    A PAKN naming a dossier not yet proven the sender's offers the one-time code form; the
+    page reads the same whether or not a code was sent."""
+    feedback = _sent_by(request, code)
+    if feedback is None:
         return render(request, "404.html", {"message": "Không tìm thấy phản ánh."}, status=404)
-    return render(request, "feedback/public_sent.html", {"f": feedback})
+    return render(
+        request,
+        "feedback/public_sent.html",
+        {"f": feedback, "link_pending": feedback.dossier_link == DossierLink.PENDING},
+    )
+
+
+@limit_posts("pakn_code", target=lambda request: request.resolver_match.kwargs.get("code", ""))
+def confirm_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The sender types the one-time code sent to the dossier's registered contact."""
+    feedback = _sent_by(request, code)
+    if feedback is None:
+        return render(request, "404.html", {"message": "Không tìm thấy phản ánh."}, status=404)
+    if request.method == "POST":
+        try:
+            linking.confirm_code(
+                feedback,
+                request.POST.get("otp", ""),
+                actor=request.user if request.user.is_authenticated else None,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Đã xác nhận: phản ánh {feedback.code} được gắn với hồ sơ "
+                f"{feedback.dossier_claim}.",
+            )
+    return redirect("feedback_public:sent", code=feedback.code)
 
 
 @requires()
@@ -189,6 +242,7 @@ class RatingForm(forms.Form):
     )
 
 
+@limit_posts("rating", target=lambda request: request.resolver_match.kwargs.get("code", ""))
 def rate(request: HttpRequest, code: str) -> HttpResponse:
     """Rate an answer: the signed-in sender, or anyone holding the link of the answer
     e-mail (a signed token)."""

@@ -36,6 +36,7 @@ from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
 from cchc.feedback import access, deadlines, replay
 from cchc.feedback.models import (
     OPEN_STATES,
+    DossierLink,
     Feedback,
     FeedbackEvent,
     FeedbackFile,
@@ -75,6 +76,7 @@ ACTION_LABELS = {
     "publish": "Công khai trả lời",
     "rate": "Đánh giá trả lời",
     "withdraw": "Rút phản ánh",
+    "link_dossier": "Xác nhận hồ sơ liên quan",
 }
 NEEDS_REASON = frozenset({"reject", "request_supplement", "answer", "withdraw"})
 
@@ -448,20 +450,15 @@ def public_agencies(day: dt.date) -> QuerySet[Agency]:
     )
 
 
-def _linked_dossier(actor: Any, form: Submission) -> Dossier:
-    code = form.dossier_code.strip().upper()
-    dossier = Dossier.objects.filter(code=code).select_related("competent_agency").first()
-    if dossier is not None:
-        owner = getattr(actor, "pk", None) is not None and dossier.applicant_user_id == actor.pk
-        phone = bool(form.phone) and _digits(form.phone) == _digits(dossier.applicant_phone)
-        email = bool(form.email) and form.email.lower() == dossier.applicant_email.lower()
-        if owner or phone or email:
-            return dossier
-    raise InvalidInput(
-        f"Không tìm thấy hồ sơ {code} đứng tên bạn. Kiểm tra mã hồ sơ, hoặc ghi đúng số điện "
-        "thoại / thư điện tử đã khai khi nộp hồ sơ.",
-        code="feedback.dossier",
-        field="dossier_code",
+def _own_dossier(actor: Any, code: str) -> Dossier | None:
+    """The dossier `code` if `actor` is its signed-in applicant (proof (a) of
+    `cchc.feedback.linking`), else None — whether or not it exists."""
+    if not code or getattr(actor, "pk", None) is None:
+        return None
+    return (
+        Dossier.objects.filter(code=code, applicant_user_id=actor.pk)
+        .select_related("competent_agency")
+        .first()
     )
 
 
@@ -478,7 +475,10 @@ def submit(
     is_demo: bool = False,
 ) -> Feedback:
     """File a PAKN: a signed-in citizen (linked to their account) or anyone with a name and a
-    phone number or e-mail address. Linking a dossier appends a `complaint` event to it."""
+    phone number or e-mail address. A dossier code is linked at once (with a `complaint`
+    event on the dossier) only for its signed-in applicant; otherwise the PAKN waits for
+    proof (`cchc.feedback.linking`) and the outcome is the same whether or not the code
+    exists or matches the contact given."""
     at = _now(now)
     day = at.date()
     name, subject, content = (nfc(v).strip() for v in (form.name, form.subject, form.content))
@@ -496,8 +496,9 @@ def submit(
         errors.append(("content", "Nội dung phản ánh, kiến nghị quá ngắn (ít nhất 10 ký tự)."))
     if errors:
         raise InvalidInput(" ".join(m for _, m in errors), code="feedback.invalid", fields=errors)
-    form = Submission(name, subject, content, phone, email, form.agency_id, form.dossier_code)
-    dossier = _linked_dossier(actor, form) if form.dossier_code.strip() else None
+    # linking.normalise_code, inlined: linking builds on this module.
+    claim = "".join((form.dossier_code or "").split()).upper()[:60]
+    dossier = _own_dossier(actor, claim)
     agency: Agency | None = None
     if form.agency_id:
         agency = public_agencies(day).filter(pk=form.agency_id).first()
@@ -509,8 +510,11 @@ def submit(
         while agency is not None and not agency.is_valid_on(day) and agency.successor_id:
             agency = agency.successor
     if agency is None:
+        # The same answer whether or not the code exists: only the dossier's signed-in
+        # applicant is routed by the code.
         raise InvalidInput(
-            "Chọn cơ quan nhận phản ánh (hoặc ghi mã hồ sơ liên quan).",
+            "Chọn cơ quan nhận phản ánh (mã hồ sơ chỉ dùng để chọn cơ quan khi bạn đăng nhập "
+            "bằng tài khoản đã nộp hồ sơ đó).",
             code="feedback.agency",
             fields=[("agency", "Chọn cơ quan nhận phản ánh.")],
         )
@@ -527,6 +531,14 @@ def submit(
             subject=subject[:300],
             content=content,
             dossier=dossier,
+            dossier_claim=claim,
+            dossier_link=(
+                DossierLink.LINKED
+                if dossier
+                else DossierLink.PENDING
+                if claim
+                else DossierLink.NONE
+            ),
             agency=agency,
             calendar_code=code_name,
             calendar_version=dossier_services.calendar_version_on(code_name, day),
@@ -544,7 +556,11 @@ def submit(
             "submit",
             actor=actor,
             now=at,
-            data={"dossier": dossier.code if dossier else "", "anonymous": citizen is None},
+            data={
+                "dossier": dossier.code if dossier else "",
+                "dossier_claim": claim,
+                "anonymous": citizen is None,
+            },
             to_state=S.RECEIVED,
             uploads=list(uploads),
         )
@@ -552,6 +568,10 @@ def submit(
             dossier_services.act(
                 SYSTEM, dossier, "complaint", now=at, data={"feedback": feedback.code}
             )
+        elif claim:
+            from cchc.feedback import linking  # it builds on this module's event primitive
+
+            linking.send_code(feedback, phone=phone, email=email, now=at)
         for user in handlers(feedback, roles=(Role.DESK_OFFICER, Role.AGENCY_LEADER)):
             notify(
                 kind="feedback.new",

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 from cchc.accounts import policy
 from cchc.dossiers import files
 from cchc.errors import DomainError, InvalidInput
-from cchc.feedback import access, queries, replay, services
+from cchc.feedback import access, linking, queries, replay, services
 from cchc.feedback.models import Feedback, State
 from cchc.legaltime.explain import format_working_time
 from cchc.web.access import requires
+from cchc.web.params import record_id
 
 
 @requires("feedback.view")
@@ -28,7 +29,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     agency = request.GET.get("co_quan", "")
     filters = queries.Filters(
         state=request.GET.get("trang_thai", "open"),
-        agency=int(agency) if agency.isdigit() else None,
+        agency=record_id(agency, "Cơ quan"),
         overdue=request.GET.get("qua_han") in ("1", "on"),
         mine=request.GET.get("cua_toi") in ("1", "on"),
         q=request.GET.get("q", ""),
@@ -50,12 +51,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _timeline(feedback: Feedback) -> list[dict[str, Any]]:
+def _timeline(user: Any, feedback: Feedback) -> list[dict[str, Any]]:
     out = []
     for event in feedback.events.order_by("seq").prefetch_related("files"):
         out.append(
             {
                 "event": event,
+                "actor": access.actor_label_for(user, feedback, event),
                 "label": services.ACTION_LABELS.get(event.action, event.action),
                 "files": list(event.files.all()),
             }
@@ -116,7 +118,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "contact": access.contact(request.user, feedback),
             "clocks": _clocks(feedback),
             "rules": rules,
-            "timeline": _timeline(feedback),
+            "timeline": _timeline(request.user, feedback),
             "actions": actions,
             "assignable": services.assignable(feedback) if "assign" in actions else [],
             "files_allowed": access.sees_personal_data(request.user, feedback),
@@ -124,6 +126,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "paused_text": format_working_time(feedback.paused_seconds),
             "deadline_labels": replay.DEADLINE_LABELS,
             "draft": request.session.pop("feedback_draft", None) or {},
+            "can_link": linking.may_confirm(request.user, feedback),
         },
     )
 
@@ -163,6 +166,8 @@ def action(request: HttpRequest, code: str) -> HttpResponse:
             services.answer(request.user, feedback, text=text, uploads=uploads, **kwargs)
         elif name == "publish":
             services.publish(request.user, feedback, public_content=text, **kwargs)
+        elif name == "link_dossier":
+            linking.confirm_by_officer(request.user, feedback, **kwargs)
         else:
             raise InvalidInput("Thao tác không hợp lệ.")
     except DomainError as exc:

@@ -82,8 +82,10 @@ class CallbackKind(models.TextChoices):
 
 
 class GatewayCallback(models.Model):
-    """Every callback received from a gateway (and every reconciliation answer), whether
-    accepted or not: raw parameters, signature check, outcome, error."""
+    """Every signed callback received from a gateway (and every reconciliation answer),
+    accepted or not, and a sample of the unsigned ones (`RejectedCallbackCount` counts them
+    all): the protocol's known parameters (values capped), the raw query (capped), signature
+    check, outcome, error."""
 
     gateway = models.CharField(max_length=30)
     kind = models.CharField(max_length=10, choices=CallbackKind.choices)
@@ -93,6 +95,7 @@ class GatewayCallback(models.Model):
         PaymentOrder, null=True, blank=True, on_delete=models.PROTECT, related_name="callbacks"
     )
     params = models.JSONField(default=dict)
+    raw_query = models.TextField("Chuỗi tham số gốc (cắt ngắn)", blank=True)
     signature_valid = models.BooleanField(default=False)
     outcome = models.CharField(max_length=30)
     answer_code = models.CharField(max_length=4, blank=True)
@@ -105,6 +108,31 @@ class GatewayCallback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.txn_ref} {self.outcome}"
+
+
+class RejectedCallbackCount(models.Model):
+    """Callbacks refused before any order was looked at (bad signature, …), counted per
+    gateway, kind, reason and hour: anyone can send them, so each one is not a row."""
+
+    gateway = models.CharField(max_length=30)
+    kind = models.CharField(max_length=10, choices=CallbackKind.choices)
+    reason = models.CharField("Lý do", max_length=30)
+    hour = models.DateTimeField("Giờ (đầu giờ)")
+    count = models.PositiveIntegerField("Số lần", default=0)
+    last_at = models.DateTimeField("Lần cuối")
+
+    class Meta:
+        verbose_name = "Số phản hồi giả mạo, không hợp lệ"
+        verbose_name_plural = "Số phản hồi giả mạo, không hợp lệ"
+        ordering = ["-hour", "gateway", "kind", "reason"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "kind", "reason", "hour"], name="rejected_callback_hour"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reason} {self.hour:%Y-%m-%d %H}h: {self.count}"
 
 
 class ReceiptCounter(models.Model):

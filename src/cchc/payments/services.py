@@ -54,6 +54,7 @@ from cchc.payments.models import (
     ReceiptCounter,
     Refund,
     RefundState,
+    RejectedCallbackCount,
 )
 from cchc.vietnamese import fold, money, nfc
 
@@ -416,8 +417,24 @@ def _close(order: PaymentOrder, status: str, *, now: dt.datetime, code: str, sou
     )
 
 
+# What a callback may store: anyone can send one, so nothing of it grows without bound.
+PARAM_VALUE_CAP = 256  # characters per known parameter
+RAW_QUERY_CAP = 2048  # characters of the raw query string
+REJECTED_SAMPLES_PER_HOUR = 5  # unsigned callbacks kept whole, per gateway, kind, reason
+
+
+def _known_params(gw: Any, kind: str, params: Mapping[str, Any]) -> dict[str, str]:
+    """What to keep of a callback's parameters, each value capped: of an IPN or a return
+    (which anyone can send) only the protocol's own (`gw.callback_fields`), any number of
+    junk parameters dropped; of our own query's answer the first 40."""
+    fields = getattr(gw, "callback_fields", None)
+    if kind == CallbackKind.QUERY or fields is None:
+        fields = [str(k) for k in params][:40]
+    return {name[:100]: str(params[name])[:PARAM_VALUE_CAP] for name in fields if name in params}
+
+
 def _log_callback(
-    gateway: str,
+    gw: Any,
     kind: str,
     params: Mapping[str, Any],
     *,
@@ -428,32 +445,78 @@ def _log_callback(
     outcome: str,
     answer_code: str = "",
     error: str = "",
+    raw_query: str = "",
 ) -> GatewayCallback:
     return GatewayCallback.objects.create(
-        gateway=gateway[:30],
+        gateway=gw.name[:30],
         kind=kind,
         received_at=now,
         txn_ref=str(txn_ref)[:100],
         order=order,
-        params={str(k)[:100]: str(v)[:1000] for k, v in params.items()},
+        params=_known_params(gw, kind, params),
+        raw_query=raw_query[:RAW_QUERY_CAP],
         signature_valid=signature_valid,
         outcome=outcome,
         answer_code=answer_code,
-        error=error,
+        error=error[:2000],
     )
+
+
+def _count_rejected(
+    gw: Any,
+    kind: str,
+    reason: str,
+    params: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    answer_code: str = "",
+    error: str = "",
+    raw_query: str = "",
+) -> int:
+    """A callback refused before any order was touched (bad signature): one more in its
+    hour's counter, kept whole only among the hour's first few samples, never audited.
+    Returns the hour's count so far."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    q = connection.ops.quote_name
+    table = q(RejectedCallbackCount._meta.db_table)
+    unique = ", ".join(q(c) for c in ("gateway", "kind", "reason", "hour"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({unique}, {q('count')}, {q('last_at')}) "  # noqa: S608 - names only
+            f"VALUES (%s, %s, %s, %s, 1, %s) ON CONFLICT ({unique}) "
+            f"DO UPDATE SET {q('count')} = {table}.{q('count')} + 1, {q('last_at')} = %s "
+            f"RETURNING {q('count')}",
+            [
+                gw.name[:30],
+                kind,
+                reason,
+                connection.ops.adapt_datetimefield_value(hour),
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        count = int(cursor.fetchone()[0])
+    if count <= REJECTED_SAMPLES_PER_HOUR:
+        _log_callback(
+            gw,
+            kind,
+            params,
+            now=now,
+            txn_ref=str(params.get("vnp_TxnRef", ""))[:100],
+            signature_valid=False,
+            outcome=reason,
+            answer_code=answer_code,
+            error=error,
+            raw_query=raw_query,
+        )
+    return count
 
 
 def _ipn_decision(
     gw: Gateway, result: CallbackResult, now: dt.datetime
 ) -> tuple[str, str, PaymentOrder | None, str]:
     """(answer code, outcome, order, error) for a verified-or-not IPN, inside a transaction."""
-    if not result.signature_valid:
-        log.record(
-            "payment.callback.rejected",
-            actor=SYSTEM,
-            at=now,
-            data={"gateway": gw.name, "txn_ref": result.txn_ref, "why": "signature"},
-        )
+    if not result.signature_valid:  # counted by the caller, not audited: anyone can send it
         return "97", "forged", None, "Chữ ký không hợp lệ."
     order = _lock_order(txn_ref=result.txn_ref, gateway=gw.name)
     if order is None:
@@ -493,11 +556,16 @@ def _ipn_decision(
 
 
 def handle_ipn(
-    gateway: str, params: Mapping[str, str], *, now: dt.datetime | None = None
+    gateway: str,
+    params: Mapping[str, str],
+    *,
+    now: dt.datetime | None = None,
+    raw_query: str = "",
 ) -> tuple[IpnAnswer, dict[str, str]]:
     """Process a gateway's server-to-server notification. Idempotent: a repeated success
-    confirms nothing twice. Every call is logged, accepted or not. Returns the answer and
-    the gateway-specific response body."""
+    confirms nothing twice. A signed call is logged in full (known parameters, capped); an
+    unsigned one is only counted (`RejectedCallbackCount`, a few samples an hour). Returns
+    the answer and the gateway-specific response body."""
     at = _now(now)
     gw = gateways.get(gateway)
     raw = dict(params)
@@ -505,32 +573,44 @@ def handle_ipn(
         result = gw.verify_callback(raw)
         with transaction.atomic():
             code, outcome, order, error = _ipn_decision(gw, result, at)
-            _log_callback(
-                gw.name,
-                CallbackKind.IPN,
-                raw,
-                now=at,
-                txn_ref=result.txn_ref,
-                order=order,
-                signature_valid=result.signature_valid,
-                outcome=outcome,
-                answer_code=code,
-                error=error,
-            )
+            if outcome == "forged":
+                _count_rejected(
+                    gw,
+                    CallbackKind.IPN,
+                    outcome,
+                    raw,
+                    now=at,
+                    answer_code=code,
+                    error=error,
+                    raw_query=raw_query,
+                )
+            else:
+                _log_callback(
+                    gw,
+                    CallbackKind.IPN,
+                    raw,
+                    now=at,
+                    txn_ref=result.txn_ref,
+                    order=order,
+                    signature_valid=result.signature_valid,
+                    outcome=outcome,
+                    answer_code=code,
+                    error=error,
+                    raw_query=raw_query,
+                )
     except Exception as exc:  # never leak a traceback to the gateway; answer 99, keep a trace
         logger.exception("IPN processing failed")
         code = "99"
         with transaction.atomic():
-            _log_callback(
-                gw.name,
+            _count_rejected(
+                gw,
                 CallbackKind.IPN,
+                "error",
                 raw,
                 now=at,
-                txn_ref=str(raw.get("vnp_TxnRef", "")),
-                signature_valid=False,
-                outcome="error",
                 answer_code=code,
-                error=f"{type(exc).__name__}: {exc}"[:2000],
+                error=f"{type(exc).__name__}: {exc}",
+                raw_query=raw_query,
             )
     answer = IpnAnswer(code, IPN_MESSAGES[code])
     return answer, gw.ipn_response(answer)
@@ -545,7 +625,11 @@ class ReturnInfo:
 
 
 def handle_return(
-    gateway: str, params: Mapping[str, str], *, now: dt.datetime | None = None
+    gateway: str,
+    params: Mapping[str, str],
+    *,
+    now: dt.datetime | None = None,
+    raw_query: str = "",
 ) -> ReturnInfo:
     """The citizen's browser came back from the gateway. Logged; never changes any state:
     the order's status is what the IPN (or reconciliation) established."""
@@ -561,16 +645,20 @@ def handle_return(
             .first()
         )
     with transaction.atomic():
-        _log_callback(
-            gw.name,
-            CallbackKind.RETURN,
-            raw,
-            now=at,
-            txn_ref=result.txn_ref,
-            order=order,
-            signature_valid=result.signature_valid,
-            outcome=result.outcome if result.signature_valid else "forged",
-        )
+        if result.signature_valid:
+            _log_callback(
+                gw,
+                CallbackKind.RETURN,
+                raw,
+                now=at,
+                txn_ref=result.txn_ref,
+                order=order,
+                signature_valid=True,
+                outcome=result.outcome,
+                raw_query=raw_query,
+            )
+        else:
+            _count_rejected(gw, CallbackKind.RETURN, "forged", raw, now=at, raw_query=raw_query)
     return ReturnInfo(result.signature_valid, order, result.outcome, result.message)
 
 
@@ -634,7 +722,7 @@ def reconcile(
             assert order is not None
             outcome, error = _reconcile_one(order, answer, at)
             _log_callback(
-                gw.name,
+                gw,
                 CallbackKind.QUERY,
                 answer.raw,
                 now=at,

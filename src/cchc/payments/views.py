@@ -11,6 +11,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,11 +24,22 @@ from cchc.dossiers.models import Dossier
 from cchc.errors import DomainError, NotFound
 from cchc.payments import gateways, services, simulator
 from cchc.payments.models import OrderStatus, PaymentOrder
+from cchc.ratelimit import limiter
+from cchc.ratelimit.web import client_address, in_networks, too_many
 from cchc.web.access import deny, requires
+
+RAW_QUERY_CAP = 4096  # bytes of an IPN's or a return's query read at all
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "") or "127.0.0.1")
+    address = client_address(request)
+    return "127.0.0.1" if address == "unknown" else address
+
+
+def _raw_query(request: HttpRequest) -> str:
+    if request.method == "POST":  # re-encoded: the body stream has been read
+        return request.POST.urlencode()[:RAW_QUERY_CAP]
+    return str(request.META.get("QUERY_STRING", "") or "")[:RAW_QUERY_CAP]
 
 
 def _dossier(code: str) -> Dossier:
@@ -55,6 +67,10 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if not can_pay:
             return deny(request, "Chỉ người nộp hồ sơ mới thanh toán trực tuyến được hồ sơ này.")
+        try:  # each attempt creates an order: limited like every anonymous POST
+            limiter.check("payment", address=_client_ip(request), target=dossier.code)
+        except limiter.RateLimited as exc:
+            return too_many(request, exc)
         chosen = request.POST.get("gateway", "")
         return_url = (
             request.build_absolute_uri(reverse("payments:result"))
@@ -95,8 +111,14 @@ def result(request: HttpRequest) -> HttpResponse:
     names = list(gateways.configured())
     name = request.GET.get("cong") or (names[0] if names else "")
     params = {k: v for k, v in request.GET.items() if k.startswith("vnp_")}
+    try:  # every visit writes a callback record: limited per address and transaction
+        limiter.check(
+            "payment", address=_client_ip(request), target=params.get("vnp_TxnRef", "")[:100]
+        )
+    except limiter.RateLimited as exc:
+        return too_many(request, exc)
     try:
-        info = services.handle_return(name, params)
+        info = services.handle_return(name, params, raw_query=_raw_query(request))
     except NotFound:
         raise Http404("Không có cổng thanh toán này.") from None
     order = info.order
@@ -118,11 +140,22 @@ def result(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def ipn(request: HttpRequest, gateway: str) -> HttpResponse:
-    """Server-to-server notification from the gateway (VNPAY sends a GET)."""
+    """Server-to-server notification from the gateway (VNPAY sends a GET). Only the
+    gateway's addresses when `CCHC_PAYMENT_IPN_ALLOW` lists them; limited per address."""
+    address = client_address(request)
+    allowed = list(getattr(settings, "CCHC_PAYMENT_IPN_ALLOW", []) or [])
+    if allowed and not in_networks(address, allowed):
+        return JsonResponse({"RspCode": "99", "Message": "Forbidden"}, status=403)
+    try:
+        limiter.check("ipn", address=address)
+    except limiter.RateLimited as exc:
+        response = JsonResponse({"RspCode": "99", "Message": "Too many requests"}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     source = request.GET if request.method == "GET" else request.POST
     params = {k: v for k, v in source.items()}
     try:
-        _answer, body = services.handle_ipn(gateway, params)
+        _answer, body = services.handle_ipn(gateway, params, raw_query=_raw_query(request))
     except NotFound:
         return JsonResponse({"RspCode": "99", "Message": "Unknown gateway"}, status=404)
     return JsonResponse(body)
@@ -131,9 +164,9 @@ def ipn(request: HttpRequest, gateway: str) -> HttpResponse:
 @requires()
 def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
     receipt = services.receipt_for(request.user, number)
-    from cchc.payments.documents import render_receipt
+    from cchc.payments.documents import print_receipt
 
-    content = render_receipt(receipt)
+    content = print_receipt(request.user, receipt)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.number}.pdf"'
     return response

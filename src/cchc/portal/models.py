@@ -1,5 +1,5 @@
-"""Citizen portal records: profiles, drafts of online submissions with their files, and
-the attempts of the anonymous status look-up (for its rate limit)."""
+"""Citizen portal records: profiles, drafts of online submissions with their files. (The
+anonymous status look-up is rate-limited by `cchc.ratelimit`.)"""
 
 from __future__ import annotations
 
@@ -97,18 +97,3 @@ class DraftFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class LookupAttempt(models.Model):
-    """One anonymous status look-up, counted per address and per dossier code. A database
-    table, so the limit holds across every worker process without a shared cache."""
-
-    scope = models.CharField(max_length=4)  # "ip" or "code"
-    key = models.CharField(max_length=100)
-    at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["scope", "key", "at"], name="portal_lookup_key")]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.key} {self.at}"

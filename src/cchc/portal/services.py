@@ -33,7 +33,8 @@ from cchc.dossiers.models import Dossier, DossierEvent, Rating, ReturnChannel
 from cchc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cchc.org.models import Agency, Desk
 from cchc.portal.identity import Identity
-from cchc.portal.models import CitizenProfile, Draft, DraftFile, LookupAttempt
+from cchc.portal.models import CitizenProfile, Draft, DraftFile
+from cchc.ratelimit import limiter
 from cchc.vietnamese import nfc
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -542,9 +543,8 @@ NOT_FOUND_MESSAGE = (
 )
 
 
-class LookupLimited(InvalidInput):
+class LookupLimited(limiter.RateLimited):
     code = "portal.lookup_limited"
-    http_status = 429
 
 
 def _limits() -> tuple[int, dt.timedelta]:
@@ -556,25 +556,22 @@ def _limits() -> tuple[int, dt.timedelta]:
 
 def lookup(code: str, factor: str, *, address: str, now: dt.datetime | None = None) -> Dossier:
     """The dossier with `code` if `factor` (phone or identity number, compared normalised)
-    is the applicant's. Limited per address and per code; every attempt counts. Unknown
-    code and wrong factor raise the same NotFound."""
-    at = _now(now)
+    is the applicant's. Limited per address and per code (`cchc.ratelimit`, scope "track");
+    every attempt counts. Unknown code and wrong factor raise the same NotFound."""
     limit, window = _limits()
     typed = "".join(code.split())[:60]
     code = typed.upper()
-    keys = [("ip", (address or "unknown")[:100]), ("code", code or "-")]
-    with transaction.atomic():
-        LookupAttempt.objects.filter(at__lt=at - 4 * window).delete()
-        for scope, key in keys:
-            used = LookupAttempt.objects.filter(scope=scope, key=key, at__gte=at - window).count()
-            if used >= limit:
-                minutes = int(window.total_seconds() // 60)
-                raise LookupLimited(
-                    f"Bạn đã tra cứu quá {limit} lần trong {minutes} phút. "
-                    "Vui lòng thử lại sau ít phút.",
-                )
-        for scope, key in keys:
-            LookupAttempt.objects.create(scope=scope, key=key, at=at)
+    try:
+        limiter.check(
+            "track", address=address, target=code or "-", limit=limit, window=window, now=now
+        )
+    except limiter.RateLimited as exc:
+        minutes = int(window.total_seconds() // 60)
+        raise LookupLimited(
+            f"Bạn đã tra cứu quá {limit} lần trong {minutes} phút. Vui lòng thử lại sau ít phút.",
+            limit=limit,
+            window=exc.window,
+        ) from None
     dossier = (
         Dossier.objects.select_related("procedure", "desk", "current_agency", "competent_agency")
         .filter(code__in={typed, code})

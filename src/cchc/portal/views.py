@@ -32,8 +32,10 @@ from cchc.errors import DomainError
 from cchc.org.models import UnitLevel
 from cchc.portal import identity, presenters, services
 from cchc.portal.models import Draft
+from cchc.ratelimit.web import client_address, limit_posts
 from cchc.vietnamese import money
 from cchc.web.access import deny
+from cchc.web.params import record_id
 
 PAGE_SIZE = 20
 
@@ -85,9 +87,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("cap") or None
     field_id = request.GET.get("linh_vuc", "")
     online = request.GET.get("muc_do", "")
-    qs = search_procedures(
-        query, level=level, field_id=int(field_id) if field_id.isdigit() else None
-    )
+    qs = search_procedures(query, level=level, field_id=record_id(field_id, "Lĩnh vực"))
     if online in OnlineLevel.values:
         qs = qs.filter(online_level=online)
     elif online == "online":
@@ -167,6 +167,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+@limit_posts("register", target=lambda request: request.POST.get("identifier", ""))
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:home")
@@ -411,12 +412,6 @@ def draft_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
 # -- status look-up ---------------------------------------------------------------------------
 
 
-def _client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is trivially forged. Behind a reverse proxy,
-    # have the proxy set REMOTE_ADDR (e.g. uwsgi/gunicorn with a trusted proxy setting).
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
-
-
 def track(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"code": "", "factor": ""}
     status = 200
@@ -425,7 +420,7 @@ def track(request: HttpRequest) -> HttpResponse:
         factor = request.POST.get("factor", "")
         context["code"] = code.strip()
         try:
-            dossier = services.lookup(code, factor, address=_client_address(request))
+            dossier = services.lookup(code, factor, address=client_address(request))
         except services.LookupLimited as exc:
             context["error"] = exc.message
             status = 429

@@ -90,6 +90,22 @@ REFUND_REQUEST_FIELDS = (
     "vnp_OrderInfo",
 )
 REFUND_RESPONSE_FIELDS = QUERY_RESPONSE_FIELDS[:13]
+# The parameters of an IPN and of a browser return: the only ones stored with a callback.
+CALLBACK_FIELDS = (
+    "vnp_TmnCode",
+    "vnp_Amount",
+    "vnp_BankCode",
+    "vnp_BankTranNo",
+    "vnp_CardType",
+    "vnp_PayDate",
+    "vnp_OrderInfo",
+    "vnp_TransactionNo",
+    "vnp_ResponseCode",
+    "vnp_TransactionStatus",
+    "vnp_TxnRef",
+    "vnp_SecureHashType",
+    "vnp_SecureHash",
+)
 
 IPN_MESSAGES = {
     "00": "Confirm Success",
@@ -197,6 +213,8 @@ def local_transport(url: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 class VnpayGateway:
     """`cchc.payments.gateways.base.Gateway` for VNPAY 2.1.0."""
+
+    callback_fields = CALLBACK_FIELDS
 
     def __init__(
         self,
