@@ -13,6 +13,7 @@ import zlib
 import pytest
 
 from cchc.dossiers import intake, services
+from cchc.dossiers.access import TO_APPLICANT
 from cchc.dossiers.documents import (
     REGISTER_HEADER,
     FontsMissing,
@@ -75,6 +76,9 @@ def weasyprint_text(html: str) -> str:
 
 
 def render(dossier, purpose, **kw):
+    """The applicant's copy of the form (nothing masked; the masking of every output is
+    tested in tests/test_personal_data_outputs.py)."""
+    kw.setdefault("viewer", TO_APPLICANT)
     name, data = render_form(dossier, purpose, **kw)
     return name, data, text_of(data, build_form(dossier, purpose, **kw).html)
 
@@ -333,7 +337,7 @@ def test_control_slip_has_one_row_per_handoff_with_its_outcome(world):
     assert f"Người nhận: {world.officer.full_name}" in text
     assert "Người nhận: Người nộp hồ sơ" in text
     labels = {"early": "Trước hạn", "on_time": "Đúng hạn", "overdue": "Quá hạn"}
-    html = build_form(d, "control").html
+    html = build_form(d, "control", viewer=TO_APPLICANT).html
     rows = re.findall(r'<td class="num">(Trước hạn|Đúng hạn|Quá hạn)</td>', html)
     assert rows == [labels[h.outcome] for h in handoffs]
 
@@ -345,7 +349,7 @@ def test_stop_form_is_refused_under_tt01(world):
     )
     assert "stop" not in [purpose for purpose, _, _ in available_forms(d)]
     with pytest.raises(InvalidInput) as refused:
-        render_form(d, "stop")
+        render_form(d, "stop", viewer=TO_APPLICANT)
     assert "Thông tư 01/2018/TT-VPCP" in refused.value.message
     assert "thông báo dừng giải quyết hồ sơ" in refused.value.message
 
@@ -422,12 +426,12 @@ def test_available_forms_follow_the_dossiers_events(world):
 def test_forms_that_do_not_apply_are_refused_clearly(world):
     d = world.intake(at=at("2024-06-03", "09:00"))
     with pytest.raises(InvalidInput, match="chưa có phiếu yêu cầu bổ sung"):
-        render_form(d, "supplement")
+        render_form(d, "supplement", viewer=TO_APPLICANT)
     with pytest.raises(InvalidInput, match="Không có biểu mẫu"):
-        render_form(d, "invoice")
+        render_form(d, "invoice", viewer=TO_APPLICANT)
     receive = d.events.get(action="receive")
     with pytest.raises(InvalidInput, match="không dùng để lập"):
-        render_form(d, "apology", event=receive)
+        render_form(d, "apology", viewer=TO_APPLICANT, event=receive)
     other = world.intake(at=at("2024-06-03", "10:00"))
     assign(world, other, at("2024-06-03", "11:00"))
     foreign = services.act(
@@ -438,22 +442,22 @@ def test_forms_that_do_not_apply_are_refused_clearly(world):
         reason="Thiếu tờ khai.",
     )
     with pytest.raises(InvalidInput, match="không dùng để lập"):
-        render_form(d, "supplement", event=foreign)
+        render_form(d, "supplement", viewer=TO_APPLICANT, event=foreign)
 
 
 def test_missing_font_files_stop_rendering_with_a_clear_error(world, tmp_path, monkeypatch):
     d = world.intake(at=at("2024-06-03", "09:00"))
     monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     with pytest.raises(FontsMissing, match="fonts-noto-core") as missing:
-        render_form(d, "receipt")
+        render_form(d, "receipt", viewer=TO_APPLICANT)
     assert "NotoSerif-Regular.ttf" in str(missing.value)
 
 
 @pytest.mark.skipif(PDFTOTEXT is None, reason="poppler-utils not installed")
 def test_weasyprint_layout_text_matches_the_pdf_text(world):
     d = world.intake(at=at("2024-06-03", "09:00"))
-    form = build_form(d, "receipt")
-    _, data = render_form(d, "receipt")
+    form = build_form(d, "receipt", viewer=TO_APPLICANT)
+    _, data = render_form(d, "receipt", viewer=TO_APPLICANT)
     from_pdf = text_of(data, form.html)
     from_layout = words(weasyprint_text(form.html))
     for expected in ("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", d.code, "Nguyễn Thị Hoà"):
@@ -479,6 +483,7 @@ def test_register_xlsx_lists_the_dossiers_received_in_the_period(world):
         end=end,
         title="Trung tâm Phục vụ hành chính công tỉnh Bắc Giang",
         ruleset_code="tt01-2018",
+        viewer=world.desk_officer,
     )
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet["A1"].value == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG TỈNH BẮC GIANG"
@@ -521,12 +526,23 @@ def test_register_rows_filter_any_iterable_and_tt03_numbers_the_register_07(worl
     inside = world.intake(at=at("2024-06-03", "08:00"))
     outside = world.intake(at=at("2024-06-04", "08:00"))
     day = dt.date(2024, 6, 3)
-    rows = list(register_rows([outside, inside], start=day, end=day))
+    rows = list(register_rows([outside, inside], start=day, end=day, viewer=world.desk_officer))
     assert [(r.number, r.code) for r in rows] == [(1, inside.code)]
     from openpyxl import load_workbook
 
-    data = register_xlsx([inside], start=day, end=day, title="Sở Tư pháp", ruleset_code="tt03-2025")
+    data = register_xlsx(
+        [inside],
+        start=day,
+        end=day,
+        title="Sở Tư pháp",
+        ruleset_code="tt03-2025",
+        viewer=world.desk_officer,
+    )
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet.cell(1, len(REGISTER_HEADER)).value == "Mẫu số 07"
     with pytest.raises(InvalidInput, match="Khoảng thời gian không hợp lệ"):
-        list(register_rows([inside], start=day, end=day - dt.timedelta(days=1)))
+        list(
+            register_rows(
+                [inside], start=day, end=day - dt.timedelta(days=1), viewer=world.desk_officer
+            )
+        )

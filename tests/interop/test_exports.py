@@ -29,6 +29,7 @@ from cchc.indicators.services import Filters
 from cchc.interop import export_datasets, exports
 from cchc.interop.export_formats import Column, write_parquet
 from cchc.interop.exports import ExportFilters
+from cchc.privacy import mask_name
 from tests.conftest import VN
 from tests.dashboard.conftest import build
 from tests.dossiers.conftest import at, world  # noqa: F401  (the `world` fixture)
@@ -219,7 +220,7 @@ def test_events_hide_the_applicants_name_from_readers_without_personal_data(data
         return {row[6] for row in export.rows}
 
     assert actors(data.w.leader) == {data.w.citizen.full_name}
-    assert actors(data.w.supervisor) == {export_datasets.APPLICANT_LABEL}
+    assert actors(data.w.supervisor) == {mask_name(data.w.citizen.full_name)}
 
 
 # -- filters --------------------------------------------------------------------------------------
@@ -290,10 +291,10 @@ def test_an_officer_gets_only_their_agencys_dossiers(data):
     assert codes_of(data.w.officer, scope=other) == set()
 
 
-def test_personal_data_columns_only_for_users_who_handle_dossiers(data):
+def test_personal_data_is_masked_for_users_who_do_not_handle_dossiers(data):
     rows = dossier_table(data.w.supervisor)
-    assert rows and "Người nộp / tổ chức" not in rows[0]
-    assert "Số định danh / mã số thuế" not in rows[0]
+    assert rows and rows[0]["Người nộp / tổ chức"] == mask_name(NAME)
+    assert rows[0]["Số định danh / mã số thuế"] == "*********234"
     blob = repr(rows)
     assert NAME not in blob and ID_NUMBER not in blob and CITIZEN_NAME not in blob
     assert {r["Mã hồ sơ"] for r in rows} == data.codes()  # sees every dossier of the province
@@ -311,7 +312,7 @@ def test_a_user_without_dossier_access_cannot_export(data):
 
 
 def test_source_column_follows_the_model():
-    headers = [c.header for c in export_datasets.dossier_columns(personal=False)]
+    headers = [c.header for c in export_datasets.dossier_columns()]
     has = any(f.name == "source" for f in Dossier._meta.concrete_fields)
     assert (export_datasets.SOURCE_COLUMN.header in headers) == has
 

@@ -48,7 +48,7 @@ def test_receipt_html_is_the_vietnamese_form(pay):
     from cchc.payments.documents import receipt_html
 
     receipt = services.record_cash(pay.w.desk_officer, pay.desk_dossier, 200_000)
-    html = receipt_html(receipt)
+    html = receipt_html(receipt, viewer=pay.w.desk_officer)
     assert "Biên lai thu phí, lệ phí" in html
     assert "200.000 đ" in html and receipt.number in html
     assert "Tiền mặt tại bộ phận một cửa" in html

@@ -31,6 +31,7 @@ from cchc.errors import DomainError, InvalidInput
 from cchc.interop.registry import importers
 from cchc.org.models import AdministrativeUnit, UnitLevel
 from cchc.plans.models import Plan
+from cchc.web import params
 from cchc.web.access import deny, requires
 from cchc.web.views import ImportForm, run_import_form
 
@@ -466,12 +467,12 @@ DOSSIER_HEADERS = [
 
 
 def _dossier_cells(user: Any, d: Dossier) -> list[Any]:
-    personal = dossier_access.sees_personal_data(user, d)
+    applicant = dossier_access.applicant_for(user, d)  # masked without dossier.personal_data
     return [
         d.code,
         d.procedure.name,
-        d.applicant_name,
-        d.applicant_id_number if personal else dossier_access.mask(d.applicant_id_number),
+        applicant.name,
+        applicant.id_number,
         d.competent_agency.name if d.competent_agency_id else "",
         Channel(d.channel).label if d.channel in Channel.values else d.channel,
         d.received_at,
@@ -610,8 +611,9 @@ def drill(request: HttpRequest, code: str) -> HttpResponse:
 
 def _province_unit(user: Any, day: dt.date, raw: str | None) -> AdministrativeUnit | None:
     units = AdministrativeUnit.objects.valid_on(day).select_related("level")
-    if raw and raw.isdigit():
-        return units.filter(pk=int(raw)).first()
+    unit_id = params.record_id(raw, "Đơn vị hành chính")
+    if unit_id is not None:
+        return units.filter(pk=unit_id).first()
     who = selection.reach(user)
     if who.home_unit_id:
         own = units.filter(pk=who.home_unit_id).first()

@@ -4,16 +4,24 @@ Desk work (receiving, recording supplements, returning results) is checked again
 receiving agency (the desk's host agency); processing and approval against the agency that
 currently holds the dossier. A user sees dossiers received by, held by or within the
 competence of the agencies their `dossier.view` grant reaches.
+
+Seeing a dossier is not seeing its applicant: the applicant's personal data is shown in full
+only to the applicant and to holders of `dossier.personal_data` over one of the dossier's
+agencies; every output takes the applicant from `applicant_for` (or `PersonalData`), which
+applies the masking rules of `cchc.privacy` for everyone else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from cchc import privacy
 from cchc.accounts import policy
-from cchc.dossiers.models import Dossier, StoredFile
+from cchc.dossiers.models import Dossier, DossierEvent, StoredFile
 from cchc.errors import NotFound, PermissionDenied
 
 # action -> (permission, which agency of the dossier it is checked against)
@@ -99,6 +107,25 @@ def visible(user: Any, qs: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]
     return qs.none()
 
 
+def personal_data_q(user: Any) -> Q | None:
+    """The dossiers whose applicant's personal data `user` sees in full, as a filter (the
+    query form of `sees_personal_data`); None means every dossier."""
+    reach = policy.grant(user, "dossier.personal_data")
+    if reach.everything:
+        return None
+    q = Q(pk__in=[])
+    if reach.agency_ids:
+        ids = list(reach.agency_ids)
+        q = (
+            Q(current_agency_id__in=ids)
+            | Q(competent_agency_id__in=ids)
+            | Q(receiving_agency_id__in=ids)
+        )
+    if getattr(user, "pk", None) is not None:
+        q |= Q(applicant_user=user)
+    return q
+
+
 def can_view(user: Any, dossier: Dossier) -> bool:
     reach = policy.grant(user, "dossier.view")
     if reach.everything:
@@ -124,14 +151,86 @@ def get_visible(user: Any, code: str) -> Dossier:
     return dossier
 
 
+class _ApplicantCopy:
+    """The reader of a document sent to the applicant themself (the e-mailed form 01)."""
+
+    pk = None
+    is_authenticated = False
+
+    def __repr__(self) -> str:
+        return "TO_APPLICANT"
+
+
+TO_APPLICANT: Any = _ApplicantCopy()
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Where `user` may see applicants' personal data (NĐ 13/2023): everywhere, in some
+    agencies (a dossier is covered when one of its agencies is), or nowhere; always on the
+    dossiers they submitted themselves. Read once per output, then asked per dossier."""
+
+    everything: bool
+    agency_ids: frozenset[int]
+    user_id: int | None
+
+    @classmethod
+    def of(cls, user: Any) -> PersonalData:
+        if user is TO_APPLICANT:
+            return cls(True, frozenset(), None)
+        grant = policy.grant(user, "dossier.personal_data")
+        return cls(grant.everything, grant.agency_ids, getattr(user, "pk", None))
+
+    @property
+    def any(self) -> bool:
+        return self.everything or bool(self.agency_ids)
+
+    def covers(self, agencies: Sequence[int | None], applicant_user_id: int | None) -> bool:
+        if self.everything:
+            return True
+        if applicant_user_id is not None and applicant_user_id == self.user_id:
+            return True
+        return any(a in self.agency_ids for a in agencies)
+
+    def covers_dossier(self, dossier: Dossier) -> bool:
+        agencies = (
+            dossier.current_agency_id,
+            dossier.competent_agency_id,
+            dossier.receiving_agency_id,
+        )
+        return self.covers(agencies, dossier.applicant_user_id)
+
+    def applicant(self, dossier: Dossier) -> privacy.Person:
+        return privacy.Person.seen(
+            full=self.covers_dossier(dossier),
+            name=dossier.applicant_name,
+            id_number=dossier.applicant_id_number,
+            address=dossier.applicant_address,
+            phone=dossier.applicant_phone,
+            email=dossier.applicant_email,
+        )
+
+
 def sees_personal_data(user: Any, dossier: Dossier) -> bool:
-    if dossier.applicant_user_id is not None and dossier.applicant_user_id == getattr(
-        user, "pk", None
-    ):
-        return True
-    reach = policy.grant(user, "dossier.personal_data")
-    ids = (dossier.current_agency_id, dossier.competent_agency_id, dossier.receiving_agency_id)
-    return reach.everything or any(reach.covers(i) for i in ids)
+    """True if `user` may see the applicant's personal data on `dossier` (`TO_APPLICANT`,
+    the reader of documents sent to the applicant, always may)."""
+    return PersonalData.of(user).covers_dossier(dossier)
+
+
+def applicant_for(user: Any, dossier: Dossier) -> privacy.Person:
+    """The applicant of `dossier` as `user` may see them. Every output that shows the
+    applicant's name, identity number, address, phone or e-mail takes them from here (or,
+    for many rows at once, from `PersonalData.of(user).applicant`)."""
+    return PersonalData.of(user).applicant(dossier)
+
+
+def actor_label_for(user: Any, dossier: Dossier, event: DossierEvent) -> str:
+    """Who took `event`, as `user` may see it: the applicant acting on their own dossier is
+    named by the name rule; officers are named as recorded."""
+    label = event.actor_label
+    if event.actor_id is None or event.actor_id != dossier.applicant_user_id:
+        return label
+    return privacy.shown(privacy.Field.NAME, label, full=sees_personal_data(user, dossier))
 
 
 def readable_file(user: Any, dossier: Dossier, file_id: int) -> StoredFile:
@@ -146,10 +245,3 @@ def readable_file(user: Any, dossier: Dossier, file_id: int) -> StoredFile:
             code="file.forbidden",
         )
     return stored
-
-
-def mask(value: str, keep: int = 3) -> str:
-    """`0912345678` -> `*******678`: enough to recognise, not enough to use."""
-    if not value:
-        return ""
-    return "*" * max(len(value) - keep, 0) + value[-keep:]

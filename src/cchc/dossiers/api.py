@@ -3,7 +3,9 @@
 Permissions are the pages' own (`cchc.dossiers.access`): a dossier outside the caller's
 reach answers 404 (its existence is not revealed); an action the caller may not take
 answers 403; an action the state does not allow answers 400 `dossier.illegal_transition`;
-a stale `expected_version` answers 409 `dossier.conflict`.
+a stale `expected_version` answers 409 `dossier.conflict`. The applicant's personal data —
+in the detail, the queue and as the actor of their own events — is masked for callers
+without `dossier.personal_data` over the dossier (`access.applicant_for`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cchc.dossiers.schemas import (
 )
 from cchc.errors import InvalidInput
 from cchc.org.models import Agency, Desk
+from cchc.web.params import RecordId, Whole
 
 router = Router(tags=["Hồ sơ"])
 
@@ -212,7 +215,7 @@ def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
                 "label": services.ACTION_LABELS.get(e.action, e.action),
                 "from_state": e.from_state,
                 "to_state": e.to_state,
-                "actor": e.actor_label,
+                "actor": access.actor_label_for(user, d, e),
                 "at": e.at,
                 "reason": e.reason,
                 "data": e.data,
@@ -227,7 +230,7 @@ def _detail(user: Any, code: str, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _summary(d: Dossier, now: dt.datetime) -> dict[str, Any]:
+def _summary(user: Any, d: Dossier, now: dt.datetime) -> dict[str, Any]:
     return {
         "code": d.code,
         "version": d.version,
@@ -235,7 +238,7 @@ def _summary(d: Dossier, now: dt.datetime) -> dict[str, Any]:
         "state_label": State(d.state).label,
         "procedure_code": d.procedure.code,
         "procedure_name": d.procedure.name,
-        "applicant_name": d.applicant_name,
+        "applicant_name": access.applicant_for(user, d).name,
         "current_agency": d.current_agency.short_name or d.current_agency.name,
         "assignee": str(d.assignee) if d.assignee else None,
         "received_at": d.received_at,
@@ -291,7 +294,7 @@ def work_queue(
     mine: bool = False,
     risk: bool = False,
     overdue: bool = False,
-    step: int | None = None,
+    step: Whole | None = None,
     after: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
@@ -303,7 +306,8 @@ def work_queue(
         after=after,
         limit=limit,
     )
-    return {"items": [_summary(d, now) for d in page.items], "next": page.next_cursor}
+    items = [_summary(request.user, d, now) for d in page.items]
+    return {"items": items, "next": page.next_cursor}
 
 
 @router.get(
@@ -349,7 +353,7 @@ def attach(
     code: str,
     file: File[UploadedFile],
     reason: Form[str] = "",
-    expected_version: Form[int | None] = None,
+    expected_version: Form[Whole | None] = None,
 ):
     now = clock()
     dossier = access.get_visible(request.user, code)
@@ -384,7 +388,7 @@ def attach(
         }
     },
 )
-def download(request: HttpRequest, code: str, file_id: int):
+def download(request: HttpRequest, code: str, file_id: RecordId):
     dossier = access.get_visible(request.user, code)
     stored = access.readable_file(request.user, dossier, file_id)
     return FileResponse(

@@ -1,7 +1,8 @@
 """What a person sees of one dossier: clocks, steps, timeline, the actions open to them.
 
 Read-side only; shared by the web pages (and usable by the API). Personal data of the
-applicant is masked for readers who do not handle the dossier (NĐ 13/2023).
+applicant (also as the actor of their own events and as the address of the messages sent to
+them) is masked for readers who do not handle the dossier (NĐ 13/2023, `cchc.privacy`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from cchc import legaltime
+from cchc import legaltime, privacy
 from cchc.dossiers import access, replay, services
 from cchc.dossiers.models import (
     CLOCK_RUNNING,
@@ -207,17 +208,17 @@ def actions(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
     return out
 
 
-def applicant(user: Any, dossier: Dossier) -> dict[str, str]:
-    full = access.sees_personal_data(user, dossier)
-    pick = (lambda v: v) if full else access.mask
+def applicant(user: Any, dossier: Dossier) -> dict[str, Any]:
+    """The applicant as `user` may see them (`access.applicant_for`), for pages and the API."""
+    person = access.applicant_for(user, dossier)
     return {
-        "name": dossier.applicant_name,
+        "name": person.name,
         "kind": dossier.get_applicant_kind_display(),
-        "id_number": pick(dossier.applicant_id_number),
-        "address": dossier.applicant_address if full else "(ẩn — dữ liệu cá nhân)",
-        "phone": pick(dossier.applicant_phone),
-        "email": dossier.applicant_email if full else access.mask(dossier.applicant_email, 8),
-        "masked": not full,
+        "id_number": person.id_number,
+        "address": person.address,
+        "phone": person.phone,
+        "email": person.email,
+        "masked": person.masked,
     }
 
 
@@ -232,6 +233,7 @@ def page(user: Any, dossier: Dossier, *, now: dt.datetime) -> dict[str, Any]:
         "events": [
             {
                 "event": e,
+                "actor": access.actor_label_for(user, dossier, e),
                 "label": services.ACTION_LABELS.get(e.action, e.action),
                 "to_label": State(e.to_state).label if e.to_state else "",
                 "changed": e.from_state != e.to_state,
@@ -262,7 +264,7 @@ def notifications(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
         {
             "note": n,
             "channel": n.get_channel_display(),
-            "address": (n.address if full else access.mask(n.address, 4)) if n.address else "",
+            "address": privacy.shown(privacy.contact_field(n.address), n.address, full=full),
             "status": "Đã gửi"
             if n.sent_at
             else (f"Lỗi: {n.error}" if n.error else ("—" if n.channel == "in_app" else "Chờ gửi")),

@@ -79,7 +79,19 @@ def filtered(user: Any, filters: QueueFilters, *, now: dt.datetime) -> QuerySet[
         if text.upper() == text and "-" in text:  # looks like a dossier code: exact/prefix
             qs = qs.filter(code__startswith=text)
         else:
-            qs = qs.filter(search_text__contains=fold(text))
+            folded = fold(text)
+            personal = access.personal_data_q(user)
+            if personal is None:
+                qs = qs.filter(search_text__contains=folded)
+            else:
+                # The applicant's name is personal data: a reader who would see it masked
+                # must not learn it by searching, so outside their personal-data reach a
+                # text matches the code and the procedure only.
+                qs = qs.filter(
+                    (Q(search_text__contains=folded) & personal)
+                    | Q(code__contains=text)
+                    | Q(procedure__search_text__contains=folded)
+                )
     return qs
 
 

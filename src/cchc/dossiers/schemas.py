@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from cchc.dossiers.models import ApplicantKind, ReturnChannel
 from cchc.dossiers.services import TRANSITIONS
+from cchc.web.params import MAX_ID, RecordId
 
 # Actions a client may request through /transitions ("attach" goes through /files).
 ACTIONS = tuple(sorted(a for a in TRANSITIONS if a != "attach"))
@@ -55,7 +56,7 @@ class ApplicantIn(StrictIn):
 class ComponentIn(StrictIn):
     """A document handed in: a catalogue document of the procedure (by id) or a free name."""
 
-    document_id: int | None = None
+    document_id: RecordId | None = None
     name: str = Field("", max_length=500)
     originals: int = Field(0, ge=0, le=100)
     copies: int = Field(0, ge=0, le=100)
@@ -77,7 +78,7 @@ class DossierCreate(StrictIn):
     matter: str = Field("", max_length=500)
     sets: int = Field(1, ge=1, le=100)
     return_channel: ReturnChannelIn = ReturnChannel.DESK  # type: ignore[valid-type]
-    assignee: int | None = Field(None, description="Chuyển ngay cho cán bộ thụ lý (id)")
+    assignee: RecordId | None = Field(None, description="Chuyển ngay cho cán bộ thụ lý (id)")
 
 
 class DossierSubmit(StrictIn):
@@ -100,14 +101,14 @@ class TransitionData(StrictIn):
     """Data some actions need: assign (assignee), forward/propose (step, agency, assignee),
     approve (results), apologise (new_due, delivery, agency_at_fault, reference)."""
 
-    assignee: int | None = None
-    step: int | None = Field(None, ge=0)
-    agency: int | None = None
+    assignee: RecordId | None = None
+    step: int | None = Field(None, ge=0, le=MAX_ID)
+    agency: RecordId | None = None
     note: str | None = Field(None, max_length=500)
     results: list[ResultIn] | None = None
     new_due: dt.datetime | None = None
     delivery: Literal["in_person", "email", "sms", "post"] | None = None
-    agency_at_fault: int | None = None
+    agency_at_fault: RecordId | None = None
     reference: str | None = Field(None, max_length=60)
 
 
@@ -116,7 +117,7 @@ class TransitionIn(StrictIn):
     reason: str = Field("", max_length=4000)
     data: TransitionData = Field(default_factory=TransitionData)
     expected_version: int = Field(
-        ge=0, description="Phiên bản hồ sơ người dùng đang xem (chống ghi đè)"
+        ge=0, le=MAX_ID, description="Phiên bản hồ sơ người dùng đang xem (chống ghi đè)"
     )
 
 

@@ -23,6 +23,7 @@ from cchc.accounts import policy
 from cchc.accounts.models import User
 from cchc.audit import log
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
+from cchc.catalog import competence
 from cchc.dossiers import access, files, replay, signals
 from cchc.dossiers.models import (
     OPEN_STATES,
@@ -427,6 +428,7 @@ def _prepare(
             target = Agency.objects.filter(pk=data["agency"]).first()
             if target is None:
                 raise InvalidInput("Không tìm thấy cơ quan nhận hồ sơ.", code="dossier.agency")
+            _check_competent(dossier, target, timezone.localtime(now).date())
             data["agency_name"] = target.name
             data.setdefault("receiver_label", target.short_name or target.name)
     if action == "approve":
@@ -434,6 +436,23 @@ def _prepare(
     if action == "apologise":
         data.update(_apology(actor, dossier, now, data))
     return data
+
+
+def _check_competent(dossier: Dossier, target: Agency, day: dt.date) -> None:
+    """Liên thông goes only to an agency that exists on `day` and may handle the dossier's
+    procedure then (`catalog.competence`); InvalidInput otherwise."""
+    if not target.is_valid_on(day):
+        raise InvalidInput(
+            f"{target.name} không hoạt động vào ngày {day:%d/%m/%Y}; không thể chuyển hồ sơ "
+            f"{dossier.code} đến cơ quan này.",
+            code="dossier.agency_not_competent",
+        )
+    if not competence.may_handle(dossier.procedure, target, day):
+        raise InvalidInput(
+            f"{target.name} không có thẩm quyền giải quyết thủ tục «{dossier.procedure.name}»; "
+            f"chỉ chuyển hồ sơ {dossier.code} đến cơ quan được giao thực hiện thủ tục này.",
+            code="dossier.agency_not_competent",
+        )
 
 
 def _results(dossier: Dossier, given: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cchc.accounts import policy
+from cchc.catalog import competence
 from cchc.dossiers import access, files, presenters, queries, services
 from cchc.dossiers.intake import (
     Applicant,
@@ -28,8 +29,8 @@ from cchc.dossiers.intake import (
 )
 from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State
 from cchc.errors import DomainError, InvalidInput
-from cchc.org.models import Agency
 from cchc.web.access import deny, requires
+from cchc.web.params import record_id, whole
 
 
 def _now() -> dt.datetime:
@@ -39,9 +40,12 @@ def _now() -> dt.datetime:
 EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "Excel (.xlsx)"), ("parquet", "Parquet"))
 
 
+MAX_STEPS = 1000  # far more steps than any internal procedure has
+
+
 def queue_filters(get: Any) -> queries.QueueFilters:
     """The work queue's filters from its query string (also used by its exports)."""
-    step = get.get("buoc", "")
+    step = whole(get.get("buoc"), "Bước xử lý", low=1, high=MAX_STEPS)
 
     def flag(name: str) -> bool:
         return get.get(name) in ("1", "on", "true")
@@ -52,7 +56,7 @@ def queue_filters(get: Any) -> queries.QueueFilters:
         mine=flag("cua_toi"),
         risk=flag("nguy_co"),
         overdue=flag("qua_han"),
-        step=int(step) - 1 if step.isdigit() and int(step) > 0 else None,
+        step=step - 1 if step is not None else None,
     )
 
 
@@ -126,9 +130,9 @@ def intake(request: HttpRequest) -> HttpResponse:
     desk_id = request.POST.get("desk") or request.GET.get("desk")
     desk = next((d for d in desks if str(d.pk) == desk_id), desks[0])
     query = request.GET.get("q", "").strip()
-    proc_id = request.POST.get("procedure") or request.GET.get("procedure", "")
+    proc_id = record_id(request.POST.get("procedure") or request.GET.get("procedure"), "Thủ tục")
     procedures = procedures_at(desk, today)
-    procedure = procedures.filter(pk=proc_id).first() if proc_id.isdigit() else None
+    procedure = procedures.filter(pk=proc_id).first() if proc_id is not None else None
     if procedure is None:
         found = list(procedures_at(desk, today, query)[:50])
         return render(
@@ -230,8 +234,9 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     context = presenters.page(request.user, dossier, now=_now())
     context["forms"] = _available_forms(dossier)
     context["officers"] = queries.officers_for(dossier) if context["actions"] else []
+    # Forwarding (liên thông) offers only the agencies that may handle the procedure today.
     context["agencies"] = (
-        list(Agency.objects.valid_on(timezone.localdate()).order_by("name"))
+        list(competence.handling_agencies(dossier.procedure, timezone.localdate()).order_by("name"))
         if any(a["code"] == "forward" for a in context["actions"])
         else []
     )
@@ -290,10 +295,10 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
 @requires("dossier.view")
 def form_pdf(request: HttpRequest, code: str, purpose: str) -> HttpResponse:
     dossier = _visible(request, code)
-    from cchc.dossiers.documents import render_form
+    from cchc.dossiers.documents import print_form
 
     try:
-        name, content = render_form(dossier, purpose)
+        name, content = print_form(request.user, dossier, purpose)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("dossiers:detail", code=dossier.code)
@@ -350,6 +355,7 @@ def register(request: HttpRequest) -> HttpResponse:
             end=end,
             title=_register_keeper(request.user),
             ruleset_code=ruleset,
+            viewer=request.user,
         )
         response = HttpResponse(
             content,

@@ -4,20 +4,27 @@ Dossier and event rows come from `values_list(...).iterator(chunk_size=…)` ove
 filtered, scoped queryset, ordered by primary key (dossiers) or (dossier, seq) (events):
 nothing is loaded as a whole. Names of procedures and agencies are looked up in small
 dictionaries read once, instead of joining them into every row.
+
+Personal data (NĐ 13/2023): every dossier export has the same columns, applicant's name,
+identity number, address, phone and e-mail included; on each row they are as recorded when
+the reader's `dossier.personal_data` grant covers the dossier (`access.PersonalData`) and
+masked by the rules of `cchc.privacy` otherwise — the same values the dossier page shows
+that reader. In the events, an applicant acting on their own dossier is named by the same
+name rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from cchc.accounts import policy
+from cchc import privacy
 from cchc.dossiers import queries
+from cchc.dossiers.access import PersonalData
 from cchc.dossiers.models import (
     Channel,
     Dossier,
@@ -33,34 +40,6 @@ from cchc.indicators.periods import Period
 from cchc.indicators.scope import agency_ids, placement
 from cchc.interop.export_formats import Column
 from cchc.legaltime import VN_TZ
-
-APPLICANT_LABEL = "Người nộp hồ sơ"  # an applicant acting, for readers without personal data
-
-
-@dataclass(frozen=True)
-class PersonalData:
-    """Where `user` may see applicants' personal data (NĐ 13/2023): everywhere, in some
-    agencies (a dossier is covered when one of its agencies is), or nowhere."""
-
-    everything: bool
-    agency_ids: frozenset[int]
-    user_id: int | None
-
-    @classmethod
-    def of(cls, user: Any) -> PersonalData:
-        grant = policy.grant(user, "dossier.personal_data")
-        return cls(grant.everything, grant.agency_ids, getattr(user, "pk", None))
-
-    @property
-    def any(self) -> bool:
-        return self.everything or bool(self.agency_ids)
-
-    def covers(self, agencies: Sequence[int | None], applicant_user_id: int | None) -> bool:
-        if self.everything:
-            return True
-        if applicant_user_id is not None and applicant_user_id == self.user_id:
-            return True
-        return any(a in self.agency_ids for a in agencies)
 
 
 def has_source_column() -> bool:
@@ -126,10 +105,15 @@ DOSSIER_COLUMNS = (
     Column("rating", "Đánh giá của người dân"),
 )
 SOURCE_COLUMN = Column("source", "Nguồn dữ liệu (trống: tạo trên hệ thống này)")
-PERSONAL_COLUMNS = (
-    Column("applicant_name", "Người nộp / tổ chức"),
-    Column("applicant_id_number", "Số định danh / mã số thuế"),
+# (column, the dossier field, how it is masked for readers without the grant)
+PERSONAL = (
+    (Column("applicant_name", "Người nộp / tổ chức"), privacy.Field.NAME),
+    (Column("applicant_id_number", "Số định danh / mã số thuế"), privacy.Field.ID_NUMBER),
+    (Column("applicant_address", "Địa chỉ người nộp"), privacy.Field.ADDRESS),
+    (Column("applicant_phone", "Điện thoại người nộp"), privacy.Field.PHONE),
+    (Column("applicant_email", "Thư điện tử người nộp"), privacy.Field.EMAIL),
 )
+PERSONAL_COLUMNS = tuple(column for column, _ in PERSONAL)
 
 DOSSIER_FIELDS = (
     "code",
@@ -155,12 +139,12 @@ DOSSIER_FIELDS = (
 )
 
 
-def dossier_columns(*, personal: bool) -> list[Column]:
+def dossier_columns() -> list[Column]:
+    """The columns of the dossier export, the same for every reader."""
     columns = list(DOSSIER_COLUMNS)
     if has_source_column():
         columns.append(SOURCE_COLUMN)
-    if personal:
-        columns.extend(PERSONAL_COLUMNS)
+    columns.extend(PERSONAL_COLUMNS)
     return columns
 
 
@@ -181,13 +165,13 @@ def _agencies() -> dict[int, tuple[str, str]]:
 def dossier_rows(
     qs: QuerySet[Dossier], *, personal: PersonalData, chunk: int
 ) -> Iterator[tuple[Any, ...]]:
-    """One tuple per dossier, in the order of `dossier_columns(personal=personal.any)`."""
+    """One tuple per dossier, in the order of `dossier_columns()`, the applicant's data
+    masked where `personal` does not cover the dossier."""
     source = has_source_column()
     fields = list(DOSSIER_FIELDS)
     if source:
         fields.append("source")
-    if personal.any:
-        fields += ["applicant_name", "applicant_id_number"]
+    fields += [column.key for column, _ in PERSONAL]
     electronic = DossierResult.objects.filter(dossier=OuterRef("pk"), electronic=True)
     rows = (
         qs.annotate(has_electronic_result=Exists(electronic))
@@ -250,11 +234,12 @@ def dossier_rows(
         )
         if source:
             row += (extra[0],)
-        if personal.any:
-            if personal.covers((receiving_id, competent_id, current_id), applicant_user_id):
-                row += (extra[-2], extra[-1])
-            else:
-                row += ("", "")
+        full = personal.covers((receiving_id, competent_id, current_id), applicant_user_id)
+        values = extra[-len(PERSONAL) :]
+        row += tuple(
+            privacy.shown(field, value, full=full)
+            for (_, field), value in zip(PERSONAL, values, strict=True)
+        )
         yield row
 
 
@@ -313,12 +298,9 @@ def event_rows(
         applicant_user_id,
         *agencies,
     ) in rows:
-        if (
-            actor_id is not None
-            and actor_id == applicant_user_id
-            and not personal.covers(agencies, applicant_user_id)
-        ):
-            actor_label = APPLICANT_LABEL
+        if actor_id is not None and actor_id == applicant_user_id:
+            full = personal.covers(agencies, applicant_user_id)
+            actor_label = privacy.shown(privacy.Field.NAME, actor_label, full=full)
         yield (
             code,
             seq,

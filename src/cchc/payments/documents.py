@@ -1,25 +1,39 @@
-"""Biên lai thu phí, lệ phí as PDF, with the dossier forms' WeasyPrint and font setup."""
+"""Biên lai thu phí, lệ phí as PDF, with the dossier forms' WeasyPrint and font setup.
+
+A receipt is rendered for a reader: the payer (the applicant) is named in full for the
+applicant and for officers with `dossier.personal_data` over the dossier, by the name rule of
+`cchc.privacy` for everyone else; `print_receipt` records who downloaded it.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
 
+from cchc import privacy
+from cchc.audit import log
+from cchc.dossiers import access
 from cchc.dossiers.documents import pdf
 from cchc.dossiers.models import PaymentChannel
 from cchc.payments.models import Receipt
 from cchc.vietnamese import money
 
 
-def receipt_html(receipt: Receipt) -> str:
+def receipt_html(receipt: Receipt, *, viewer: Any) -> str:
     dossier = receipt.dossier
     agency = dossier.receiving_agency
     issued = timezone.localtime(receipt.issued_at)
     place = getattr(getattr(agency, "unit", None), "name", "") or ""
+    full = access.sees_personal_data(viewer, dossier)
     return pdf.render_html(
         "payments/receipt_pdf.html",
         {
             "r": receipt,
             "d": dossier,
+            "payer": privacy.shown(privacy.Field.NAME, receipt.payer, full=full),
+            "masked": not full,
             "agency_name": agency.name,
             "amount_text": money(receipt.amount),
             "channel_label": PaymentChannel(receipt.channel).label
@@ -35,5 +49,26 @@ def receipt_html(receipt: Receipt) -> str:
     )
 
 
-def render_receipt(receipt: Receipt) -> bytes:
-    return pdf.html_to_pdf(receipt_html(receipt))
+def render_receipt(receipt: Receipt, *, viewer: Any) -> bytes:
+    """The receipt as PDF bytes, as `viewer` may see it (see the module docstring)."""
+    return pdf.html_to_pdf(receipt_html(receipt, viewer=viewer))
+
+
+def print_receipt(viewer: Any, receipt: Receipt) -> bytes:
+    """`render_receipt` for a reader who downloads it, recorded in the audit log
+    (`payment.receipt.printed`)."""
+    content = render_receipt(receipt, viewer=viewer)
+    dossier = receipt.dossier
+    with transaction.atomic():
+        log.record(
+            "payment.receipt.printed",
+            actor=viewer,
+            obj=receipt,
+            agency_id=dossier.receiving_agency_id,
+            at=timezone.now(),
+            data={
+                "dossier": dossier.code,
+                "personal_data": access.sees_personal_data(viewer, dossier),
+            },
+        )
+    return content

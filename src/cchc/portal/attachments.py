@@ -7,9 +7,11 @@ from typing import Any
 
 def dossier_form(note: Any, purpose: str) -> tuple[str, bytes, str]:
     """The dossier's printed form `purpose` (e.g. receipt = form 01) as a PDF."""
+    from cchc.dossiers.access import TO_APPLICANT
     from cchc.dossiers.documents import render_form
     from cchc.dossiers.models import Dossier
 
     dossier = Dossier.objects.get(pk=note.dossier_id)
-    name, content = render_form(dossier, purpose or "receipt")
+    # The copy sent to the applicant's own address: their data in full.
+    name, content = render_form(dossier, purpose or "receipt", viewer=TO_APPLICANT)
     return name, content, "application/pdf"

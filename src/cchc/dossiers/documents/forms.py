@@ -3,8 +3,12 @@ stop and control slip, numbered and titled by the dossier's rule set (TT 01/2018
 TT 03/2025).
 
 `build_form` gathers what a form shows into a `Form` (with its HTML); `render_form` turns it
-into PDF bytes. Nothing is masked: forms go to the applicant and to officers with rights, and
-the page or API that serves them checks the permission.
+into PDF bytes; `print_form` does so for a reader at the desk or on the dossier page and
+records who printed it. A form is rendered for a reader: the applicant's name, address, phone
+and e-mail come from `access.applicant_for`, full for the applicant (`access.TO_APPLICANT`,
+the copy e-mailed to them) and for officers with `dossier.personal_data` over the dossier,
+masked for everyone else (a supervisor downloading form 01 gets the masked form). Whether the
+reader may see the dossier at all is checked by the page or API that serves it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from cchc.dossiers import rules, services
+from django.db import transaction
+from django.utils import timezone
+
+from cchc.audit import log
+from cchc.dossiers import access, rules, services
 from cchc.dossiers.documents import pdf, wording
 from cchc.dossiers.models import ApplicantKind, Dossier, DossierEvent, Outcome
 from cchc.errors import InvalidInput
@@ -68,6 +76,7 @@ class Form:
     title: str
     filename: str
     html: str
+    masked: bool  # the applicant's personal data is masked for this reader
 
 
 def _spec(dossier: Dossier, purpose: str) -> rules.FormSpec:
@@ -133,9 +142,11 @@ def available_forms(dossier: Dossier) -> list[tuple[str, str, str]]:
     return sorted(out, key=lambda row: row[1])
 
 
-def build_form(dossier: Dossier, purpose: str, *, event: DossierEvent | None = None) -> Form:
-    """Everything a form shows, as HTML. Raises InvalidInput when the form does not apply
-    (not in the rule set, or the event it is printed from does not exist)."""
+def build_form(
+    dossier: Dossier, purpose: str, *, viewer: Any, event: DossierEvent | None = None
+) -> Form:
+    """Everything a form shows to `viewer`, as HTML. Raises InvalidInput when the form does
+    not apply (not in the rule set, or the event it is printed from does not exist)."""
     spec = _spec(dossier, purpose)
     source = _event(dossier, purpose, event)
     if purpose in ("receipt", "control") and dossier.received_at is None:
@@ -143,41 +154,75 @@ def build_form(dossier: Dossier, purpose: str, *, event: DossierEvent | None = N
             f"Hồ sơ {dossier.code} chưa được tiếp nhận nên chưa in được {PURPOSE_NAMES[purpose]}.",
             code="dossier.form_not_received",
         )
+    applicant = _applicant(viewer, dossier)
     context = {
         "dossier": dossier,
         "form_number": spec.number,
         "form_title": spec.title,
         "ruleset": rules.ruleset(dossier.ruleset),
-        "applicant": _applicant(dossier),
+        "applicant": applicant,
         "event": source,
     }
     context.update(CONTEXT[purpose](dossier, source))
     html = pdf.render_html(f"dossiers/forms/{purpose}.html", context)
-    return Form(purpose, spec.number, spec.title, f"{spec.number}-{dossier.code}.pdf", html)
+    name = f"{spec.number}-{dossier.code}.pdf"
+    return Form(purpose, spec.number, spec.title, name, html, masked=applicant["masked"])
 
 
 def render_form(
-    dossier: Dossier, purpose: str, *, event: DossierEvent | None = None
+    dossier: Dossier, purpose: str, *, viewer: Any, event: DossierEvent | None = None
 ) -> tuple[str, bytes]:
-    """(file name `<number>-<code>.pdf`, PDF bytes) of the form for `purpose`: receipt,
-    supplement, refusal, apology, stop (TT 03/2025 only) or control. `event` picks which
-    request/refusal/apology to print (default: the latest). Raises InvalidInput, or
-    pdf.FontsMissing when the embedded font is not installed."""
-    form = build_form(dossier, purpose, event=event)
+    """(file name `<number>-<code>.pdf`, PDF bytes) of the form for `purpose` as `viewer`
+    may see it: receipt, supplement, refusal, apology, stop (TT 03/2025 only) or control.
+    `event` picks which request/refusal/apology to print (default: the latest). Raises
+    InvalidInput, or pdf.FontsMissing when the embedded font is not installed."""
+    form = build_form(dossier, purpose, viewer=viewer, event=event)
     return form.filename, pdf.html_to_pdf(form.html)
+
+
+def print_form(
+    viewer: Any,
+    dossier: Dossier,
+    purpose: str,
+    *,
+    event: DossierEvent | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[str, bytes]:
+    """`render_form` for a reader who downloads or prints the form, recorded in the audit
+    log (`dossier.form.printed`: which form, and whether it carried the applicant's personal
+    data unmasked). Nothing is recorded when the form cannot be rendered."""
+    form = build_form(dossier, purpose, viewer=viewer, event=event)
+    content = pdf.html_to_pdf(form.html)
+    with transaction.atomic():
+        log.record(
+            "dossier.form.printed",
+            actor=viewer,
+            obj=dossier,
+            agency_id=dossier.current_agency_id,
+            at=now or timezone.now(),
+            data={
+                "purpose": purpose,
+                "number": form.number,
+                "event_seq": event.seq if event is not None else None,
+                "personal_data": not form.masked,
+            },
+        )
+    return form.filename, content
 
 
 # -- what each form shows ---------------------------------------------------------------------
 
 
-def _applicant(dossier: Dossier) -> dict[str, str]:
+def _applicant(viewer: Any, dossier: Dossier) -> dict[str, Any]:
+    seen = access.applicant_for(viewer, dossier)
     person = dossier.applicant_kind == ApplicantKind.PERSON
     return {
-        "name": dossier.applicant_name,
-        "address": dossier.applicant_address,
-        "phone": dossier.applicant_phone,
-        "email": dossier.applicant_email,
-        "id_number": dossier.applicant_id_number,
+        "name": seen.name,
+        "address": seen.address,
+        "phone": seen.phone,
+        "email": seen.email,
+        "id_number": seen.id_number,
+        "masked": seen.masked,
         "you": "ông/bà" if person else "quý cơ quan, tổ chức",
     }
 

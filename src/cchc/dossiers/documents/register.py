@@ -2,7 +2,10 @@
 
 `register_rows` yields one row per dossier received in a date range; the XLSX writer (and a
 CSV or web page) renders those rows. Rows stream: events are fetched per chunk of dossiers,
-and the workbook is written in XlsxWriter's constant-memory mode.
+and the workbook is written in XlsxWriter's constant-memory mode. Rows are made for a reader:
+the applicant's name, address and phone are masked on dossiers the reader's
+`dossier.personal_data` grant does not cover (`access.PersonalData`), and each workbook
+written is recorded in the audit log (`dossier.register.downloaded`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
 
+from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from cchc.dossiers import rules
+from cchc.audit import log
+from cchc.dossiers import access, rules
 from cchc.dossiers.documents import wording
 from cchc.dossiers.models import Dossier, DossierEvent, Outcome, State
 from cchc.errors import InvalidInput
@@ -116,11 +122,12 @@ def received_between(
 
 
 def register_rows(
-    dossiers: Iterable[Dossier], *, start: dt.date, end: dt.date
+    dossiers: Iterable[Dossier], *, start: dt.date, end: dt.date, viewer: Any
 ) -> Iterator[RegisterRow]:
     """Register rows for the dossiers of `dossiers` received on local dates [start, end]
-    (others are skipped), numbered from 1 in the given order."""
+    (others are skipped), numbered from 1 in the given order, as `viewer` may see them."""
     low, high = _bounds(start, end)
+    personal = access.PersonalData.of(viewer)
     number = 0
     source = iter(dossiers)
     while chunk := list(islice(source, CHUNK)):
@@ -128,7 +135,7 @@ def register_rows(
         events = _events_of(kept)
         for dossier in kept:
             number += 1
-            yield _row(number, dossier, events.get(dossier.pk, []))
+            yield _row(number, dossier, events.get(dossier.pk, []), personal)
 
 
 def _events_of(dossiers: list[Dossier]) -> dict[int, list[DossierEvent]]:
@@ -143,7 +150,9 @@ def _events_of(dossiers: list[Dossier]) -> dict[int, list[DossierEvent]]:
     return out
 
 
-def _row(number: int, dossier: Dossier, events: list[DossierEvent]) -> RegisterRow:
+def _row(
+    number: int, dossier: Dossier, events: list[DossierEvent], personal: access.PersonalData
+) -> RegisterRow:
     transferred = next((e.at for e in events if e.action in ("assign", "forward")), None)
     notes = []
     if dossier.supplement_requests:
@@ -163,17 +172,13 @@ def _row(number: int, dossier: Dossier, events: list[DossierEvent]) -> RegisterR
     for event in events:
         if event.action in ENDING_LABELS:
             notes.append(f"{ENDING_LABELS[event.action]}: {event.reason}".strip(": "))
-    contact = "; ".join(
-        part
-        for part in (dossier.applicant_address, f"ĐT: {dossier.applicant_phone}")
-        if part and part != "ĐT: "
-    )
+    applicant = personal.applicant(dossier)
     return RegisterRow(
         number=number,
         code=dossier.code,
         procedure=dossier.procedure.name,
-        applicant=dossier.applicant_name,
-        contact=contact,
+        applicant=applicant.name,
+        contact=applicant.contact_line(),
         received_at=dossier.received_at,
         appointment=dossier.original_due,
         transferred_at=transferred,
@@ -212,9 +217,11 @@ def write_register(
     end: dt.date,
     title: str,
     ruleset_code: str,
+    viewer: Any,
 ) -> int:
-    """Write the register workbook to `output` (a path or a binary file); returns the number
-    of dossier rows. `title` names the agency or desk keeping the register."""
+    """Write the register workbook for `viewer` to `output` (a path or a binary file) and
+    record it in the audit log; returns the number of dossier rows. `title` names the agency
+    or desk keeping the register."""
     import xlsxwriter
 
     spec = register_form(ruleset_code)
@@ -268,7 +275,7 @@ def write_register(
     sheet.freeze_panes(header_row + 1, 0)
     row_index = header_row
     count = 0
-    for row in register_rows(dossiers, start=start, end=end):
+    for row in register_rows(dossiers, start=start, end=end, viewer=viewer):
         row_index += 1
         count += 1
         for column, value in enumerate(row.cells()):
@@ -289,6 +296,19 @@ def write_register(
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(header_row)
     book.close()
+    with transaction.atomic():
+        log.record(
+            "dossier.register.downloaded",
+            actor=viewer,
+            at=timezone.now(),
+            data={
+                "start": start,
+                "end": end,
+                "ruleset": ruleset_code,
+                "rows": count,
+                "personal_data": access.PersonalData.of(viewer).any,
+            },
+        )
     return count
 
 
@@ -299,9 +319,18 @@ def register_xlsx(
     end: dt.date,
     title: str,
     ruleset_code: str,
+    viewer: Any,
 ) -> bytes:
-    """The register as XLSX bytes (see `write_register`; use it with a file for very large
-    ranges)."""
+    """The register as XLSX bytes for `viewer` (see `write_register`; use it with a file for
+    very large ranges)."""
     buffer = io.BytesIO()
-    write_register(buffer, dossiers, start=start, end=end, title=title, ruleset_code=ruleset_code)
+    write_register(
+        buffer,
+        dossiers,
+        start=start,
+        end=end,
+        title=title,
+        ruleset_code=ruleset_code,
+        viewer=viewer,
+    )
     return buffer.getvalue()
