@@ -1,11 +1,12 @@
 """Downloadable tables: every dashboard table is a `Table` (Vietnamese headers, typed cells)
 rendered on the page and as CSV (UTF-8 with BOM, so Excel shows Vietnamese), XLSX
-(openpyxl; numbers stay numbers, percentages and points keep their decimals) or Parquet
-(the exports' writer, `cchc.interop.export_formats`; column types inferred from the cells)."""
+(openpyxl; numbers stay numbers, percentages and points keep their decimals, text is always
+a string cell, never a formula) or Parquet (the exports' writer,
+`cchc.interop.export_formats`; column types inferred from the cells). CSV cells that a
+spreadsheet would evaluate are neutralised by `cchc.csvsafe`."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+
+from cchc import csvsafe
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx", "parquet")
@@ -59,11 +62,22 @@ def _csv_text(value: Any) -> str:
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(table.headers)
     for row in table.rows:
         writer.writerow([_csv_text(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _append(sheet: Any, values: list[Any]) -> Any:
+    """Append a row and return its cells. openpyxl takes a string starting with "=" for a
+    formula; a table cell is data, so such a cell is stored as the text it is."""
+    sheet.append(values)
+    cells = sheet[sheet.max_row]
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+    return cells
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -74,18 +88,16 @@ def to_xlsx(table: Table) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = table.name[:31]
-    sheet.append([table.title])
+    _append(sheet, [table.title])
     sheet["A1"].font = Font(bold=True, size=13)
     if table.note:
-        sheet.append([table.note])
+        _append(sheet, [table.note])
     header_row = sheet.max_row + 1
-    sheet.append(list(table.headers))
+    _append(sheet, list(table.headers))
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        cells = [_cell(v) for v in row]
-        sheet.append(cells)
-        for cell in sheet[sheet.max_row]:
+        for cell in _append(sheet, [_cell(v) for v in row]):
             if isinstance(cell.value, dt.datetime):
                 cell.number_format = "dd/mm/yyyy hh:mm"
             elif isinstance(cell.value, dt.date):

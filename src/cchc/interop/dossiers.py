@@ -582,6 +582,7 @@ class DossierImporter:
                     actor=actor if getattr(actor, "pk", None) is not None else None,
                     actor_label=getattr(actor, "username", "") or "hệ thống",
                     started_at=now,
+                    scope=None if reach.everything else sorted(reach.agency_ids),
                 )
         with _bulk_settings():
             self._load(reader, rows, report, sample, label, run, actor, now, dry_run, progress)

@@ -5,10 +5,13 @@ the rows as they come and keeps only a bounded buffer (a few thousand rows; for 
 row group in Arrow's compact form), so memory does not grow with the number of rows:
 
 - CSV: UTF-8 with a byte-order mark (Excel then shows Vietnamese correctly), comma
-  separated; instants as ``YYYY-MM-DD HH:MM:SS`` in Vietnamese time, booleans "Có"/"Không".
+  separated; instants as ``YYYY-MM-DD HH:MM:SS`` in Vietnamese time, booleans "Có"/"Không";
+  text that a spreadsheet would evaluate (``=…``, ``+…``, ``-…``, ``@…``) is neutralised
+  by `cchc.csvsafe`, numbers stay numbers.
 - XLSX: XlsxWriter in ``constant_memory`` mode (each row is flushed to disk once written);
   instants are real Excel dates in Vietnamese time, numbers are numbers, booleans are
-  booleans. A sheet holds at most 1 048 576 rows: longer exports continue on further sheets.
+  booleans, text is always written as a string cell (never a formula). A sheet holds at
+  most 1 048 576 rows: longer exports continue on further sheets.
 - Parquet: pyarrow, one row group per `PARQUET_ROW_GROUP` rows; typed columns (timestamps with
   the time zone Asia/Ho_Chi_Minh, int64, bool, float64, string). Field names are the
   Vietnamese headers; each field's metadata carries its stable English key.
@@ -16,7 +19,6 @@ row group in Arrow's compact form), so memory does not grow with the number of r
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from cchc import csvsafe
 from cchc.legaltime import VN_TZ
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -96,7 +99,7 @@ def _csv_converter(kind: str) -> Callable[[Any], str] | None:
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """The CSV file as byte chunks (BOM first), one chunk per `CSV_FLUSH_ROWS` rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
     converters = [
         (n, convert)
@@ -168,7 +171,7 @@ def write_xlsx(
             for n, c in enumerate(columns):
                 width = max(XLSX_WIDTHS[c.kind], min(len(c.header) + 2, 40))
                 ws.set_column(n, n, width)
-            ws.write_row(0, 0, [c.header for c in columns], head)
+                ws.write_string(0, n, c.header, head)
             ws.freeze_panes(1, 0)
             return ws
 

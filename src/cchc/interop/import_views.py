@@ -1,9 +1,9 @@
 """Web page of the dossier import: upload, preview (a dry run with the first parsed rows and
-every refused row), then import; and the record of past imports."""
+every refused row), then import; and the record of past imports, each shown only to those
+whose scope covers the importer's (`cchc.interop.runs`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from pathlib import Path
@@ -12,14 +12,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from cchc import csvsafe
 from cchc.dossiers.models import State
 from cchc.errors import DomainError
 from cchc.interop.dossiers import COLUMNS, DossierImporter, load_mapping
-from cchc.interop.models import ImportRun
+from cchc.interop.refused import refused_download
+from cchc.interop.runs import get_visible_run, visible_runs
 from cchc.web.access import requires
 
 SESSION_KEY = "cchc.import.dossiers"
@@ -133,23 +135,17 @@ def import_dossiers(request: HttpRequest) -> HttpResponse:
                 pending=pending,
                 states=dict(State.choices),
             )
-    context["runs"] = ImportRun.objects.filter(kind="dossiers")[:20]
+    context["runs"] = visible_runs(request.user, kind="dossiers")
     return render(request, "interop/import_dossiers.html", context)
 
 
 @requires("dossier.import")
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(ImportRun, pk=pk, kind="dossiers")
+    run = get_visible_run(request.user, pk, kind="dossiers")
     if request.GET.get("tai") == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow(["Dòng", "Mã hồ sơ", "Lý do"])
-        for row in run.rejected_rows:
-            writer.writerow([row["line"], row["key"], row["reason"]])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="dong-bi-tu-choi-{run.pk}.csv"'
-        return response
+        return refused_download(
+            run.rejected_rows, key_header="Mã hồ sơ", filename=f"dong-bi-tu-choi-{run.pk}.csv"
+        )
     return render(request, "interop/import_run.html", {"run": run})
 
 
@@ -158,7 +154,7 @@ def template_file(request: HttpRequest) -> HttpResponse:
     """The canonical layout as an empty CSV with its header row."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    csv.writer(buffer).writerow([c.header for c in COLUMNS])
+    csvsafe.writer(buffer).writerow([c.header for c in COLUMNS])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mau-nhap-ho-so.csv"'
     return response

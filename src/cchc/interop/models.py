@@ -24,6 +24,9 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField("Bị từ chối", default=0)
     # The rejected rows (line, reason, key), up to REJECTED_KEPT of them.
     rejected_rows = models.JSONField(default=list, blank=True)
+    # The agencies the importer's `dossier.import` grant reached when the run started (ids);
+    # None: the whole system. Who may see the run follows from it (`interop.runs`).
+    scope = models.JSONField("Phạm vi của người nhập", null=True, blank=True, default=None)
 
     REJECTED_KEPT = 5000
 

@@ -16,9 +16,11 @@ from django.utils import timezone
 from cchc.accounts import policy
 from cchc.catalog.models import InternalProcedure
 from cchc.errors import DomainError
+from cchc.interop.refused import refused_download
 from cchc.interop.registry import importer
 from cchc.plans import parindex, registers, services
 from cchc.plans.models import ExternalIndex, IndexName, LegalDocType, LegalDocument, WorkRecordStat
+from cchc.web import params
 from cchc.web.access import deny, requires
 from cchc.web.views import run_import_form
 
@@ -38,8 +40,8 @@ def _target(code: str) -> Any:
 
 
 def _year(request: HttpRequest) -> int:
-    raw = request.GET.get("nam", "")
-    return int(raw) if raw.isdigit() else timezone.localdate().year - 1
+    chosen = params.year(request.GET.get("nam"))
+    return chosen if chosen is not None else timezone.localdate().year - 1
 
 
 def _handle(request: HttpRequest, form: forms.Form, save: Any, done: str) -> bool:
@@ -235,6 +237,8 @@ def register_import(request: HttpRequest, register: str) -> HttpResponse:
     if not policy.can(request.user, imp.permission):
         return deny(request, "Bạn không có quyền nhập dữ liệu vào sổ này.")
     form, report = run_import_form(request, imp)
+    if report is not None and request.POST.get("tai") == "csv":
+        return refused_download(report.rejected, filename=f"dong-bi-tu-choi-{imp.name}.csv")
     return render(
         request,
         "plans/import.html",
@@ -253,8 +257,8 @@ class ScoreForm(forms.Form):
 def scorecard(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     visible = policy.visible_agencies(request.user, "plan.view").valid_on(dt.date(year, 12, 31))
-    agency_id = request.GET.get("co_quan", "")
-    agency = visible.filter(pk=int(agency_id)).first() if agency_id.isdigit() else visible.first()
+    agency_id = params.record_id(request.GET.get("co_quan"), "Cơ quan")
+    agency = visible.filter(pk=agency_id).first() if agency_id is not None else visible.first()
     form = ScoreForm(request.POST or None)
     if agency is not None and request.method == "POST":
 

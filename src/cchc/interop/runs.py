@@ -1,0 +1,57 @@
+"""Who may see a record of a past import (`ImportRun`).
+
+A run shows the file an importer uploaded: dossier codes and, in its refused rows, values of
+rows outside the importer's reach too. So a viewer sees a run only when the viewer's own
+`dossier.import` grant covers every agency the importer's grant covered when the run
+started (`ImportRun.scope`): a provincial supervisor sees the runs of the province's
+supervisors and of a city's, a city's supervisor not the province's. A run of the whole
+system (scope None: an administrator, a command-line import) is seen by those whose grant
+is the whole system.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cchc.accounts import policy
+from cchc.errors import NotFound
+from cchc.interop.models import ImportRun
+
+PERMISSION = "dossier.import"
+
+
+def _covers(reach: policy.Grant, scope: list[int] | None) -> bool:
+    if reach.everything:
+        return True
+    return scope is not None and reach.agency_ids.issuperset(scope)
+
+
+def may_see(user: Any, run: ImportRun) -> bool:
+    return _covers(policy.grant(user, PERMISSION), run.scope)
+
+
+def visible_runs(user: Any, *, kind: str, limit: int = 20) -> list[ImportRun]:
+    """The latest `limit` runs of `kind` that `user` may see, newest first (without their
+    refused rows, which a list does not show)."""
+    reach = policy.grant(user, PERMISSION)
+    if reach.empty:
+        return []
+    qs = ImportRun.objects.filter(kind=kind).defer("rejected_rows")
+    if reach.everything:
+        return list(qs[:limit])
+    out: list[ImportRun] = []
+    for run in qs.iterator(chunk_size=200):
+        if _covers(reach, run.scope):
+            out.append(run)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def get_visible_run(user: Any, pk: int, *, kind: str) -> ImportRun:
+    """The run `pk` of `kind` if `user` may see it; NotFound otherwise (a run outside the
+    viewer's scope is not confirmed to exist)."""
+    run = ImportRun.objects.filter(pk=pk, kind=kind).first()
+    if run is None or not may_see(user, run):
+        raise NotFound("Không tìm thấy lần nhập dữ liệu này trong phạm vi bạn được xem.")
+    return run
