@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from cchc.accounts import policy
 from cchc.catalog import services
 from cchc.catalog.models import Procedure
 from cchc.errors import NotFound
+from cchc.web.params import MAX_ID
 
 router = Router(tags=["Thủ tục hành chính"])
 
@@ -113,7 +114,11 @@ PREFETCH = ("levels", "fees", "documents", "steps")
 
 @router.get("/procedures", response=list[ProcedureOut], summary="Tìm thủ tục (không phân biệt dấu)")
 def list_procedures(
-    request: HttpRequest, q: str = "", level: str | None = None, limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    q: str = "",
+    level: str | None = None,
+    limit: int = 50,
+    offset: int = Query(0, ge=0, le=MAX_ID),  # a slice past 64 bits breaks the database
 ):
     policy.require(request.user, "catalog.view")
     limit = max(1, min(limit, 500))

@@ -32,6 +32,18 @@ from cchc.org.models import Agency, AgencyType, UnitLevel
 from cchc.vietnamese import fold, nfc
 
 HOURS_PER_WORKING_DAY = Decimal(8)
+# Durations are stored with 7 digits, 2 of them decimals (Procedure.processing_time,
+# ProcedureStep.budget); fees in a 64-bit integer. Checked before any arithmetic, so a
+# value like 1e225 is refused with a message instead of breaking Decimal or the database.
+MAX_DURATION = Decimal("99999.99")
+MAX_FEE = 2**63 - 1
+
+
+def _check_duration(value: Decimal, label: str) -> None:
+    if value.is_finite() and value < 0:
+        raise InvalidInput(f"{label} không được âm.")
+    if not value.is_finite() or value > MAX_DURATION or value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{label} phải từ 0 đến 99999,99 (tối đa 2 chữ số thập phân).")
 
 
 @dataclass(frozen=True)
@@ -113,8 +125,7 @@ def _validate(data: ProcedureData) -> None:
         raise InvalidInput("Mã TTHC bị trống.")
     if not data.name.strip():
         raise InvalidInput("Tên thủ tục bị trống.")
-    if data.processing_time < 0:
-        raise InvalidInput("Thời hạn giải quyết không được âm.")
+    _check_duration(data.processing_time, "Thời hạn giải quyết")
     if data.processing_time_unit not in TimeUnit.values:
         raise InvalidInput(f"Đơn vị thời hạn '{data.processing_time_unit}' không hợp lệ.")
     if data.processing_time_unit == TimeUnit.WORKING_DAY and (data.processing_time * 2) % 1:
@@ -122,6 +133,10 @@ def _validate(data: ProcedureData) -> None:
     for fee_name, amount in data.fees:
         if amount < 0:
             raise InvalidInput(f"Mức thu '{fee_name}' không được âm.")
+        if amount > MAX_FEE:
+            raise InvalidInput(f"Mức thu '{fee_name}' quá lớn.")
+    for step in data.steps:
+        _check_duration(step.budget, f"Thời gian bước '{step.name}'")
     if data.steps:
         legal = _working_hours(data.processing_time, data.processing_time_unit)
         budgets = [_working_hours(s.budget, s.unit) for s in data.steps]

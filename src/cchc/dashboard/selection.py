@@ -16,6 +16,7 @@ from cchc.catalog.models import Procedure
 from cchc.dossiers.models import Channel
 from cchc.errors import InvalidInput, PermissionDenied
 from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
+from cchc.web.params import query_id, shown, whole
 
 PROCEDURE_CHOICES = 800  # the filter lists this many procedures (by code) plus the chosen one
 UNIT_MODES = (
@@ -71,14 +72,6 @@ class Selection:
         return q.urlencode()
 
 
-def _int(raw: str | None, label: str) -> int | None:
-    if raw in (None, ""):
-        return None
-    if not str(raw).isdigit():
-        raise InvalidInput(f"{label} không hợp lệ: {raw}.")
-    return int(str(raw))
-
-
 def default_period_code(today: dt.date | None = None) -> str:
     return str((today or timezone.localdate()).year)
 
@@ -93,18 +86,18 @@ def parse(get: QueryDict, user: Any, *, agency_id: int | None = None) -> Selecti
     code = (get.get("period") or "").strip() or default_period_code()
     period = periods.parse(code)
     who = reach(user)
-    agency = agency_id if agency_id is not None else _int(get.get("agency"), "Cơ quan")
+    agency = agency_id if agency_id is not None else query_id(get, "agency", "Cơ quan")
     if agency is not None and not who.covers(agency):
         raise PermissionDenied("Cơ quan này không thuộc phạm vi bạn được xem chỉ số.")
     if agency is None and not who.province:
         if who.home_agency_id is None:
             raise PermissionDenied("Bạn chỉ được xem chỉ số của cơ quan mình.")
         agency = who.home_agency_id  # an agency leader or focal point: their agency
-    unit = _int(get.get("unit"), "Đơn vị hành chính")
+    unit = query_id(get, "unit", "Đơn vị hành chính")
     level = (get.get("level") or "").strip() or None
     if level is not None and not UnitLevel.objects.filter(code=level).exists():
-        raise InvalidInput(f"Cấp hành chính không hợp lệ: {level}.")
-    channel = _int(get.get("channel"), "Kênh nộp")
+        raise InvalidInput(f"Cấp hành chính không hợp lệ: {shown(level)}.")
+    channel = whole(get.get("channel"), "Kênh nộp")
     if channel is not None and channel not in Channel.values:
         raise InvalidInput(f"Kênh nộp không hợp lệ: {channel}.")
     units = get.get("units") or default_units(who)
@@ -116,7 +109,7 @@ def parse(get: QueryDict, user: Any, *, agency_id: int | None = None) -> Selecti
         level=level,
         unit_id=unit,
         agency_id=agency,
-        procedure_id=_int(get.get("procedure"), "Thủ tục"),
+        procedure_id=query_id(get, "procedure", "Thủ tục"),
         channel=channel,
         units=units,
     )

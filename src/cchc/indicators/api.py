@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema
 
 from cchc.indicators import periods, services
 from cchc.indicators.services import Filters
+from cchc.web.params import RecordId, Whole, Year
 
 router = Router(tags=["Chỉ tiêu, chỉ số CCHC"])
 
@@ -18,10 +19,10 @@ router = Router(tags=["Chỉ tiêu, chỉ số CCHC"])
 class FilterIn(Schema):
     period: str
     level: str | None = None
-    unit: int | None = None
-    agency: int | None = None
-    procedure: int | None = None
-    channel: int | None = None
+    unit: RecordId | None = None
+    agency: RecordId | None = None
+    procedure: RecordId | None = None
+    channel: Whole | None = None
     units: str = "current"
 
     def filters(self) -> Filters:
@@ -36,7 +37,7 @@ class FilterIn(Schema):
 
 
 @router.get("/periods")
-def period_choices(request: HttpRequest, year: int) -> list[dict[str, Any]]:
+def period_choices(request: HttpRequest, year: Year) -> list[dict[str, Any]]:
     """Selectable periods of a year (code, Vietnamese label, first and last day)."""
     return [
         {"code": p.code, "label": p.label, "kind": p.kind, "start": p.start, "end": p.end}
@@ -81,6 +82,6 @@ def series(request: HttpRequest, code: str, q: Query[FilterIn]) -> list[dict[str
 
 
 @router.get("/reconcile")
-def reconcile(request: HttpRequest, period: str, unit: int) -> list[dict[str, Any]]:
+def reconcile(request: HttpRequest, period: str, unit: RecordId) -> list[dict[str, Any]]:
     services.check_view(request.user, Filters(unit_id=unit))
     return [d.as_dict() for d in services.reconcile(periods.parse(period), unit)]

@@ -12,6 +12,7 @@ from cchc.accounts import policy
 from cchc.errors import NotFound
 from cchc.org import services
 from cchc.org.models import AdministrativeUnit, Agency
+from cchc.web.params import RecordId
 
 router = Router(tags=["Tổ chức"])
 
@@ -96,7 +97,7 @@ def list_units(request: HttpRequest, on: dt.date | None = None, level: str | Non
     response=UnitOut,
     summary="Đơn vị kế thừa số liệu của một đơn vị vào một ngày",
 )
-def mapped_unit(request: HttpRequest, unit_id: int, on: dt.date):
+def mapped_unit(request: HttpRequest, unit_id: RecordId, on: dt.date):
     policy.require(request.user, "org.view")
     unit = AdministrativeUnit.objects.filter(pk=unit_id).first()
     if unit is None:
@@ -120,12 +121,12 @@ def _visible_agency(request: HttpRequest, agency_id: int, permission: str) -> Ag
 
 
 @router.get("/agencies/{agency_id}", response=AgencyOut, summary="Một cơ quan")
-def get_agency(request: HttpRequest, agency_id: int):
+def get_agency(request: HttpRequest, agency_id: RecordId):
     return _agency(_visible_agency(request, agency_id, "org.view"))
 
 
 @router.patch("/agencies/{agency_id}", response=AgencyOut, summary="Sửa thông tin cơ quan")
-def update_agency(request: HttpRequest, agency_id: int, payload: AgencyUpdate):
+def update_agency(request: HttpRequest, agency_id: RecordId, payload: AgencyUpdate):
     agency = _visible_agency(request, agency_id, "org.view")
     changes = payload.dict(exclude_unset=True)
     updated = services.update_agency_profile(request.user, agency, now=timezone.now(), **changes)

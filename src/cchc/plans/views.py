@@ -6,7 +6,6 @@ page and again by the services for every change."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -21,14 +20,8 @@ from cchc.errors import DomainError
 from cchc.plans import progress, services
 from cchc.plans.models import ContentArea, Evidence, Task, TaskReport
 from cchc.plans.status import TaskStatus
+from cchc.web import params
 from cchc.web.access import deny, requires
-
-
-def _day(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
 
 
 @requires("plan.view")
@@ -70,12 +63,15 @@ def task_list(request: HttpRequest) -> HttpResponse:
     qs = services.plan_tasks(plan)
     agency = request.GET.get("co_quan", "")
     area = request.GET.get("noi_dung", "")
-    if agency.isdigit():
-        qs = qs.filter(lead_agency_id=int(agency))
-    if area.isdigit():
-        qs = qs.filter(area_id=int(area))
+    agency_id = params.record_id(agency, "Cơ quan chủ trì")
+    area_id = params.record_id(area, "Nội dung")
+    if agency_id is not None:
+        qs = qs.filter(lead_agency_id=agency_id)
+    if area_id is not None:
+        qs = qs.filter(area_id=area_id)
     status = request.GET.get("trang_thai") or None
-    due_from, due_to = _day(request.GET.get("tu")), _day(request.GET.get("den"))
+    due_from = params.day(request.GET.get("tu"), "Hạn từ ngày")
+    due_to = params.day(request.GET.get("den"), "Hạn đến ngày")
     states = services.filter_states(
         services.task_states(qs, now=timezone.now()),
         status=status,
@@ -134,8 +130,9 @@ class ReportForm(forms.Form):
         min_value=0,
         max_value=100,
         error_messages={
-            "min_value": "Tiến độ từ 0 đến 100%.",
-            "max_value": "Tiến độ từ 0 đến 100%.",
+            # Django %-formats these messages with the limit: a literal percent is "%%".
+            "min_value": "Tiến độ từ 0 đến 100%%.",
+            "max_value": "Tiến độ từ 0 đến 100%%.",
         },
     )
     note = forms.CharField(label="Nội dung báo cáo", widget=forms.Textarea(attrs={"rows": 3}))
