@@ -3,6 +3,10 @@ and the user's "Bảo mật tài khoản" page. The work is in `cchc.accounts.tw
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import django_otp
 import segno
 from axes.helpers import get_client_ip_address, get_client_user_agent
@@ -65,6 +69,35 @@ def _blocked(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "twofactor/locked.html", {"message": exc.message}, status=429)
 
 
+@dataclass
+class _Outcome:
+    """What a code typed on the verify or enrolment page came to."""
+
+    result: Any = None  # the service's answer when the code was right
+    error: str = ""
+    status: int = 200
+    locked: HttpResponse | None = None  # the lock-out page, when the step is now locked
+
+
+def _attempt(request: HttpRequest, check: Callable[..., Any]) -> _Outcome:
+    """Check the posted code with `check` (a `twofactor` service); on success the session is
+    verified with the device and gets a new key."""
+    try:
+        result = check(
+            request.user,
+            code=request.POST.get("code", ""),
+            now=timezone.now(),
+            client=_client(request),
+        )
+    except DomainError as exc:
+        if exc.code == "auth.2fa.locked":
+            return _Outcome(locked=_blocked(request, exc))
+        return _Outcome(error=exc.message, status=exc.http_status)
+    django_otp.login(request, result.device)
+    request.session.cycle_key()
+    return _Outcome(result=result)
+
+
 @never_cache
 def verify(request: HttpRequest) -> HttpResponse:
     """Second step of sign-in: a code from the authenticator app or a recovery code."""
@@ -80,17 +113,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST":
-        try:
-            result = twofactor.verify(
-                user, code=request.POST.get("code", ""), now=timezone.now(), client=_client(request)
-            )
-        except DomainError as exc:
-            if exc.code == "auth.2fa.locked":
-                return _blocked(request, exc)
-            error, status = exc.message, exc.http_status
-        else:
-            django_otp.login(request, result.device)
-            request.session.cycle_key()
+        outcome = _attempt(request, twofactor.verify)
+        if outcome.locked is not None:
+            return outcome.locked
+        error, status = outcome.error, outcome.status
+        if (result := outcome.result) is not None:
             if result.recovery_used:
                 level = messages.WARNING if result.recovery_left < LOW_RECOVERY else messages.INFO
                 messages.add_message(
@@ -123,17 +150,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST":
-        try:
-            done = twofactor.confirm_enrolment(
-                user, code=request.POST.get("code", ""), now=timezone.now(), client=_client(request)
-            )
-        except DomainError as exc:
-            if exc.code == "auth.2fa.locked":
-                return _blocked(request, exc)
-            error, status = exc.message, exc.http_status
-        else:
-            django_otp.login(request, done.device)
-            request.session.cycle_key()
+        outcome = _attempt(request, twofactor.confirm_enrolment)
+        if outcome.locked is not None:
+            return outcome.locked
+        error, status = outcome.error, outcome.status
+        if (done := outcome.result) is not None:
             return render(
                 request,
                 "twofactor/recovery_codes.html",

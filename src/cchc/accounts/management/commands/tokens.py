@@ -6,20 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from cchc import legaltime
 from cchc.accounts import tokens
+from cchc.accounts.management.base import ActionCommand
 from cchc.accounts.policy import SYSTEM
-from cchc.errors import DomainError
 
 
 def _local(instant: dt.datetime | None, empty: str = "—") -> str:
     return instant.astimezone(legaltime.VN_TZ).strftime("%Y-%m-%d %H:%M") if instant else empty
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Quản lý mã truy cập API (Authorization: Bearer) cho các hệ thống tích hợp."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,20 +32,6 @@ class Command(BaseCommand):
         listing.add_argument("--user", help="only this user's tokens")
         revoke = sub.add_parser("revoke", help="revoke a token by its id")
         revoke.add_argument("id", type=int)
-
-    def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            getattr(self, f"_{opts['action']}")(opts)
-        except DomainError as exc:
-            raise CommandError(exc.message, returncode=exc.exit_code) from None
-
-    def _user(self, username: str) -> Any:
-        from cchc.accounts.models import User
-
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"Không có người dùng '{username}'.", returncode=4)
-        return user
 
     def _create(self, opts: dict[str, Any]) -> None:
         days = opts["expires"]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from cchc import legaltime
 from cchc.accounts import twofactor
+from cchc.accounts.management.base import ActionCommand
 from cchc.accounts.policy import SYSTEM
-from cchc.errors import DomainError
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Xác thực hai lớp của người dùng: xem trạng thái, đặt lại khi mất điện thoại."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,20 +25,6 @@ class Command(BaseCommand):
         reset.add_argument("username")
         reset.add_argument("--by", help="administrator doing the reset (default: the system)")
         reset.add_argument("--reason", default="", help="why, kept in the audit log")
-
-    def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            getattr(self, f"_{opts['action']}")(opts)
-        except DomainError as exc:
-            raise CommandError(exc.message, returncode=exc.exit_code) from None
-
-    def _user(self, username: str) -> Any:
-        from cchc.accounts.models import User
-
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"Không có người dùng '{username}'.", returncode=4)
-        return user
 
     def _status(self, opts: dict[str, Any]) -> None:
         user = self._user(opts["username"])
