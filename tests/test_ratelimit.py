@@ -172,6 +172,10 @@ def _register(pay):  # noqa: F811
     return "post", "/dich-vu-cong/dang-ky/", {"identifier": "a@example.vn", "full_name": "A"}
 
 
+def _password_reset(pay):  # noqa: F811
+    return "post", "/dich-vu-cong/quen-mat-khau/", {"identifier": "a@example.vn"}
+
+
 def _pakn(pay):  # noqa: F811
     data = {
         "name": "Nguyễn Văn A",
@@ -210,6 +214,7 @@ def _ipn(pay):  # noqa: F811
 ENDPOINTS = {
     "track": _track,
     "register": _register,
+    "password_reset": _password_reset,
     "pakn": _pakn,
     "pakn_code": _pakn_code,
     "rating": _rating,

@@ -145,6 +145,7 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, int]] = {
     "pakn_code": (10, 15),  # codes confirming that a PAKN is about one's own dossier
     "rating": (10, 15),  # ratings of an answer through the e-mailed link
     "register": (10, 60),  # citizen account registrations
+    "password_reset": (5, 60),  # "forgot password" links asked for, and new passwords set
     "payment": (30, 15),  # online payment starts (pay links) and returns from the gateway
     "ipn": (120, 1),  # gateway notifications, per address
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cchc.portal import views
+from cchc.portal import password_views, views
 
 app_name = "portal"
 
@@ -19,6 +19,13 @@ urlpatterns = [
     path("ho-so/<str:code>/thao-tac/", views.dossier_act, name="dossier_act"),
     path("ho-so/<str:code>/tep/<int:pk>/", views.dossier_file, name="dossier_file"),
     path("dang-ky/", views.register, name="register"),
+    path("quen-mat-khau/", password_views.request_link, name="password_reset"),
+    path("quen-mat-khau/da-gui/", password_views.sent, name="password_reset_sent"),
+    path(
+        "quen-mat-khau/<str:uidb64>/<str:token>/",
+        password_views.confirm,
+        name="password_reset_confirm",
+    ),
     path("dang-nhap/", views.PortalLogin.as_view(), name="login"),
     path("dang-nhap/vneid/", views.vneid_start, name="vneid"),
     path("dang-nhap/vneid/ve/", views.vneid_callback, name="vneid_callback"),
