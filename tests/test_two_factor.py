@@ -133,6 +133,9 @@ def test_an_administrator_without_a_device_is_forced_to_enrol(client, admin_user
     assert page.status_code == 200
     html = page.content.decode()
     assert "<svg" in html and "Bật xác thực hai lớp" in html
+    # No menu, inbox or account links that would only bounce back to this step.
+    assert 'class="menu"' not in html and "Bảo mật tài khoản" not in html
+    assert "Thông báo" not in html and "Đăng xuất" in html
     device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
     assert twofactor.secret_text(device) in html
     # The secret shown for manual entry is the device's key.

@@ -6,6 +6,9 @@ class AuditConfig(AppConfig):
     verbose_name = "Nhật ký hệ thống"
 
     def ready(self) -> None:
-        from cchc.audit import signin  # imports the auth models: only once apps are ready
+        from django.db.backends.signals import connection_created
+
+        from cchc.audit import lockorder, signin  # signin imports the auth models
 
         signin.connect()
+        connection_created.connect(lockorder.install, dispatch_uid="cchc.audit.lockorder")

@@ -52,6 +52,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     base = {"htmx_available": bool(settings.STATICFILES_DIRS)}
     if user is None or not user.is_authenticated:
         return {**base, "menu": _portal_items(request, False), "role_labels": []}
+    from cchc.accounts import twofactor
+    from cchc.accounts.middleware import session_verified
+
+    if not session_verified(request) and twofactor.needs_second_step(user):
+        # Before the second step every page but the step itself redirects: offer none.
+        return {**base, "menu": [], "role_labels": [], "second_step_pending": True}
     items = []
     for label, name, permission in MENU:
         if permission is None or policy.can(user, permission):
