@@ -28,6 +28,22 @@ def session_verified(request: HttpRequest) -> bool:
     return bool(is_verified and is_verified())
 
 
+def second_step_pending(request: HttpRequest) -> bool:
+    """True if the signed-in user must still give a code in this session. Worked out once
+    per request (the middleware and the page's navigation both ask)."""
+    pending = getattr(request, "_cchc_second_step_pending", None)
+    if pending is None:
+        user = getattr(request, "user", None)
+        pending = bool(
+            user is not None
+            and user.is_authenticated
+            and not session_verified(request)
+            and twofactor.needs_second_step(user)
+        )
+        request._cchc_second_step_pending = pending  # type: ignore[attr-defined]
+    return pending
+
+
 def step_url(request: HttpRequest, next_url: str | None = None) -> str:
     """Where the session's second step happens: the code page or, if the user has no
     authenticator yet, the enrolment page; with `next` to come back to."""
@@ -47,13 +63,10 @@ class TwoFactorMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_VIEWS:
             return None
-        if session_verified(request) or not twofactor.needs_second_step(user):
+        if not second_step_pending(request):
             return None
         if match is not None and "api" in match.namespaces:
             header = request.headers.get("Authorization", "")

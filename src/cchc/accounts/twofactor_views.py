@@ -95,6 +95,7 @@ def _attempt(request: HttpRequest, check: Callable[..., Any]) -> _Outcome:
         return _Outcome(error=exc.message, status=exc.http_status)
     django_otp.login(request, result.device)
     request.session.cycle_key()
+    request._cchc_second_step_pending = False  # type: ignore[attr-defined]  # see middleware
     return _Outcome(result=result)
 
 

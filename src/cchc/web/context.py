@@ -52,10 +52,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     base = {"htmx_available": bool(settings.STATICFILES_DIRS)}
     if user is None or not user.is_authenticated:
         return {**base, "menu": _portal_items(request, False), "role_labels": []}
-    from cchc.accounts import twofactor
-    from cchc.accounts.middleware import session_verified
+    from cchc.accounts.middleware import second_step_pending
 
-    if not session_verified(request) and twofactor.needs_second_step(user):
+    if second_step_pending(request):
         # Before the second step every page but the step itself redirects: offer none.
         return {**base, "menu": [], "role_labels": [], "second_step_pending": True}
     items = []
