@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 
+from cchc import privacy
 from cchc.accounts import policy
 from cchc.accounts.policy import SYSTEM
 from cchc.audit import log
@@ -66,10 +67,6 @@ def _hash(challenge_key: str, code: str) -> str:
     ).hexdigest()
 
 
-def _mask(value: str, keep: int = 3) -> str:
-    return "*" * max(len(value) - keep, 0) + value[-keep:]
-
-
 # -- (b) the one-time code --------------------------------------------------------------------
 
 
@@ -96,7 +93,7 @@ def send_code(
         dossier=dossier,
         code_hash=f"{salt}${_hash(salt, code)}",
         channel=channel,
-        sent_to=_mask(address, 3 if channel == Channel.SMS else 8)[:60],
+        sent_to=privacy.shown(privacy.contact_field(address), address, full=False)[:60],
         created_at=now,
         expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
     )
