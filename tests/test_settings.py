@@ -272,3 +272,11 @@ def test_console_script_refuses_the_payment_simulator_in_production(tmp_path):
     assert result.returncode == 2
     assert "CCHC_PAYMENT_SIMULATOR=true is refused" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_smtp_delivery_has_a_time_out():
+    """A mail server that accepts the connection and never answers must not hold a request
+    (mail is sent after commit, still inside the request) for minutes."""
+    smtp = build({"EMAIL_HOST": "smtp.example.gov.vn"})
+    assert smtp["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    assert smtp["EMAIL_TIMEOUT"] == 10

@@ -420,6 +420,9 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
             EMAIL_HOST_USER=env.get("EMAIL_HOST_USER", ""),
             EMAIL_HOST_PASSWORD=env.get("EMAIL_HOST_PASSWORD", ""),
             EMAIL_USE_TLS=True,
+            # Mail is still sent after commit inside the request (until delivery moves to a
+            # worker): a server that accepts and never answers must not hold it for minutes.
+            EMAIL_TIMEOUT=10,
         )
     else:
         settings.update(
