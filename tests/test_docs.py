@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management import get_commands
 
 from cchc.config import SETTINGS_DOC
-from cchc.interop.registry import importers
+from cchc.tabular.registry import importers
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

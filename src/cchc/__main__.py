@@ -3,12 +3,14 @@
 import os
 import sys
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> None:
+    # settings are lazy: they read DJANGO_SETTINGS_MODULE on first use, below
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cchc.settings")
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import execute_from_command_line
 
     try:
         # The default SQLite file, uploads and mail live under var/; create it on first use.

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,7 +56,7 @@ SETTINGS_DOC: dict[str, str] = {
     "CCHC_2FA_REQUIRED_ROLES": "comma-separated role codes that must sign in with two-factor "
     "authentication (TOTP); shortcuts: personal_data (every role that sees citizens' personal "
     "data), staff (every officer role), none; default administrator",
-    # Imports (cchc.interop.tables): bounds checked before and while a file is read.
+    # Imports (cchc.tabular.tables): bounds checked before and while a file is read.
     "CCHC_IMPORT_MAX_BYTES": "largest import file: a CSV's size, an XLSX's decompressed size, "
     "in bytes (default 536870912 = 512 MB)",
     "CCHC_IMPORT_MAX_ROWS": "most rows in one import file, header included (default 1048576, "
@@ -169,8 +171,6 @@ def _rate_limits(env: Mapping[str, str]) -> dict[str, tuple[int, int]]:
 
 def _networks(env: Mapping[str, str], name: str) -> list[str]:
     """A comma-separated list of addresses/CIDR blocks, each checked."""
-    import ipaddress
-
     items = _list(env, name)
     for item in items:
         try:
@@ -191,8 +191,6 @@ def _required_roles(env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def _database(env: Mapping[str, str], var_dir: Path) -> dict[str, Any]:
-    import dj_database_url
-
     url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'cchc.sqlite3'}"
     try:
         db = dj_database_url.parse(url, conn_max_age=0)

@@ -56,7 +56,7 @@ MIDDLEWARE = [
     # Content-Security-Policy (policy: cchc.config._content_security_policy) and
     # Permissions-Policy on every response the application renders.
     "csp.middleware.CSPMiddleware",
-    "cchc.web.permissions_policy.PermissionsPolicyMiddleware",
+    "cchc.webkit.permissions_policy.PermissionsPolicyMiddleware",
     # Production serves collected static files itself (runserver does it under DEBUG).
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # type: ignore[name-defined]  # noqa: F821
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "cchc.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # NUL bytes, over-long query values and bodies refused; domain errors as pages.
-    "cchc.web.request_guard.RequestGuardMiddleware",
+    "cchc.webkit.request_guard.RequestGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

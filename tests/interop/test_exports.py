@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import html
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,15 @@ from cchc.errors import InvalidInput, PermissionDenied
 from cchc.indicators import periods
 from cchc.indicators.services import Filters
 from cchc.interop import export_datasets, exports
-from cchc.interop.export_formats import Column, write_parquet
 from cchc.interop.exports import ExportFilters
 from cchc.privacy import mask_name
-from tests.conftest import VN
+from cchc.tabular.export_formats import Column, write_parquet
+from tests.conftest import NOW as WORLD_NOW
+from tests.conftest import VN, built_once, fresh
 from tests.dashboard.conftest import build
-from tests.dossiers.conftest import at, world  # noqa: F401  (the `world` fixture)
+from tests.dossiers.conftest import at, build_world
 from tests.dossiers.factories import applicant
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 NAME = "Nguyễn Thị Hoà"  # the default applicant of tests.dossiers.factories
@@ -57,18 +60,26 @@ class Data:
         return set(qs.values_list("code", flat=True))
 
 
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker) -> Iterator[Data]:
+    """The data set, built once for the module (each test runs in its own savepoint)."""
+    with built_once(django_db_blocker):
+        world = build_world(WORLD_NOW)
+        dash = build(world, lambda role, **scope: make_user(role, now=WORLD_NOW, **scope))
+        open_dossier = world.intake(at=at("2024-06-10", "10:00"))
+        online = intake.submit_online(
+            world.citizen,
+            desk=world.desk,
+            procedure=world.procedure,
+            applicant=applicant(name=CITIZEN_NAME, id_number="024199998888"),
+            now=at("2024-06-11", "08:15"),
+        )
+        yield Data(dash=dash, open_dossier=open_dossier, online=online)
+
+
 @pytest.fixture
-def data(world, make_user) -> Data:  # noqa: F811
-    dash = build(world, make_user)
-    open_dossier = world.intake(at=at("2024-06-10", "10:00"))
-    online = intake.submit_online(
-        world.citizen,
-        desk=world.desk,
-        procedure=world.procedure,
-        applicant=applicant(name=CITIZEN_NAME, id_number="024199998888"),
-        now=at("2024-06-11", "08:15"),
-    )
-    return Data(dash=dash, open_dossier=open_dossier, online=online)
+def data(built, db) -> Data:
+    return fresh(built)
 
 
 def everything(**changes: Any) -> ExportFilters:
@@ -183,7 +194,7 @@ def test_parquet_is_written_in_row_groups(tmp_path):
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
-    from cchc.interop import export_formats
+    from cchc.tabular import export_formats
 
     monkeypatch.setattr(export_formats, "XLSX_MAX_ROWS", 4)
     path = tmp_path / "x.xlsx"
@@ -337,7 +348,7 @@ def test_each_export_is_audited_with_who_what_filters_format_and_rows(data, tmp_
 
 
 def test_an_interrupted_download_is_audited_as_incomplete(data, monkeypatch):
-    from cchc.interop import export_formats
+    from cchc.tabular import export_formats
 
     monkeypatch.setattr(export_formats, "CSV_FLUSH_ROWS", 2)
     export = exports.dossier_export(data.w.supervisor, everything(), now=NOW)

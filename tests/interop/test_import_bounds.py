@@ -135,6 +135,6 @@ def test_zip_members_are_counted(org, now, monkeypatch):
     with zipfile.ZipFile(out, "w") as archive:
         for i in range(30):
             archive.writestr(f"x/{i}.xml", "<a/>")
-    monkeypatch.setattr("cchc.interop.tables.MAX_ZIP_MEMBERS", 20)
+    monkeypatch.setattr("cchc.tabular.tables.MAX_ZIP_MEMBERS", 20)
     with pytest.raises(InvalidInput, match="30 thành phần nén"):
         run(out.getvalue(), now, filename="nhieu.xlsx")

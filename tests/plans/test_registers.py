@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from cchc.errors import PermissionDenied
-from cchc.interop.registry import importer
 from cchc.plans import parindex, registers
 from cchc.plans.models import ExternalIndex, LegalDocument, WorkRecordStat
+from cchc.tabular.registry import importer
 from tests.conftest import VN  # noqa: F401
 from tests.plans.conftest import agency
 from tests.plans.helpers import at

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cchc.accounts.admin_base import AdministratorsOnly, AuditedAdmin
 from cchc.accounts.models import ApiToken, RoleAssignment, User
 from cchc.accounts.tokens import revoke_token
-from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
 class RoleInline(AdministratorsOnly, admin.TabularInline):

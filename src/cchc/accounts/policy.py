@@ -127,6 +127,16 @@ def require(user: Any, permission: str, *, agency: Agency | int | None = None) -
         raise PermissionDenied(permission=permission)
 
 
+class RequiresPermission:
+    """Mixin for an object with a `permission` attribute (a table importer): `authorize`
+    requires the actor to hold it, the same check as `require`."""
+
+    permission: str
+
+    def authorize(self, actor: Any) -> None:
+        require(actor, self.permission)
+
+
 def visible_agencies(user: Any, permission: str = "org.view") -> QuerySet[Agency]:
     reach = grant(user, permission)
     qs = Agency.objects.all()

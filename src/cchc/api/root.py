@@ -26,8 +26,13 @@ from ninja.security import HttpBearer, django_auth
 
 from cchc.accounts import policy, tokens
 from cchc.accounts.roles import Role
+from cchc.catalog.api import router as catalog_router
+from cchc.dossiers.api import router as dossier_router
 from cchc.errors import DomainError
-from cchc.web import request_guard
+from cchc.indicators.api import router as indicators_router
+from cchc.org.api import router as org_router
+from cchc.plans.api import router as plans_router
+from cchc.webkit import request_guard
 
 
 class BearerToken(HttpBearer):
@@ -129,18 +134,8 @@ def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return request_guard.too_large(request)
 
 
-def _register() -> None:
-    from cchc.catalog.api import router as catalog_router
-    from cchc.dossiers.api import router as dossier_router
-    from cchc.indicators.api import router as indicators_router
-    from cchc.org.api import router as org_router
-    from cchc.plans.api import router as plans_router
-
-    api.add_router("/org", org_router)
-    api.add_router("/catalog", catalog_router)
-    api.add_router("/dossiers", dossier_router)
-    api.add_router("/indicators", indicators_router)
-    api.add_router("/plans", plans_router)
-
-
-_register()
+api.add_router("/org", org_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/dossiers", dossier_router)
+api.add_router("/indicators", indicators_router)
+api.add_router("/plans", plans_router)

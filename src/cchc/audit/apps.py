@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class AuditConfig(AppConfig):
@@ -6,9 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Nhật ký hệ thống"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
-        from cchc.audit import lockorder, signin  # signin imports the auth models
+        # app registry: ready() runs once the models are loaded (signin imports the auth models)
+        from cchc.audit import lockorder, signin
 
         signin.connect()
         connection_created.connect(lockorder.install, dispatch_uid="cchc.audit.lockorder")

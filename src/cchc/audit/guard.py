@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import migrations
+
 # Every table guarded here, as (table, trigger-name prefix, what the error message names).
 GUARDED = [
     ("audit_auditentry", "audit_entry", "audit log"),
@@ -75,7 +77,6 @@ def append_only(table: str, name: str, what: str) -> Any:
     (and TRUNCATE on PostgreSQL) are always refused. `name` prefixes the triggers/function.
     Re-running it replaces the triggers in place (the later migrations that removed the
     purge switch call it again on the tables guarded before)."""
-    from django.db import migrations
 
     def forwards(apps: Any, schema_editor: Any) -> None:
         install(schema_editor, table, name, what)

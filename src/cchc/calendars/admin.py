@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cchc.accounts.admin_base import AdministratorsOnly, AuditedAdmin
 from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
 from cchc.calendars.services import announce_version, next_version_number
-from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
 @admin.register(WorkingCalendar)

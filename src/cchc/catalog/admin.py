@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cchc.accounts.admin_base import AdministratorsOnly, AuditedAdmin
 from cchc.catalog.models import (
     Field,
     InternalProcedure,
@@ -8,7 +9,6 @@ from cchc.catalog.models import (
     ProcedureStep,
     RequiredDocument,
 )
-from cchc.web.admin_site import AdministratorsOnly, AuditedAdmin
 
 
 @admin.register(Field)

@@ -13,7 +13,7 @@ from cchc.accounts import policy
 from cchc.catalog import services
 from cchc.catalog.models import Procedure
 from cchc.errors import NotFound
-from cchc.web.params import MAX_ID
+from cchc.webkit.params import MAX_ID
 
 router = Router(tags=["Thủ tục hành chính"])
 

@@ -6,8 +6,9 @@ class CatalogConfig(AppConfig):
     verbose_name = "Thủ tục hành chính"
 
     def ready(self) -> None:
+        # app registry: ready() runs once every app's models are loaded
         from cchc.catalog import importers
-        from cchc.interop.registry import register_importer
+        from cchc.tabular.registry import register_importer
 
         register_importer(importers.ProcedureImporter())
         register_importer(importers.InternalProcedureImporter())

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from cchc.accounts.policy import RequiresPermission
 from cchc.catalog.models import OnlineLevel, ResultType, TimeUnit
 from cchc.catalog.services import (
     DocumentData,
@@ -21,10 +22,10 @@ from cchc.catalog.services import (
     save_internal_procedure,
     save_procedure,
 )
-from cchc.interop import values
-from cchc.interop.runner import TableImporter
-from cchc.interop.tables import Row
-from cchc.interop.values import CellError
+from cchc.tabular import values
+from cchc.tabular.runner import TableImporter
+from cchc.tabular.tables import Row
+from cchc.tabular.values import CellError
 from cchc.vietnamese import fold
 
 PROCEDURE_COLUMNS = (
@@ -203,7 +204,7 @@ def _date(row: Row, column: str) -> dt.date | None:
         raise CellError(f"cột '{column}': {exc}") from None
 
 
-class ProcedureImporter(TableImporter):
+class ProcedureImporter(RequiresPermission, TableImporter):
     name = "procedures"
     title = "Danh mục thủ tục hành chính"
     permission = "catalog.manage"
@@ -246,7 +247,7 @@ def parse_internal(row: Row) -> InternalProcedureData:
     )
 
 
-class InternalProcedureImporter(TableImporter):
+class InternalProcedureImporter(RequiresPermission, TableImporter):
     name = "internal-procedures"
     title = "Danh mục thủ tục hành chính nội bộ"
     permission = "catalog.manage"

@@ -6,7 +6,8 @@ class InteropConfig(AppConfig):
     verbose_name = "Trao đổi dữ liệu"
 
     def ready(self) -> None:
+        # app registry: ready() runs once every app's models are loaded
         from cchc.interop.dossiers import DossierImporter
-        from cchc.interop.registry import register_importer
+        from cchc.tabular.registry import register_importer
 
         register_importer(DossierImporter())

@@ -20,16 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from cchc.accounts import policy
+from cchc.audit import log
+from cchc.calendars.services import DEFAULT_CALENDAR
+from cchc.catalog.models import Procedure
 from cchc.dossiers import imported
 from cchc.dossiers.imported import DeskInfo, Facts, ProcedureInfo
 from cchc.dossiers.models import Rating, State
 from cchc.errors import InvalidInput
-from cchc.interop.registry import ImportReport, RowError
-from cchc.interop.runner import count_outcome
-from cchc.interop.tables import Row, open_source, read_rows
-from cchc.interop.values import CellError, boolean, instant, integer, text
+from cchc.interop.models import ImportRun
+from cchc.org.models import Agency, Desk
+from cchc.tabular.registry import ImportReport, RowError
+from cchc.tabular.runner import count_outcome
+from cchc.tabular.tables import Row, open_source, read_rows
+from cchc.tabular.values import CellError, boolean, instant, integer, text
 from cchc.vietnamese import fold, nfc
 
 BATCH = 5000
@@ -212,10 +218,6 @@ class Directory:
     """Procedures, agencies and desks by the names and codes exports use (read once)."""
 
     def __init__(self) -> None:
-        from cchc.calendars.services import DEFAULT_CALENDAR
-        from cchc.catalog.models import Procedure
-        from cchc.org.models import Agency, Desk
-
         self.procedures: dict[str, tuple[ProcedureInfo, int]] = {}
         for p in Procedure.objects.only(
             "id", "code", "name", "processing_time", "processing_time_unit", "online_level",
@@ -533,8 +535,6 @@ class DossierImporter:
     ) -> ImportReport:
         """Import every good row of `source`; see the module docstring. `sample` (if given)
         receives the first parsed rows, for a preview."""
-        from cchc.accounts import policy
-
         policy.require(actor, self.permission)
         reach = policy.grant(actor, self.permission)
         mapping = mapping or Mapping()
@@ -560,9 +560,6 @@ class DossierImporter:
         progress: Callable[[int], None] | None,
         sample: list[Facts] | None,
     ) -> ImportReport:
-        from cchc.audit import log
-        from cchc.interop.models import ImportRun
-
         digest = _sha256(stream)
         label = (source_name or mapping.source or "").strip() or "Tệp nhập"
         label = nfc(label)[:100]
@@ -654,8 +651,6 @@ def _bulk_settings() -> Iterator[None]:
     """SQLite settings for a large import, put back afterwards. SQLite keeps 2 MB of pages
     per connection by default: too few for the indexes of a large import, which then
     re-read pages from disk at every row; 256 MB while importing."""
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         yield
         return

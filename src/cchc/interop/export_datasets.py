@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from cchc import privacy
+from cchc.catalog.models import Procedure
 from cchc.dossiers import queries
 from cchc.dossiers.access import PersonalData
 from cchc.dossiers.models import (
@@ -35,11 +36,15 @@ from cchc.dossiers.models import (
     Rating,
     State,
 )
+from cchc.dossiers.services import ACTION_LABELS
 from cchc.indicators.measures import start_of
 from cchc.indicators.periods import Period
 from cchc.indicators.scope import agency_ids, placement
-from cchc.interop.export_formats import Column
+from cchc.indicators.score766 import index766
+from cchc.indicators.services import plan_results
 from cchc.legaltime import VN_TZ
+from cchc.org.models import Agency
+from cchc.tabular.export_formats import Column
 
 
 def has_source_column() -> bool:
@@ -149,15 +154,11 @@ def dossier_columns() -> list[Column]:
 
 
 def _procedures() -> dict[int, tuple[str, str]]:
-    from cchc.catalog.models import Procedure
-
     rows = Procedure.objects.values_list("pk", "code", "name")
     return {pk: (code, name) for pk, code, name in rows}
 
 
 def _agencies() -> dict[int, tuple[str, str]]:
-    from cchc.org.models import Agency
-
     rows = Agency.objects.values_list("pk", "name", "agency_type__level__name")
     return {pk: (name, level) for pk, name, level in rows}
 
@@ -262,8 +263,6 @@ def event_rows(
     dossiers: QuerySet[Dossier], *, personal: PersonalData, chunk: int
 ) -> Iterator[tuple[Any, ...]]:
     """The events of `dossiers`, by dossier id and sequence number."""
-    from cchc.dossiers.services import ACTION_LABELS
-
     rows = (
         DossierEvent.objects.filter(dossier__in=dossiers.order_by().values("pk"))
         .order_by("dossier_id", "seq")
@@ -367,8 +366,6 @@ def indicator_rows(
 ) -> list[tuple[Any, ...]]:
     """Plan targets (if `plan_code`), then the 766 total, each group and its sub-indicators.
     A few dozen rows: computed at once by the indicator engine."""
-    from cchc.indicators.services import index766, plan_results
-
     common = {"period": period.code}
     out: list[tuple[Any, ...]] = []
     if plan_code:

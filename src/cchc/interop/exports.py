@@ -2,7 +2,7 @@
 for any filter, limited to what the user may see, each one recorded in the audit log.
 
 An `Export` is a dataset (typed columns, a lazy row iterator over the database) built for a
-user and a set of filters; the writers of `cchc.interop.export_formats` consume its rows as
+user and a set of filters; the writers of `cchc.tabular.export_formats` consume its rows as
 they come, so memory stays bounded whatever the number of rows. Permissions are checked
 when the export is built, before anything is written; the audit entry (who, dataset,
 filters, format, rows, complete or interrupted) is written when the rows have been
@@ -18,6 +18,7 @@ the outcome, and which instant the period applies to (receipt or finishing).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,9 +36,10 @@ from cchc.dossiers.queries import QueueFilters
 from cchc.errors import InvalidInput, PermissionDenied
 from cchc.indicators import periods
 from cchc.indicators.periods import Period
-from cchc.indicators.services import Filters
+from cchc.indicators.services import Filters, check_view
 from cchc.interop import export_datasets as datasets
-from cchc.interop.export_formats import (
+from cchc.org.models import UnitLevel
+from cchc.tabular.export_formats import (
     CONTENT_TYPES,
     FORMATS,
     Column,
@@ -46,9 +48,9 @@ from cchc.interop.export_formats import (
     write_parquet,
     write_xlsx,
 )
-from cchc.interop.values import CellError
-from cchc.interop.values import date as parse_date
-from cchc.web import params
+from cchc.tabular.values import CellError
+from cchc.tabular.values import date as parse_date
+from cchc.webkit import params
 
 DATASETS = {
     "dossiers": "Hồ sơ",
@@ -147,7 +149,7 @@ def parse_day(raw: str | None, label: str) -> dt.date | None:
 
 
 def _whole(raw: str | None, label: str) -> int | None:
-    # One parser for every page and command (cchc.web.params): no value past 64 bits
+    # One parser for every page and command (cchc.webkit.params): no value past 64 bits
     # reaches the database.
     try:
         return params.whole(raw, label)
@@ -159,8 +161,6 @@ def scope_filters(get: Mapping[str, Any]) -> Filters:
     """The dashboard's filter fields (level, unit, agency, procedure, channel, units) read
     from a query string, validated like the dashboard does — without the dashboard's
     `indicator.view` scope, which a dossier export does not need (`dossier.view` applies)."""
-    from cchc.org.models import UnitLevel
-
     level = (get.get("level") or "").strip() or None
     if level is not None and not UnitLevel.objects.filter(code=level).exists():
         known = ", ".join(UnitLevel.objects.order_by("rank").values_list("code", flat=True))
@@ -234,8 +234,6 @@ class Export:
         return f"{FILE_STEMS[self.dataset]}-{stamp}.{fmt}"
 
     def metadata(self) -> dict[str, str]:
-        import json
-
         return {
             "dataset": self.dataset,
             "title": self.title,
@@ -399,8 +397,6 @@ def indicator_export(
 ) -> Export:
     """The plan's targets (when `plan_code` is given) and the 766 index — total, groups and
     sub-indicators — for `period` and `filters`, checked with the engine's `check_view`."""
-    from cchc.indicators.services import check_view
-
     now = now or timezone.now()
     filters = filters or Filters()
     check_view(user, filters)

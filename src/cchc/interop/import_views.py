@@ -17,12 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cchc import csvsafe
+from cchc.accounts.access import requires
 from cchc.dossiers.models import State
 from cchc.errors import DomainError
 from cchc.interop.dossiers import COLUMNS, DossierImporter, load_mapping
-from cchc.interop.refused import refused_download
 from cchc.interop.runs import get_visible_run, visible_runs
-from cchc.web.access import requires
+from cchc.tabular.refused import refused_download
 
 SESSION_KEY = "cchc.import.dossiers"
 PREVIEW_REJECTED = 200

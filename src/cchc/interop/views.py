@@ -13,9 +13,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from cchc.accounts.access import requires
+from cchc.dashboard import selection
+from cchc.dossiers import queries
 from cchc.errors import InvalidInput
+from cchc.indicators.plan_choice import plan_for
 from cchc.interop import exports
-from cchc.web.access import requires
 
 
 def _format(request: HttpRequest) -> str:
@@ -49,11 +52,10 @@ def _back(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _dossier_like(request: HttpRequest, build: Any) -> HttpResponse:
-    from cchc.dossiers.views import queue_filters
 
     try:
         fmt = _format(request)
-        filters = exports.filters_from_query(request.GET, queue=queue_filters(request.GET))
+        filters = exports.filters_from_query(request.GET, queue=queries.queue_filters(request.GET))
         export = build(request.user, filters, now=timezone.now())
     except InvalidInput as exc:
         messages.error(request, exc.message)
@@ -75,9 +77,6 @@ def events(request: HttpRequest) -> HttpResponse:
 def indicators(request: HttpRequest) -> HttpResponse:
     """Plan targets and the 766 index for the dashboard's selection (its filters, its
     scope rules: an agency leader gets their own agency only)."""
-    from cchc.dashboard import selection
-    from cchc.dashboard.views import plan_for
-
     try:
         fmt = _format(request)
         sel = selection.parse(request.GET, request.user)

@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from cchc.accounts.access import requires
 from cchc.errors import NotFound
 from cchc.notifications import services
-from cchc.web.access import requires
 
 PAGE_SIZE = 30
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from cchc.accounts.admin_base import AuditedAdmin
 from cchc.org.models import AdministrativeUnit, Agency, AgencyType, Desk, UnitLevel, UnitSuccession
-from cchc.web.admin_site import AuditedAdmin
 
 
 @admin.register(UnitLevel)

@@ -12,7 +12,7 @@ from cchc.accounts import policy
 from cchc.errors import NotFound
 from cchc.org import services
 from cchc.org.models import AdministrativeUnit, Agency
-from cchc.web.params import RecordId
+from cchc.webkit.params import RecordId
 
 router = Router(tags=["Tổ chức"])
 

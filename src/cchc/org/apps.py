@@ -6,7 +6,8 @@ class OrgConfig(AppConfig):
     verbose_name = "Tổ chức bộ máy"
 
     def ready(self) -> None:
-        from cchc.interop.registry import register_importer
+        # app registry: ready() runs once every app's models are loaded
         from cchc.org.structure import StructureImporter
+        from cchc.tabular.registry import register_importer
 
         register_importer(StructureImporter())

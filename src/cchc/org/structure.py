@@ -21,7 +21,6 @@ from cchc.accounts import policy
 from cchc.audit import log
 from cchc.calendars.models import WorkingCalendar
 from cchc.errors import InvalidInput
-from cchc.interop.registry import ImportReport, RowError
 from cchc.org.models import (
     AdministrativeUnit,
     Agency,
@@ -30,6 +29,7 @@ from cchc.org.models import (
     UnitLevel,
     UnitSuccession,
 )
+from cchc.tabular.registry import ImportReport, RowError
 
 
 class _Loader:

@@ -6,8 +6,9 @@ class PlansConfig(AppConfig):
     verbose_name = "Kế hoạch CCHC"
 
     def ready(self) -> None:
-        from cchc.interop.registry import register_importer
+        # app registry: ready() runs once every app's models are loaded
         from cchc.plans import importers
+        from cchc.tabular.registry import register_importer
 
         for importer in importers.IMPORTERS:
             register_importer(importer)

@@ -8,10 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cchc.interop import values
-from cchc.interop.runner import TableImporter
-from cchc.interop.tables import Row
-from cchc.interop.values import CellError
+from cchc.accounts.policy import RequiresPermission
 from cchc.plans.models import IndexName, LegalDocType
 from cchc.plans.registers import (
     ExternalIndexData,
@@ -21,6 +18,10 @@ from cchc.plans.registers import (
     save_legal_document,
     save_work_record_stat,
 )
+from cchc.tabular import values
+from cchc.tabular.runner import TableImporter
+from cchc.tabular.tables import Row
+from cchc.tabular.values import CellError
 from cchc.vietnamese import fold
 
 
@@ -60,7 +61,7 @@ LEGAL_COLUMNS = (
 )
 
 
-class LegalDocumentImporter(TableImporter):
+class LegalDocumentImporter(RequiresPermission, TableImporter):
     name = "legal-documents"
     title = "Sổ theo dõi văn bản quy phạm pháp luật"
     permission = "plan.register"
@@ -96,7 +97,7 @@ class LegalDocumentImporter(TableImporter):
 WORK_COLUMNS = ("Cơ quan", "Kỳ", "Tổng số hồ sơ công việc", "Xử lý trên môi trường mạng", "Ghi chú")
 
 
-class WorkRecordImporter(TableImporter):
+class WorkRecordImporter(RequiresPermission, TableImporter):
     name = "work-records"
     title = "Thống kê hồ sơ công việc"
     permission = "plan.register"
@@ -124,7 +125,7 @@ INDEX_COLUMNS = ("Chỉ số", "Năm", "Mã tỉnh", "Điểm", "Xếp hạng", 
 _INDEX = {fold(v.replace("_", " ")): v for v in IndexName.values} | {"par index": "PAR_INDEX"}
 
 
-class ExternalIndexImporter(TableImporter):
+class ExternalIndexImporter(RequiresPermission, TableImporter):
     name = "external-indices"
     title = "Chỉ số PCI, PAPI, PAR INDEX, SIPAS"
     permission = "plan.manage"

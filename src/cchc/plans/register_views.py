@@ -14,15 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cchc.accounts import policy
+from cchc.accounts.access import deny, requires
 from cchc.catalog.models import InternalProcedure
 from cchc.errors import DomainError
-from cchc.interop.refused import refused_download
-from cchc.interop.registry import importer
 from cchc.plans import parindex, registers, services
 from cchc.plans.models import ExternalIndex, IndexName, LegalDocType, LegalDocument, WorkRecordStat
-from cchc.web import params
-from cchc.web.access import deny, requires
-from cchc.web.views import run_import_form
+from cchc.tabular.forms import run_import_form
+from cchc.tabular.refused import refused_download
+from cchc.tabular.registry import importer
+from cchc.webkit import params
 
 IMPORTABLE = {
     "van-ban": "legal-documents",

@@ -15,13 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from cchc.accounts import policy
+from cchc.accounts.access import deny, requires
 from cchc.audit.models import AuditEntry
 from cchc.errors import DomainError
 from cchc.plans import progress, services
 from cchc.plans.models import ContentArea, Evidence, Task, TaskReport
 from cchc.plans.status import TaskStatus
-from cchc.web import params
-from cchc.web.access import deny, requires
+from cchc.webkit import params
 
 
 @requires("plan.view")

@@ -1,4 +1,5 @@
-"""The Django admin, restricted to administrators and audited.
+"""The Django admin site, restricted to administrators (the model admins' base classes,
+which make every change audited, are in `cchc.accounts.admin_base`).
 
 Access follows the same policy as the rest of cchc (`admin.site` permission), not
 Django's is_staff/model permissions; nothing can be deleted through it; every save
@@ -16,7 +17,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from cchc.accounts import policy
-from cchc.audit import log
+from cchc.accounts.access import deny
 
 
 class CchcAdminSite(admin.AdminSite):
@@ -30,75 +31,6 @@ class CchcAdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One login page for everyone (with throttling); the admin only checks the role.
         if request.user.is_authenticated:
-            from cchc.web.access import deny
-
             return deny(request, "Trang quản trị chỉ dành cho quản trị hệ thống.")
         target = request.GET.get("next", reverse("admin:index"))
         return redirect(f"{reverse('web:login')}?next={quote(target)}")
-
-
-class AdministratorsOnly:
-    """Admin access for administrators only (the `admin.site` permission), never deletion.
-
-    Used by model admins and inlines alike; Django would otherwise ask for model
-    permissions that nobody holds in cchc.
-    """
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policy.can(request.user, "admin.site")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # nothing is deleted; end validity or deactivate instead
-
-
-class AuditedAdmin(AdministratorsOnly, admin.ModelAdmin):
-    """Base ModelAdmin: administrators only, no deletion, every change audited."""
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            before = type(obj)._default_manager.filter(pk=obj.pk).values().first() or {}
-        else:
-            before = {}
-        super().save_model(request, obj, form, change)
-        data = {}
-        for name in form.changed_data:
-            if "password" in name:
-                data[name] = "(đã thay đổi)"
-                continue
-            new = form.cleaned_data.get(name)
-            old = before.get(name, before.get(f"{name}_id"))
-            data[name] = [old, new] if change else new
-        request._cchc_admin_data = data  # type: ignore[attr-defined]
-
-    def _audit(self, request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
-        data = getattr(request, "_cchc_admin_data", None) or {}
-        if isinstance(message, list):
-            data = {**data, "message": message}
-        agency_id = (
-            obj.pk if obj._meta.label_lower == "org.agency" else getattr(obj, "agency_id", None)
-        )
-        log.record(
-            f"admin.{obj._meta.label_lower}.{verb}",
-            actor=request.user,
-            obj=obj,
-            data=data,
-            agency_id=agency_id,
-        )
-        request._cchc_admin_data = None  # type: ignore[attr-defined]
-
-    # Django's admin calls these after every successful add/change (including password
-    # changes and inline edits); they replace its own LogEntry with our audit entry.
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> None:
-        self._audit(request, obj, "created", message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> None:
-        self._audit(request, obj, "updated", message)

@@ -22,7 +22,7 @@ from cchc.config import DEV_SECRET_PREFIX, PUBLISHED_SECRETS
 SIMULATOR_PATH = "/gia-lap-thanh-toan/"
 REQUIRED_MIDDLEWARE = (
     "csp.middleware.CSPMiddleware",
-    "cchc.web.permissions_policy.PermissionsPolicyMiddleware",
+    "cchc.webkit.permissions_policy.PermissionsPolicyMiddleware",
 )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
 from cchc.accounts import policy
+from cchc.accounts.middleware import second_step_pending
+from cchc.notifications.services import unread_count
 
 # (label, url name, permission or None for any signed-in officer). Later issues append.
 MENU: list[tuple[str, str, str | None]] = [
@@ -47,13 +50,9 @@ def _portal_items(request: HttpRequest, citizen: bool) -> list[dict[str, Any]]:
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    from django.conf import settings
-
     base = {"htmx_available": bool(settings.STATICFILES_DIRS)}
     if user is None or not user.is_authenticated:
         return {**base, "menu": _portal_items(request, False), "role_labels": []}
-    from cchc.accounts.middleware import second_step_pending
-
     if second_step_pending(request):
         # Before the second step every page but the step itself redirects: offer none.
         return {**base, "menu": [], "role_labels": [], "second_step_pending": True}
@@ -85,6 +84,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if user.is_superuser and not labels:
         labels = ["Quản trị hệ thống"]
-    from cchc.notifications.services import unread_count
-
     return {**base, "menu": items, "role_labels": labels, "unread_count": unread_count(user)}

@@ -6,7 +6,6 @@ Views parse the request, call a service or a scoped query, and render. No busine
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -19,18 +18,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from cchc.accounts import policy
+from cchc.accounts.access import deny, requires
 from cchc.accounts.roles import Role
 from cchc.audit import signin
 from cchc.audit.models import AuditEntry
 from cchc.catalog import services as catalog
 from cchc.catalog.models import Field, InternalProcedure, OnlineLevel, Procedure
 from cchc.errors import DomainError
-from cchc.interop.refused import refused_download
-from cchc.interop.registry import importer
 from cchc.org import services as org
 from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
-from cchc.web import params, request_guard
-from cchc.web.access import deny, requires
+from cchc.tabular.forms import run_import_form
+from cchc.tabular.refused import refused_download
+from cchc.tabular.registry import importer
+from cchc.webkit import params, request_guard
 
 PAGE_SIZE = 50
 
@@ -147,42 +147,6 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         else []
     )
     return render(request, "web/procedure_detail.html", {"p": procedure, "history": history})
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label="Tệp CSV hoặc Excel (.xlsx)")
-    dry_run = forms.BooleanField(
-        label="Chỉ kiểm tra, chưa ghi dữ liệu", required=False, initial=True
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise forms.ValidationError("Chỉ nhận tệp .csv hoặc .xlsx.")
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("Tệp quá lớn (tối đa 20 MB).")
-        return upload
-
-
-def run_import_form(request: HttpRequest, imp: Any) -> tuple[ImportForm, Any]:
-    """The upload form of an import page and, once posted and valid, the importer's report
-    (a dry run unless the user unticked it). A file the importer refuses outright is shown
-    as a form error."""
-    report = None
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            report = imp.run(
-                upload.read(),
-                actor=request.user,
-                now=timezone.now(),
-                dry_run=form.cleaned_data["dry_run"],
-                filename=upload.name,
-            )
-        except DomainError as exc:
-            form.add_error("file", exc.message)
-    return form, report
 
 
 @requires("catalog.manage")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cchc.accounts.models import User
 from cchc.errors import DomainError
 
 
@@ -20,8 +21,6 @@ class ActionCommand(BaseCommand):
             raise CommandError(exc.message, returncode=exc.exit_code) from None
 
     def _user(self, username: str) -> Any:
-        from cchc.accounts.models import User
-
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"Không có người dùng '{username}'.", returncode=4)

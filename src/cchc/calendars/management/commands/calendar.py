@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -52,8 +53,6 @@ class Command(BaseCommand):
             )
 
     def _load(self, opts: dict[str, Any]) -> None:
-        import datetime as dt
-
         files = opts["files"]
         schedules = (
             [legaltime.load_schedule(f) for f in files]

@@ -9,10 +9,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
-from cchc.errors import DomainError, InvalidInput
+from cchc.catalog.models import Procedure
+from cchc.dossiers.queries import QueueFilters
+from cchc.errors import DomainError, InvalidInput, NotFound
+from cchc.indicators import periods
+from cchc.indicators.management.commands.indicators import filters_from
+from cchc.indicators.services import DEFAULT_PLAN
 from cchc.interop import exports
-from cchc.interop.export_formats import FORMATS
+from cchc.org.models import UnitLevel
+from cchc.tabular.export_formats import FORMATS
 
 
 class Command(BaseCommand):
@@ -82,10 +89,6 @@ class Command(BaseCommand):
         return count, fmt, out
 
     def _indicators(self, user: Any, opts: dict[str, Any], now: Any) -> exports.Export:
-        from cchc.indicators import periods
-        from cchc.indicators.management.commands.indicators import filters_from
-        from cchc.indicators.services import DEFAULT_PLAN
-
         if not opts["period"]:
             raise InvalidInput(
                 "Xuất kết quả chỉ tiêu cần --period (ví dụ 2024, 2024-06, 2024-Q2, 2024-BC-H1).",
@@ -109,9 +112,6 @@ class Command(BaseCommand):
 
 
 def _user(name: str | None) -> Any:
-    from cchc.accounts.models import User
-    from cchc.errors import NotFound
-
     if not name:
         return SYSTEM
     user = User.objects.filter(username=name, is_active=True).first()
@@ -122,9 +122,6 @@ def _user(name: str | None) -> Any:
 
 def _procedure(raw: str | None) -> int | None:
     """A procedure id or its code (mã TTHC)."""
-    from cchc.catalog.models import Procedure
-    from cchc.errors import NotFound
-
     if not raw:
         return None
     found = Procedure.objects.filter(code=raw).values_list("pk", flat=True).first()
@@ -136,11 +133,6 @@ def _procedure(raw: str | None) -> int | None:
 
 
 def _dossier_filters(opts: dict[str, Any]) -> exports.ExportFilters:
-    from cchc.dossiers.queries import QueueFilters
-    from cchc.indicators import periods
-    from cchc.indicators.management.commands.indicators import filters_from
-    from cchc.org.models import UnitLevel
-
     level = opts["level"]
     if level and not UnitLevel.objects.filter(code=level).exists():
         known = ", ".join(UnitLevel.objects.order_by("rank").values_list("code", flat=True))

@@ -8,9 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
 from cchc.errors import DomainError
-from cchc.interop.registry import importer, importers
+from cchc.interop.dossiers import load_mapping
+from cchc.tabular.registry import importer, importers
 
 
 class Command(BaseCommand):
@@ -39,8 +41,6 @@ class Command(BaseCommand):
             self.stderr.write(f"… đã xử lý {rows:,} dòng".replace(",", "."))
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from cchc.accounts.models import User
-
         actor: Any = SYSTEM
         if opts["user"]:
             actor = User.objects.filter(username=opts["user"], is_active=True).first()
@@ -48,8 +48,6 @@ class Command(BaseCommand):
                 raise CommandError(f"Không có người dùng '{opts['user']}'.", returncode=4)
         extra: dict[str, Any] = {}
         if opts["what"] == "dossiers":
-            from cchc.interop.dossiers import load_mapping
-
             try:
                 if opts["mapping"]:
                     extra["mapping"] = load_mapping(opts["mapping"])

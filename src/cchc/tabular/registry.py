@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Protocol
 
+from cchc.errors import NotFound
+
 
 @dataclass
 class RowError:
@@ -64,8 +66,6 @@ def register_importer(importer: Importer) -> None:
 
 
 def importer(name: str) -> Importer:
-    from cchc.errors import NotFound
-
     try:
         return _IMPORTERS[name]
     except KeyError:

@@ -9,9 +9,9 @@ from typing import Any, Protocol, TypeVar
 from django.db import transaction
 
 from cchc.errors import DomainError
-from cchc.interop.registry import ImportReport, RowError
-from cchc.interop.tables import Row
-from cchc.interop.values import CellError
+from cchc.tabular.registry import ImportReport, RowError
+from cchc.tabular.tables import Row, read_rows
+from cchc.tabular.values import CellError
 
 
 class Keyed(Protocol):
@@ -72,7 +72,10 @@ class TableImporter(ABC):
     """Base of CSV/XLSX importers: check permission, read rows, parse and save each row.
 
     Subclasses set `name`, `title`, `permission`, `columns`, `required` and implement
-    `parse(row)` and `save(data, actor=…, now=…)` (returning the outcome word).
+    `parse(row)` and `save(data, actor=…, now=…)` (returning the outcome word), and
+    `authorize(actor)`: the kit sits below the accounts policy, so the check comes from the
+    importer's own layer (`cchc.accounts.policy.RequiresPermission`). It is abstract, so an
+    importer without a check cannot even be created.
     """
 
     name: str
@@ -80,6 +83,10 @@ class TableImporter(ABC):
     permission: str
     columns: tuple[str, ...]
     required: tuple[str, ...]
+
+    @abstractmethod
+    def authorize(self, actor: Any) -> None:
+        """Raise PermissionDenied unless `actor` may run this import."""
 
     @abstractmethod
     def parse(self, row: Row) -> Any:
@@ -98,10 +105,7 @@ class TableImporter(ABC):
         dry_run: bool = False,
         filename: str | None = None,
     ) -> ImportReport:
-        from cchc.accounts import policy
-        from cchc.interop.tables import read_rows
-
-        policy.require(actor, self.permission)
+        self.authorize(actor)
         rows = read_rows(source, required=self.required, filename=filename)
         return run_rows(
             rows,

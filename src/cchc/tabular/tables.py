@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
+
 from cchc.errors import InvalidInput
 from cchc.vietnamese import fold, nfc
 
@@ -55,8 +57,6 @@ class Limits:
 
     @classmethod
     def from_settings(cls) -> Limits:
-        from django.conf import settings
-
         return cls(
             max_bytes=settings.CCHC_IMPORT_MAX_BYTES,
             max_rows=settings.CCHC_IMPORT_MAX_ROWS,
@@ -203,7 +203,7 @@ def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[Any
 
 
 def _xlsx_rows(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # startup cost: openpyxl loads only for XLSX files
 
     _check_xlsx_archive(stream, limits)
     try:

@@ -148,7 +148,7 @@ def write_xlsx(
 ) -> None:
     """Write an XLSX workbook to `out` (a path or a seekable binary file) in constant
     memory: XlsxWriter keeps each sheet's rows in its own temporary file."""
-    import xlsxwriter
+    import xlsxwriter  # startup cost: loaded only when a workbook is written
 
     book = xlsxwriter.Workbook(
         str(out) if isinstance(out, Path) else out,
@@ -206,7 +206,7 @@ def write_xlsx(
 
 
 def arrow_type(kind: str) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # startup cost: pyarrow loads only for Parquet
 
     return {
         "text": pa.string(),
@@ -219,7 +219,7 @@ def arrow_type(kind: str) -> Any:
 
 
 def arrow_schema(columns: Sequence[Column], metadata: dict[str, str] | None = None) -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # startup cost: pyarrow loads only for Parquet
 
     fields = [pa.field(c.header, arrow_type(c.kind), metadata={"key": c.key}) for c in columns]
     return pa.schema(fields, metadata=metadata or None)
@@ -249,6 +249,7 @@ def write_parquet(
     """Write a Parquet file with one row group per `group` rows (the last one shorter; an
     empty file has one empty group). Rows are turned into Arrow arrays every `batch` rows,
     so only that many rows are ever held as Python objects."""
+    # startup cost: pyarrow loads only for Parquet
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -4,7 +4,7 @@ One parser for every view, so that a hand-edited or hostile URL gets the same an
 everywhere: an empty value is "not given" (None); anything else that is not a valid value —
 letters, a sign, an exponent, an integer beyond the database's 64 bits, day 45 of month 13
 — raises InvalidInput with a Vietnamese message naming the field, which pages render as a
-400 page (cchc.web.request_guard) and the CLI as exit code 2. Nothing out of range ever
+400 page (cchc.webkit.request_guard) and the CLI as exit code 2. Nothing out of range ever
 reaches the database (SQLite raises OverflowError past 2**63 - 1, PostgreSQL "out of range").
 """
 

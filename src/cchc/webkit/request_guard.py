@@ -9,7 +9,7 @@ domain error a page lets escape is answered as a page, never as a 500.
   is that long, and SQLite refuses LIKE patterns over 50 000 bytes.
 - A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 with a Vietnamese page, or the API's JSON
   error envelope (also when Django's own parsing refuses it first: `too_large`).
-- A `DomainError` escaping a page view (e.g. InvalidInput from `cchc.web.params`): its
+- A `DomainError` escaping a page view (e.g. InvalidInput from `cchc.webkit.params`): its
   status and Vietnamese message, on the matching error page.
 
 API answers use the envelope of cchc.api.root: ``{"error": {"code", "message", "details"}}``.
