@@ -10,7 +10,7 @@ no server answers), migrates it, loads a small organisation, ``--procedures`` pr
 and Plan 213 through the real services, then:
 
 1. generates ``min(--base, smallest size)`` dossiers (default base 1 000 000) received in 2024
-   with ``cchc.dossiers.bulk.generate`` (the rows the services would write: dossiers, events,
+   with ``cchc.demo.generator.generate`` (the rows the services would write: dossiers, events,
    components, fees, results);
 2. for every size N (ascending) grows the dossier table to N by REPLICATING the generated
    dossier rows with one ``INSERT … SELECT`` per copy: new ids, unique codes (``<code>-R<k>``),
@@ -326,7 +326,7 @@ def _world(procedures: int) -> dict[str, Any]:
     from cchc.accounts.policy import SYSTEM
     from cchc.accounts.roles import Role
     from cchc.catalog.services import DocumentData, ProcedureData, StepData, save_procedure
-    from cchc.dossiers import bulk
+    from cchc.demo import generator as bulk
     from cchc.org.models import Desk
 
     setup = dt.datetime(2024, 1, 2, 7, 0, tzinfo=VN)
@@ -426,7 +426,7 @@ def _load_plan(now: dt.datetime) -> str:
 def _generate(world: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
     from django.db import connection
 
-    from cchc.dossiers import bulk
+    from cchc.demo import generator as bulk
 
     if connection.vendor == "sqlite":  # a bigger page cache for the load only
         with connection.cursor() as cursor:

@@ -9,7 +9,7 @@ loads a small organisation, a few procedures and staff through the real services
 
 1. measures every query on the EMPTY database (the baseline of this run);
 2. generates N dossiers (default 1 000 000) with their events, components, fees and results
-   through ``cchc.dossiers.bulk.generate`` (the same rows the services would write) and
+   through ``cchc.demo.generator.generate`` (the same rows the services would write) and
    prints the load throughput;
 3. runs ANALYZE (PostgreSQL autovacuum would; SQLite needs it to plan with statistics);
 4. measures the same queries again and prints p50/p95 in ms and the ratio to the baseline.
@@ -140,7 +140,7 @@ def child(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     empty = _measure(world, runs=args.runs, rng=rng, loaded=False)
 
-    from cchc.dossiers import bulk
+    from cchc.demo import generator as bulk
 
     if vendor == "sqlite":  # a bigger page cache for the load only (index maintenance)
         with connection.cursor() as cursor:
@@ -213,7 +213,7 @@ def _world() -> dict[str, Any]:
     from cchc.accounts.policy import SYSTEM
     from cchc.accounts.roles import Role
     from cchc.catalog.services import DocumentData, ProcedureData, StepData, save_procedure
-    from cchc.dossiers import bulk
+    from cchc.demo import generator as bulk
     from cchc.org.models import Desk
 
     setup = dt.datetime(2024, 1, 2, 9, 0, tzinfo=VN)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
-from tests.conftest import VN
+from tests.conftest import VN, built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +19,29 @@ N = 3000
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)  # the year 2024 is over
 
 
-@pytest.fixture
-def year():
+@pytest.fixture(scope="module")
+def built_year(django_db_setup, django_db_blocker) -> Iterator[str]:
     """The base demo set and 3 000 dossiers of 2024, through the command (tests run with
-    DEBUG off, where the documented demo password is refused)."""
-    out = io.StringIO()
-    call_command(
-        "demo",
-        dossiers=N,
-        year=2024,
-        seed=11,
-        verify_sample=N,  # every generated dossier against its events
-        password="mat-khau-thu-nghiem-2024",
-        stdout=out,
-    )
-    return out.getvalue()
+    DEBUG off, where the documented demo password is refused); built once for the module,
+    each test in its own savepoint. (The seed test, which needs an empty database, is in
+    test_scale_seed.py.)"""
+    with built_once(django_db_blocker):
+        out = io.StringIO()
+        call_command(
+            "demo",
+            dossiers=N,
+            year=2024,
+            seed=11,
+            verify_sample=N,  # every generated dossier against its events
+            password="mat-khau-thu-nghiem-2024",
+            stdout=out,
+        )
+        yield out.getvalue()
+
+
+@pytest.fixture
+def year(built_year, db) -> str:
+    return built_year
 
 
 def _level_of():
@@ -138,47 +146,3 @@ def test_payments_have_their_receipts_and_a_second_run_is_refused(year):
     assert refused.value.returncode == 5
     assert "không sinh thêm để tránh trùng lặp" in str(refused.value)
     assert Dossier.objects.count() == count
-
-
-def _fingerprint():
-    from cchc.dossiers.models import Dossier, DossierEvent
-
-    dossiers = list(
-        Dossier.objects.order_by("code").values_list(
-            "code", "state", "channel", "due", "finished_at", "outcome", "paid_amount", "rating"
-        )
-    )
-    events = list(
-        DossierEvent.objects.order_by("dossier__code", "seq").values_list(
-            "dossier__code", "action", "actor_label", "at"
-        )
-    )
-    return dossiers, events
-
-
-def test_same_seed_same_year_and_no_silent_duplicates(now):
-    from cchc.demo import scale
-    from cchc.demo.loader import load_demo
-    from cchc.dossiers.models import Dossier
-    from cchc.errors import Conflict
-
-    load_demo(now=now)
-    # Staff first (kept across the rolled-back runs below; found again by user name).
-    calibration = scale.load_calibration(scale.calibration_path(2024))
-    scale.staff_for(scale.groups_for(2024, calibration, now=scale.year_end(2024, NOW)), now=now)
-    before = Dossier.objects.count()
-    prints = []
-    for seed in (5, 5, 6):
-        point = transaction.savepoint()
-        result = scale.generate_year(400, year=2024, seed=seed, now=NOW)
-        assert result.dossiers == 400 == Dossier.objects.count() - before
-        prints.append(_fingerprint())
-        transaction.savepoint_rollback(point)
-    assert prints[0] == prints[1]
-    assert prints[0] != prints[2]
-
-    scale.generate_year(300, year=2024, seed=5, now=NOW)
-    with pytest.raises(Conflict) as refused:
-        scale.generate_year(300, year=2024, seed=5, now=NOW)
-    assert "Năm 2024 đã có 300 hồ sơ mẫu" in refused.value.message
-    assert Dossier.objects.count() == before + 300

@@ -160,7 +160,7 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
                     SYSTEM, user, spec.role, agency=agency, unit=unit, desk=desk, now=now
                 )
             summary.users.append(spec.username)
-    from cchc.dossiers import demo as dossiers_demo  # live one-stop work (issue 4)
+    from cchc.demo import dossiers as dossiers_demo  # live one-stop work (issue 4)
 
     summary.dossiers = dossiers_demo.load(now=now)
     from cchc.portal import demo as portal_demo  # the demo citizen's online dossiers

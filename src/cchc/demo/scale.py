@@ -4,7 +4,7 @@ Splits N dossiers among the levels of the demo organisation (provincial public-s
 centre, district one-stop desks, commune desks — communes without a desk of their own are
 served by their district's desk) by the level shares of the calibration file, then among
 the desks of a level by the number of agencies they receive for, and writes each desk's
-share with `cchc.dossiers.bulk.generate` (the rows the services would write) calibrated by
+share with `cchc.demo.generator.generate` (the rows the services would write) calibrated by
 `data/calibration-<year>.toml`. Staff missing for an agency or desk is created through the
 accounts services. Every dossier is flagged `is_demo`. Complaints (PAKN) about a few
 returned dossiers are filed through the feedback service afterwards, so that they carry
@@ -33,9 +33,12 @@ from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.catalog.models import Procedure
-from cchc.dossiers import bulk, signals
+from cchc.demo import generator
+from cchc.dossiers import signals, verify
 from cchc.dossiers.models import Dossier, DossierEvent
 from cchc.errors import Conflict, InvalidInput
+from cchc.feedback import linking
+from cchc.feedback import services as feedback
 from cchc.org.models import Agency, Desk
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -59,7 +62,7 @@ class Calibration:
 
     year: int
     level_shares: dict[str, float]
-    profiles: dict[str, bulk.Profile]
+    profiles: dict[str, generator.Profile]
     popular: dict[str, list[str]]
     open_share: float
     complaints: float
@@ -82,21 +85,21 @@ def load_calibration(path: Path) -> Calibration:
         levels = {name: float(data["levels"][name]["share"]) for name in LEVELS}
         intake = data["intake"]
         tet = intake.get("tet", {})
-        season = bulk.Seasonality(
+        season = generator.Seasonality(
             months=tuple(float(m) for m in intake["months"]),
             tet=dt.date.fromisoformat(tet["date"]) if tet.get("date") else None,
             tet_weeks=tuple((int(a), int(b), float(f)) for a, b, f in tet.get("weeks", [])),
         )
         if len(season.months) != 12:
             raise ValueError("intake.months needs 12 values")
-        finished_weight = sum(c.weight for c in bulk.FINISHED)
+        finished_weight = sum(c.weight for c in generator.FINISHED)
         supplement = float(data["supplements"]["share"]) * finished_weight
         sat = data["satisfaction"]
         profiles = {}
         for name in LEVELS:
             out, ch = data["outcomes"][name], data["channels"][name]
             online, postal = float(ch["online"]), float(ch["postal"])
-            profiles[name] = bulk.Profile(
+            profiles[name] = generator.Profile(
                 channels=(max(1.0 - online - postal, 0.0), online, postal),
                 online_needs_service=True,
                 outcomes=(float(out["early"]), float(out["on_time"]), float(out["overdue"])),
@@ -231,7 +234,7 @@ def split(n: int, weights: list[float]) -> list[int]:
 
 
 def _name(seed: int) -> str:
-    family, middle, given = bulk.FAMILY, bulk.MIDDLE, bulk.GIVEN
+    family, middle, given = generator.FAMILY, generator.MIDDLE, generator.GIVEN
     return (
         f"{family[seed % len(family)]} {middle[(seed // 7) % len(middle)]} "
         f"{given[(seed // 77) % len(given)]}"
@@ -265,7 +268,7 @@ def _user(
     return user
 
 
-def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, bulk.Staff]:
+def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, generator.Staff]:
     """Staff of every group (by desk id and level), created when missing."""
     officers: dict[int, list[User]] = {}
     leaders: dict[int, list[User]] = {}
@@ -314,7 +317,7 @@ def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, bulk.Staff]
                 )
                 for i in range(1, DESK_OFFICERS[host_level] + 1)
             ]
-        out[index] = bulk.Staff(
+        out[index] = generator.Staff(
             desk_officers=desk_officers[desk.pk],
             officers={a.pk: officers[a.pk] for a in group.agencies},
             leaders={a.pk: leaders[a.pk] for a in group.agencies},
@@ -416,7 +419,7 @@ def generate_year(
                 if progress is not None:
                     progress(base + count, n)
 
-            generated = bulk.generate(
+            generated = generator.generate(
                 group.n,
                 seed=seed * 1009 + index,
                 start=group.start,
@@ -480,9 +483,6 @@ def _complaints(
     addressed to the competent agency, whose leader then confirms the dossier they name (a
     PAKN counts against a dossier only once its link is proven: the `complaint` event, cells
     kept by its signal)."""
-    from cchc.feedback import linking
-    from cchc.feedback import services as feedback
-
     returned = Dossier.objects.filter(
         pk__gte=result.first_id, pk__lte=result.last_id, state="returned"
     )
@@ -588,8 +588,6 @@ def summarise(first_id: int, last_id: int) -> Summary:
 
 def verify_sample(first_id: int, last_id: int, *, size: int, seed: int) -> Any:
     """`cchc dossiers verify` on `size` dossiers drawn at random from the id range."""
-    from cchc.dossiers import verify
-
     span = last_id - first_id + 1
     rng = np.random.default_rng([seed, 0x7E])
     picked = rng.choice(span, size=min(size, span), replace=False) + first_id

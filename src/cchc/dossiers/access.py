@@ -23,6 +23,7 @@ from cchc import privacy
 from cchc.accounts import policy
 from cchc.dossiers.models import Dossier, DossierEvent, StoredFile
 from cchc.errors import NotFound, PermissionDenied
+from cchc.eventlog.access import by_owner, is_owner
 
 # action -> (permission, which agency of the dossier it is checked against)
 ACTION_RIGHTS: dict[str, tuple[str, str]] = {
@@ -58,11 +59,7 @@ APPLICANT_ACTIONS = frozenset({"resubmit", "citizen_upload", "rate", "withdraw"}
 
 
 def is_applicant(user: Any, dossier: Dossier) -> bool:
-    return (
-        dossier.applicant_user_id is not None
-        and getattr(user, "pk", None) is not None
-        and dossier.applicant_user_id == user.pk
-    )
+    return is_owner(user, dossier.applicant_user_id)
 
 
 def agency_for(dossier: Dossier, which: str) -> int:
@@ -228,7 +225,7 @@ def actor_label_for(user: Any, dossier: Dossier, event: DossierEvent) -> str:
     """Who took `event`, as `user` may see it: the applicant acting on their own dossier is
     named by the name rule; officers are named as recorded."""
     label = event.actor_label
-    if event.actor_id is None or event.actor_id != dossier.applicant_user_id:
+    if not by_owner(event, dossier.applicant_user_id):
         return label
     return privacy.shown(privacy.Field.NAME, label, full=sees_personal_data(user, dossier))
 

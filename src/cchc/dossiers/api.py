@@ -35,7 +35,7 @@ from cchc.dossiers.schemas import (
 )
 from cchc.errors import InvalidInput
 from cchc.org.models import Agency, Desk
-from cchc.web.params import RecordId, Whole
+from cchc.webkit.params import RecordId, Whole
 
 router = Router(tags=["Hồ sơ"])
 

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from cchc.calendars.signals import version_added
+
 
 class DossiersConfig(AppConfig):
     name = "cchc.dossiers"
@@ -8,14 +10,12 @@ class DossiersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cchc.calendars.signals import version_added
-
         version_added.connect(_recompute_open_dossiers, dispatch_uid="dossiers.recompute")
 
 
 def _recompute_open_dossiers(sender, *, calendar_code, actor, now, **kwargs):
     """A new calendar version: open dossiers on that calendar are recomputed against it,
     each with a `recompute` event (spec 02 §9)."""
-    from cchc.dossiers.services import recompute_open
+    from cchc.dossiers.services import recompute_open  # app registry: apps.py loads before models
 
     recompute_open(calendar_code, actor=actor, now=now)

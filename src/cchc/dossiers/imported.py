@@ -28,9 +28,10 @@ from typing import Any
 
 from django.db import connection
 
+from cchc.audit import log
 from cchc.dossiers import replay, rules, signals
-from cchc.dossiers.bulk import _COLUMNS, _Writer
 from cchc.dossiers.models import Dossier, DossierEvent, DossierResult, State
+from cchc.dossiers.rows import COLUMNS, Writer
 from cchc.dossiers.services import _append, _label
 from cchc.vietnamese import fold
 
@@ -266,8 +267,8 @@ def _create(
     label = _label(actor)
     now_text = stamp(now)
     reason = f"Nhập từ {source}"
-    dossier_cols, event_cols = _COLUMNS[Dossier], _COLUMNS[DossierEvent]
-    result_cols = _COLUMNS[DossierResult]
+    dossier_cols, event_cols = COLUMNS[Dossier], COLUMNS[DossierEvent]
+    result_cols = COLUMNS[DossierResult]
     dossier_values = itemgetter(*dossier_cols)
     event_values = itemgetter(*event_cols)
     result_values = itemgetter(*result_cols)
@@ -332,7 +333,7 @@ def _create(
                 "issued_at": stamp(facts.finished_at),
             }
             results.append(result_values(result_row))
-    writer = _Writer()
+    writer = Writer()
     writer.insert(Dossier, dossier_cols, dossiers)
     writer.insert(DossierEvent, event_cols, events)
     writer.insert(DossierResult, result_cols, results)
@@ -383,8 +384,6 @@ def _update_many(
     written with one statement per table and one batched cell update. A dossier with events
     other than imports (none are allowed today) takes `_update`. Returns the codes whose
     facts did not change after all (only the row's form did)."""
-    from cchc.audit import log
-
     pks = [pk for _, _, pk in changed]
     dossiers = {d.pk: d for d in Dossier.objects.select_for_update().filter(pk__in=pks)}
     mixed = set(

@@ -11,17 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
 from cchc.accounts import policy
 from cchc.calendars.services import DEFAULT_CALENDAR
 from cchc.catalog.models import Procedure
 from cchc.catalog.services import search_procedures
-from cchc.dossiers import files, rules
+from cchc.dossiers import files, payloads, rules
 from cchc.dossiers.models import (
     ApplicantKind,
     Channel,
+    CodeCounter,
     Dossier,
     DossierComponent,
     DossierFee,
@@ -37,6 +38,7 @@ from cchc.dossiers.services import (
     store_file,
 )
 from cchc.errors import InvalidInput
+from cchc.eventlog import counters
 from cchc.org.models import Agency, Desk
 from cchc.vietnamese import fold, nfc
 
@@ -139,14 +141,7 @@ def competent_agency_for(desk: Desk, procedure: Procedure, on: dt.date) -> list[
 
 def _allocate_code(rules_in_force: rules.RuleSet, prefix: str, day: dt.date) -> str:
     """Next code for (prefix, day): one atomic upsert, safe under concurrent intake."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dossiers_codecounter (prefix, day, last) VALUES (%s, %s, 1) "
-            "ON CONFLICT (prefix, day) DO UPDATE SET last = dossiers_codecounter.last + 1 "
-            "RETURNING last",
-            [prefix, day],
-        )
-        seq = cursor.fetchone()[0]
+    seq = counters.next_number(CodeCounter, prefix=prefix, day=day)
     return rules_in_force.dossier_code(prefix, day, seq)
 
 
@@ -345,7 +340,7 @@ def receive_at_desk(
             actor=actor,
             now=at,
             to_state=State.SUBMITTED,
-            data={"channel": channel},
+            data=payloads.submit(channel=channel),
         )
         version = calendar_version_on(dossier.calendar_code, at.date())
         event = _append(
@@ -354,7 +349,7 @@ def receive_at_desk(
             actor=actor,
             now=at,
             to_state=State.RECEIVED,
-            data={"calendar_version": version, "appointment_rule": dossier.ruleset},
+            data=payloads.receive(calendar_version=version, appointment_rule=dossier.ruleset),
         )
         _after(dossier, event)
         if assignee is not None:

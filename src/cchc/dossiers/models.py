@@ -9,11 +9,11 @@ calendar by `cchc.dossiers.replay`; they are stored for fast queues and reports,
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from cchc.eventlog.models import event_model
 
 
 class Channel(models.IntegerChoices):
@@ -262,41 +262,19 @@ class Dossier(models.Model):
         return self.state in PAUSED_STATES
 
 
-class DossierEvent(models.Model):
+DossierEventBase = event_model(
+    "dossier", "dossiers.Dossier", action_length=40, state_length=20, reason_label="Lý do, ghi chú"
+)
+
+
+class DossierEvent(DossierEventBase):
     """One transition or fact of a dossier's life. Append-only: never updated or deleted
-    (the model refuses, and database triggers refuse raw SQL too)."""
+    (the model refuses, and database triggers refuse raw SQL too). The columns are the
+    shared event-log shape (`cchc.eventlog`)."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
-    seq = models.PositiveIntegerField("Số thứ tự")
-    action = models.CharField("Hành động", max_length=40)
-    from_state = models.CharField("Từ trạng thái", max_length=20, blank=True)
-    to_state = models.CharField("Sang trạng thái", max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_label = models.CharField("Người thực hiện", max_length=200)
-    at = models.DateTimeField("Thời điểm (máy chủ)")
-    reason = models.TextField("Lý do, ghi chú", blank=True)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
+    class Meta(DossierEventBase.Meta):
         verbose_name = "Sự kiện hồ sơ"
         verbose_name_plural = "Sự kiện hồ sơ"
-        ordering = ["dossier", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["dossier", "seq"], name="dossier_event_seq_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.dossier_id}#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("dossier events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("dossier events are append-only")
 
 
 class DossierComponent(models.Model):

@@ -14,10 +14,14 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from cchc.accounts.models import RoleAssignment, User
+from cchc.accounts.roles import Role
 from cchc.dossiers import access
 from cchc.dossiers.models import Dossier, State
 from cchc.errors import InvalidInput
+from cchc.org import tree
 from cchc.vietnamese import fold
+from cchc.webkit.params import whole
 
 
 @dataclass
@@ -141,13 +145,29 @@ def counts(user: Any, *, now: dt.datetime) -> dict[str, int]:
 def officers_for(dossier: Dossier) -> list[Any]:
     """Active processing officers and leaders of the agency holding `dossier` (and its
     sub-agencies): who it may be assigned or forwarded to."""
-    from cchc.accounts.models import RoleAssignment, User
-    from cchc.accounts.roles import Role
-    from cchc.org import tree
-
     holders = RoleAssignment.objects.filter(
         active=True,
         agency_id__in=tree.agency_subtree({dossier.current_agency_id}),
         role__in=[Role.PROCESSING_OFFICER, Role.AGENCY_LEADER],
     ).values("user_id")
     return list(User.objects.filter(pk__in=holders, is_active=True).order_by("full_name"))
+
+
+MAX_STEPS = 1000  # far more steps than any internal procedure has
+
+
+def queue_filters(get: Any) -> QueueFilters:
+    """The work queue's filters from its query string (also used by its exports)."""
+    step = whole(get.get("buoc"), "Bước xử lý", low=1, high=MAX_STEPS)
+
+    def flag(name: str) -> bool:
+        return get.get(name) in ("1", "on", "true")
+
+    return QueueFilters(
+        q=get.get("q", ""),
+        state=get.get("trang_thai", "open"),
+        mine=flag("cua_toi"),
+        risk=flag("nguy_co"),
+        overdue=flag("qua_han"),
+        step=step - 1 if step is not None else None,
+    )

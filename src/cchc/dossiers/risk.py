@@ -33,7 +33,7 @@ from django.db.models import F, Prefetch, Q
 
 from cchc import legaltime
 from cchc.accounts import policy
-from cchc.accounts.models import RoleAssignment
+from cchc.accounts.models import RoleAssignment, User
 from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.audit import log
@@ -414,8 +414,6 @@ def scan(*, now: dt.datetime, actor: Any = SYSTEM, batch: int = BATCH) -> ScanRe
 
 
 def _notify(items: Sequence[Assessment], now: dt.datetime) -> int:
-    from cchc.accounts.models import User
-
     if not items:
         return 0
     leaders = _Leaders()

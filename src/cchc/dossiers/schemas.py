@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from cchc.dossiers.models import ApplicantKind, ReturnChannel
 from cchc.dossiers.services import TRANSITIONS
-from cchc.web.params import MAX_ID, RecordId
+from cchc.webkit.params import MAX_ID, RecordId
 
 # Actions a client may request through /transitions ("attach" goes through /files).
 ACTIONS = tuple(sorted(a for a in TRANSITIONS if a != "attach"))

@@ -10,7 +10,6 @@ audit entry of the refusal.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,10 +20,9 @@ from django.utils import timezone
 from cchc import legaltime
 from cchc.accounts import policy
 from cchc.accounts.models import User
-from cchc.audit import log
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
 from cchc.catalog import competence
-from cchc.dossiers import access, files, replay, signals
+from cchc.dossiers import access, files, payloads, replay, signals
 from cchc.dossiers.models import (
     OPEN_STATES,
     TERMINAL_STATES,
@@ -36,11 +34,11 @@ from cchc.dossiers.models import (
     StoredFile,
 )
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
+from cchc.eventlog import workflow
 from cchc.notifications.services import notify
 from cchc.org.models import Agency
-from cchc.vietnamese import money, nfc_text
+from cchc.vietnamese import money
 
-logger = logging.getLogger(__name__)
 S = State
 ACCEPTED = frozenset({S.RECEIVED, S.IN_PROGRESS, S.AWAITING_APPROVAL})
 WAITING = frozenset({S.AWAITING_SUPPLEMENT, S.AWAITING_OBLIGATION})
@@ -130,15 +128,11 @@ NEEDS_REASON = frozenset(
 )
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return (now or timezone.now()).astimezone(legaltime.VN_TZ)
+_now = workflow.local_now
 
 
 def _label(actor: Any) -> str:
-    if getattr(actor, "pk", None) is None:
-        return "hệ thống"
-    name = getattr(actor, "full_name", "") or ""
-    return name or actor.username
+    return workflow.actor_label(actor)
 
 
 # -- calendars --------------------------------------------------------------------------------
@@ -215,48 +209,39 @@ def _append(
     `before`: the dossier's tracked fields before the change, when the caller has already
     changed intake facts on `dossier` (a re-import); by default they are read from it."""
     previous = dossier.state
-    event = DossierEvent.objects.create(
-        dossier=dossier,
-        seq=dossier.version + 1,
-        action=action,
-        from_state=previous if dossier.version else "",
-        to_state=to_state or previous,
-        actor=actor if getattr(actor, "pk", None) is not None else None,
-        actor_label=_label(actor),
-        at=now,
-        reason=nfc_text(reason),
-        data=data or {},
+    event = workflow.append(
+        DossierEvent,
+        dossier,
+        action,
+        actor=actor,
+        label=_label(actor),
+        now=now,
+        reason=reason,
+        data=data,
+        to_state=to_state,
     )
     for upload in uploads:
         store_file(dossier, upload, now=now, event=event)
     if before is None and dossier.version:
         before = signals.snapshot(dossier)
-    derived = project(dossier)
-    old_version = dossier.version
-    for name, value in derived.stored().items():
-        setattr(dossier, name, value)
-    dossier.version = old_version + 1
-    if old_version == 0:
-        dossier.save()
-    else:
-        fields = [*replay.Projection.STORED, "version"]
-        changed = Dossier.objects.filter(pk=dossier.pk, version=old_version).update(
-            **{name: getattr(dossier, name) for name in fields}
-        )
-        if changed != 1:
-            raise Conflict(
-                f"Hồ sơ {dossier.code} vừa được người khác cập nhật. Tải lại trang để xem "
-                "trạng thái mới rồi thực hiện lại.",
-                code="dossier.conflict",
-            )
+    workflow.advance(
+        dossier,
+        project(dossier).stored(),
+        fields=replay.Projection.STORED,
+        stale=lambda: Conflict(
+            f"Hồ sơ {dossier.code} vừa được người khác cập nhật. Tải lại trang để xem "
+            "trạng thái mới rồi thực hiện lại.",
+            code="dossier.conflict",
+        ),
+    )
     signals.dossier_changed.send(sender=Dossier, before=before, after=dossier, event=event)
-    log.record(
-        f"dossier.{action}",
+    workflow.audit_event(
+        "dossier",
+        dossier,
+        event,
         actor=actor,
-        obj=dossier,
+        previous=previous,
         agency_id=dossier.current_agency_id,
-        at=now,
-        data={"seq": event.seq, "from": previous, "to": event.to_state, **(data or {})},
     )
     return event
 
@@ -279,37 +264,35 @@ def store_file(
 
 
 def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:
-    locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            f"Hồ sơ {locked.code} vừa được người khác cập nhật (bạn đang xem phiên bản "
-            f"{expected_version}, hiện tại là {locked.version}). Tải lại trang để xem trạng "
-            "thái mới rồi thực hiện lại.",
-            code="dossier.conflict",
-        )
-    return locked
+    return workflow.lock(dossier, expected_version, stale=_stale)
 
 
-def _refused(actor: Any, dossier: Dossier, action: str, error: DomainError, now: dt.datetime):
+def _stale(locked: Dossier, seen: int) -> Conflict:
+    return Conflict(
+        f"Hồ sơ {locked.code} vừa được người khác cập nhật (bạn đang xem phiên bản "
+        f"{seen}, hiện tại là {locked.version}). Tải lại trang để xem trạng "
+        "thái mới rồi thực hiện lại.",
+        code="dossier.conflict",
+    )
+
+
+def _refused(
+    actor: Any, dossier: Dossier, action: str, error: DomainError, now: dt.datetime
+) -> None:
     """Record a refused action in the audit log (the only trace it leaves)."""
-    try:
-        with transaction.atomic():
-            log.record(
-                "dossier.refused",
-                actor=actor,
-                obj=dossier,
-                agency_id=dossier.current_agency_id,
-                at=now,
-                data={"action": action, "code": error.code, "message": error.message},
-            )
-    except Exception:  # never mask the original refusal
-        logger.exception("could not audit a refused dossier action")
+    workflow.audit_refusal(
+        "dossier", dossier, action, error, actor=actor, agency_id=dossier.current_agency_id, now=now
+    )
 
 
 def _check_transition(dossier: Dossier, action: str) -> str | None:
-    allowed, target = TRANSITIONS[action]
-    if dossier.state in allowed:
-        return target
+    return workflow.check_transition(
+        TRANSITIONS, action, dossier.state, illegal=lambda: _illegal(dossier, action)
+    )
+
+
+def _illegal(dossier: Dossier, action: str) -> InvalidInput:
+    """Why `action` is not possible in the dossier's state, in the officer's words."""
     state = State(dossier.state).label
     if action == "return_result":
         message = (
@@ -329,7 +312,7 @@ def _check_transition(dossier: Dossier, action: str) -> str | None:
             f"Không thể {ACTION_LABELS[action].lower()} khi hồ sơ {dossier.code} đang ở trạng "
             f"thái «{state}»."
         )
-    raise InvalidInput(
+    return InvalidInput(
         message,
         code="dossier.illegal_transition",
         action=action,
@@ -390,52 +373,81 @@ def act(
 def _prepare(
     actor: Any, dossier: Dossier, action: str, now: dt.datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """Validate and complete an action's data (assignee, step, agency, results…)."""
+    """Validate and complete an action's data (assignee, step, agency, results…). The keys
+    and their order come from the action's builder in `payloads`; keys the caller gave keep
+    their place."""
     if action in ("receive", "recompute"):
         # The clock is computed with the calendar version in force now (spec 02 §9).
-        data.setdefault("calendar_version", calendar_version_on(dossier.calendar_code, now.date()))
+        version = calendar_version_on(dossier.calendar_code, now.date())
+        build = payloads.receive if action == "receive" else payloads.recompute
+        for key, value in build(calendar_version=version).items():
+            data.setdefault(key, value)
     if "assignee" in data and data["assignee"] is not None:
-        user = User.objects.filter(pk=data["assignee"], is_active=True).first()
-        if user is None:
-            raise InvalidInput("Không tìm thấy cán bộ được phân công.", code="dossier.assignee")
-        agency = data.get("agency") or dossier.current_agency_id
-        if not policy.can(user, "dossier.process", agency=agency):
-            raise InvalidInput(
-                f"{_label(user)} không có quyền xử lý hồ sơ tại cơ quan này.",
-                code="dossier.assignee_scope",
-            )
-        data["receiver_label"] = _label(user)
+        data["receiver_label"] = _assignee_label(dossier, data)
     if action == "assign" and not data.get("assignee"):
         raise InvalidInput("Chọn cán bộ được phân công.", code="dossier.assignee")
     steps = len(dossier.step_plan)
-    if action == "assign" and dossier.state == State.RECEIVED:
-        # The desk's hand-over to the processing agency closes the reception step.
-        data["handoff"] = True
-        data["step"] = min(dossier.step_index + 1, max(steps - 1, 0))
-    if action == "approve":
-        data["step"] = max(steps - 1, 0)
-        data.setdefault("receiver_label", "Bộ phận tiếp nhận và trả kết quả")
-    if action == "propose":
-        data.setdefault("receiver_label", "Lãnh đạo cơ quan")
-        # The leader's step is the one before returning the result.
-        data.setdefault("step", max(dossier.step_index + 1, steps - 2))
+    if action == "assign":
+        # A first assignment is the desk's hand-over: it closes the reception step.
+        handoff = dossier.state == State.RECEIVED
+        step = payloads.handoff_step(dossier.step_index, steps) if handoff else None
+        data.update(
+            payloads.assign(
+                assignee=data["assignee"], receiver_label=data["receiver_label"], step=step
+            )
+        )
     if action in ("forward", "propose"):
-        nxt = int(data.get("step", dossier.step_index + 1))
-        if steps and not (0 <= nxt < steps):
-            nxt = steps - 1
-        data["step"] = nxt
-        if data.get("agency"):
-            target = Agency.objects.filter(pk=data["agency"]).first()
-            if target is None:
-                raise InvalidInput("Không tìm thấy cơ quan nhận hồ sơ.", code="dossier.agency")
-            _check_competent(dossier, target, timezone.localtime(now).date())
-            data["agency_name"] = target.name
-            data.setdefault("receiver_label", target.short_name or target.name)
+        # A proposal goes to the leader's step, the one before returning the result.
+        default = (
+            payloads.propose_step(dossier.step_index, steps)
+            if action == "propose"
+            else dossier.step_index + 1
+        )
+        step = payloads.clamp_step(int(data.get("step", default)), steps)
+        target = _target_agency(dossier, data, now)
+        if action == "propose":
+            label = data.get("receiver_label", payloads.LEADER_LABEL)
+            data.update(payloads.propose(receiver_label=label, step=step))
+        if target is not None:
+            label = data.get("receiver_label", target.short_name or target.name)
+            data.update(payloads.forward(step=step, agency_name=target.name, receiver_label=label))
+        elif action == "forward":
+            data.update(payloads.forward(step=step))
     if action == "approve":
-        data["results"] = _results(dossier, data.get("results"))
+        label = data.get("receiver_label", payloads.DESK_LABEL)
+        results = _results(dossier, data.get("results"))
+        step = payloads.approve_step(steps)
+        data.update(payloads.approve(step=step, receiver_label=label, results=results))
     if action == "apologise":
         data.update(_apology(actor, dossier, now, data))
     return data
+
+
+def _assignee_label(dossier: Dossier, data: dict[str, Any]) -> str:
+    """The label of the assignee named in `data`, who must be active and allowed to
+    process dossiers at the agency (`data["agency"]` or the current one)."""
+    user = User.objects.filter(pk=data["assignee"], is_active=True).first()
+    if user is None:
+        raise InvalidInput("Không tìm thấy cán bộ được phân công.", code="dossier.assignee")
+    agency = data.get("agency") or dossier.current_agency_id
+    if not policy.can(user, "dossier.process", agency=agency):
+        raise InvalidInput(
+            f"{_label(user)} không có quyền xử lý hồ sơ tại cơ quan này.",
+            code="dossier.assignee_scope",
+        )
+    return _label(user)
+
+
+def _target_agency(dossier: Dossier, data: dict[str, Any], now: dt.datetime) -> Agency | None:
+    """The agency a forward or proposal sends the dossier to (`data["agency"]`; None when
+    it stays), checked to exist and be competent."""
+    if not data.get("agency"):
+        return None
+    target = Agency.objects.filter(pk=data["agency"]).first()
+    if target is None:
+        raise InvalidInput("Không tìm thấy cơ quan nhận hồ sơ.", code="dossier.agency")
+    _check_competent(dossier, target, timezone.localtime(now).date())
+    return target
 
 
 def _check_competent(dossier: Dossier, target: Agency, day: dt.date) -> None:
@@ -460,9 +472,8 @@ def _results(dossier: Dossier, given: Any) -> list[dict[str, Any]]:
     start = dossier.results.count()
     out = []
     for n, item in enumerate(items, start=start + 1):
-        out.append(
-            {"number": n, "code": f"{dossier.code}-KQ{n}", "title": str(item["title"])[:300]}
-        )
+        title = str(item["title"])[:300]
+        out.append(payloads.result(number=n, dossier_code=dossier.code, title=title))
     return out
 
 
@@ -647,17 +658,10 @@ def _apology(
         )
     except legaltime.ExtensionRefused as exc:
         raise InvalidInput(str(exc), code="dossier.apology_refused") from None
-    return {
-        "new_due": result.due.isoformat(),
-        "previous_due": result.previous_due.isoformat(),
-        "agency_at_fault": agency.pk,
-        "signer_name": agency.head_name or "",
-        "signer_title": agency.head_title or f"Thủ trưởng {agency.name}",
-        "delivery": delivery,
-        "reference": str(data.get("reference", ""))[:60],
-        "late": result.late_apology,
-        "warnings": list(result.warnings),
-    }
+    reference = str(data.get("reference", ""))[:60]
+    return payloads.apologise(
+        extension=result, agency=agency, delivery=delivery, reference=reference
+    )
 
 
 # -- recomputation when a calendar changes ----------------------------------------------------

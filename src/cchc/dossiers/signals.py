@@ -20,7 +20,7 @@ from cchc.dossiers.replay import Projection
 
 dossier_changed = Signal()
 
-# Sent by the bulk generator (`cchc.dossiers.bulk.generate`) inside its transaction after
+# Sent by the bulk generator (`cchc.demo.generator.generate`) inside its transaction after
 # writing rows directly, without events through `_append`: receivers recompute what they
 # derive (``first_id``/``last_id``: the generated dossiers' id range).
 dossiers_bulk_loaded = Signal()

@@ -17,8 +17,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cchc.accounts import policy
+from cchc.accounts.access import deny, requires
 from cchc.catalog import competence
 from cchc.dossiers import access, files, presenters, queries, services
+from cchc.dossiers.documents import (
+    available_forms,
+    print_form,
+    received_between,
+    register_filename,
+    register_xlsx,
+)
 from cchc.dossiers.intake import (
     Applicant,
     Component,
@@ -28,9 +36,9 @@ from cchc.dossiers.intake import (
     receiving_desks,
 )
 from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State
+from cchc.dossiers.rules import ruleset_on
 from cchc.errors import DomainError, InvalidInput
-from cchc.web.access import deny, requires
-from cchc.web.params import record_id, whole
+from cchc.webkit.params import record_id
 
 
 def _now() -> dt.datetime:
@@ -40,30 +48,10 @@ def _now() -> dt.datetime:
 EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "Excel (.xlsx)"), ("parquet", "Parquet"))
 
 
-MAX_STEPS = 1000  # far more steps than any internal procedure has
-
-
-def queue_filters(get: Any) -> queries.QueueFilters:
-    """The work queue's filters from its query string (also used by its exports)."""
-    step = whole(get.get("buoc"), "Bước xử lý", low=1, high=MAX_STEPS)
-
-    def flag(name: str) -> bool:
-        return get.get(name) in ("1", "on", "true")
-
-    return queries.QueueFilters(
-        q=get.get("q", ""),
-        state=get.get("trang_thai", "open"),
-        mine=flag("cua_toi"),
-        risk=flag("nguy_co"),
-        overdue=flag("qua_han"),
-        step=step - 1 if step is not None else None,
-    )
-
-
 @requires("dossier.view")
 def queue(request: HttpRequest) -> HttpResponse:
     step = request.GET.get("buoc", "")
-    filters = queue_filters(request.GET)
+    filters = queries.queue_filters(request.GET)
     now = _now()
     try:
         result = queries.work_queue(request.user, filters, now=now, after=request.GET.get("sau"))
@@ -232,7 +220,7 @@ def _visible(request: HttpRequest, code: str) -> Dossier:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = _visible(request, code)
     context = presenters.page(request.user, dossier, now=_now())
-    context["forms"] = _available_forms(dossier)
+    context["forms"] = available_forms(dossier)
     context["officers"] = queries.officers_for(dossier) if context["actions"] else []
     # Forwarding (liên thông) offers only the agencies that may handle the procedure today.
     context["agencies"] = (
@@ -243,14 +231,6 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     if any(a["code"] == "apologise" for a in context["actions"]):
         context["proposed_due"] = services.propose_appointment(dossier)
     return render(request, "dossiers/detail.html", context)
-
-
-def _available_forms(dossier: Dossier) -> list[Any]:
-    try:
-        from cchc.dossiers.documents import available_forms
-    except ImportError:
-        return []
-    return available_forms(dossier)
 
 
 @require_POST
@@ -295,8 +275,6 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
 @requires("dossier.view")
 def form_pdf(request: HttpRequest, code: str, purpose: str) -> HttpResponse:
     dossier = _visible(request, code)
-    from cchc.dossiers.documents import print_form
-
     try:
         name, content = print_form(request.user, dossier, purpose)
     except DomainError as exc:
@@ -344,9 +322,6 @@ def register(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = RegisterForm(request.GET or None, initial={"start": today.replace(day=1), "end": today})
     if request.GET and form.is_valid():
-        from cchc.dossiers.documents import received_between, register_filename, register_xlsx
-        from cchc.dossiers.rules import ruleset_on
-
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         ruleset = ruleset_on(end).code
         content = register_xlsx(

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from cchc import privacy
 from cchc.accounts import policy
 from cchc.errors import NotFound, PermissionDenied
+from cchc.eventlog.access import by_owner, is_owner
 from cchc.feedback.models import Feedback, FeedbackFile
 
 # action -> permission checked against the responsible agency
@@ -32,11 +33,7 @@ SENDER_ACTIONS = frozenset({"rate", "withdraw"})
 
 
 def is_sender(user: Any, feedback: Feedback) -> bool:
-    return (
-        feedback.citizen_id is not None
-        and getattr(user, "pk", None) is not None
-        and feedback.citizen_id == user.pk
-    )
+    return is_owner(user, feedback.citizen_id)
 
 
 def may(user: Any, feedback: Feedback, action: str) -> bool:
@@ -113,7 +110,7 @@ def actor_label_for(user: Any, feedback: Feedback, event: Any) -> str:
     """Who took `event`, as `user` may see it: the signed-in sender acting on their own PAKN
     is named by the name rule; officers are named as recorded."""
     label: str = event.actor_label
-    if event.actor_id is None or event.actor_id != feedback.citizen_id:
+    if not by_owner(event, feedback.citizen_id):
         return label
     return privacy.shown(privacy.Field.NAME, label, full=sees_personal_data(user, feedback))
 

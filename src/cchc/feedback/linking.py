@@ -33,6 +33,7 @@ from cchc.accounts import policy
 from cchc.accounts.policy import SYSTEM
 from cchc.audit import log
 from cchc.dossiers import access as dossier_access
+from cchc.dossiers import payloads
 from cchc.dossiers import services as dossier_services
 from cchc.dossiers.models import Dossier
 from cchc.errors import DomainError, InvalidInput, PermissionDenied
@@ -224,4 +225,6 @@ def _link(locked: Feedback, dossier: Dossier, *, actor: Any, proof: str, now: dt
         now=now,
         data={"dossier": dossier.code, "proof": proof},
     )
-    dossier_services.act(SYSTEM, dossier, "complaint", now=now, data={"feedback": locked.code})
+    dossier_services.act(
+        SYSTEM, dossier, "complaint", now=now, data=payloads.complaint(feedback=locked.code)
+    )

@@ -8,10 +8,10 @@ The indicators (766 group 5) read `agency_id`, `received_at`, `state`, `resolve_
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
+
+from cchc.eventlog.models import event_model
 
 
 class State(models.TextChoices):
@@ -148,40 +148,22 @@ class Feedback(models.Model):
         return self.state == State.AWAITING_SUPPLEMENT
 
 
-class FeedbackEvent(models.Model):
-    """One step of a PAKN's life. Append-only (model and database triggers)."""
+FeedbackEventBase = event_model(
+    "feedback",
+    "feedback.Feedback",
+    action_length=30,
+    state_length=24,
+    reason_label="Nội dung, lý do",
+)
 
-    feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="events")
-    seq = models.PositiveIntegerField("Số thứ tự")
-    action = models.CharField("Hành động", max_length=30)
-    from_state = models.CharField("Từ trạng thái", max_length=24, blank=True)
-    to_state = models.CharField("Sang trạng thái", max_length=24)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_label = models.CharField("Người thực hiện", max_length=200)
-    at = models.DateTimeField("Thời điểm (máy chủ)")
-    reason = models.TextField("Nội dung, lý do", blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
+class FeedbackEvent(FeedbackEventBase):
+    """One step of a PAKN's life. Append-only (model and database triggers). The columns are
+    the shared event-log shape (`cchc.eventlog`)."""
+
+    class Meta(FeedbackEventBase.Meta):
         verbose_name = "Sự kiện phản ánh"
         verbose_name_plural = "Sự kiện phản ánh"
-        ordering = ["feedback", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["feedback", "seq"], name="feedback_event_seq_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.feedback_id}#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("feedback events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("feedback events are append-only")
 
 
 class FeedbackFile(models.Model):

@@ -8,18 +8,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from cchc.accounts.access import requires
 from cchc.dossiers import files
 from cchc.errors import DomainError, InvalidInput
 from cchc.feedback import access, linking, queries, services
 from cchc.feedback.models import DossierLink, Feedback, Satisfaction, State
 from cchc.ratelimit.web import limit_posts
-from cchc.web.access import requires
 
 
 def _pakn_target(request: HttpRequest) -> str:
@@ -254,8 +255,6 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     )
     if feedback is None or not allowed:
         if not request.user.is_authenticated and not token:
-            from django.contrib.auth.views import redirect_to_login
-
             return redirect_to_login(request.get_full_path())
         return render(
             request, "404.html", {"message": f"Không tìm thấy phản ánh {code}."}, status=404

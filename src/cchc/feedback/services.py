@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from cchc import legaltime
 from cchc.accounts import policy
@@ -29,13 +27,15 @@ from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.audit import log
 from cchc.calendars.services import DEFAULT_CALENDAR, calendar_for
-from cchc.dossiers import files
+from cchc.dossiers import files, payloads
 from cchc.dossiers import services as dossier_services
 from cchc.dossiers.models import Dossier
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
+from cchc.eventlog import counters, workflow
 from cchc.feedback import access, deadlines, replay
 from cchc.feedback.models import (
     OPEN_STATES,
+    CodeCounter,
     DossierLink,
     Feedback,
     FeedbackEvent,
@@ -48,7 +48,6 @@ from cchc.notifications.services import notify
 from cchc.org.models import Agency, Desk
 from cchc.vietnamese import nfc
 
-logger = logging.getLogger(__name__)
 S = State
 WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
 
@@ -84,14 +83,12 @@ RATE_SALT = "cchc.feedback.rate"
 RATE_MAX_AGE = 180 * 24 * 3600  # a rating link in the answer e-mail is valid ~6 months
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return (now or timezone.now()).astimezone(legaltime.VN_TZ)
+_now = workflow.local_now
 
 
 def _label(actor: Any) -> str:
-    if getattr(actor, "pk", None) is None:
-        return "hệ thống" if actor is SYSTEM else "người gửi (không đăng nhập)"
-    return getattr(actor, "full_name", "") or actor.username
+    anonymous = workflow.SYSTEM_LABEL if actor is SYSTEM else "người gửi (không đăng nhập)"
+    return workflow.actor_label(actor, anonymous=anonymous)
 
 
 # -- calendars and deadlines ------------------------------------------------------------------
@@ -142,15 +139,7 @@ def project(
 
 def _allocate_code(day: dt.date) -> str:
     """`PAKN-YYMMDD-XXXX`: one atomic upsert per day, safe under concurrent submissions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO feedback_codecounter (day, last) VALUES (%s, 1) "
-            "ON CONFLICT (day) DO UPDATE SET last = feedback_codecounter.last + 1 "
-            "RETURNING last",
-            [day],
-        )
-        seq = cursor.fetchone()[0]
-    return f"PAKN-{day:%y%m%d}-{seq:04d}"
+    return f"PAKN-{day:%y%m%d}-{counters.next_number(CodeCounter, day=day):04d}"
 
 
 def _store(upload: files.Upload) -> str:
@@ -185,17 +174,16 @@ def _append(
     uploads: Iterable[files.Upload] = (),
 ) -> FeedbackEvent:
     previous = feedback.state
-    event = FeedbackEvent.objects.create(
-        feedback=feedback,
-        seq=feedback.version + 1,
-        action=action,
-        from_state=previous if feedback.version else "",
-        to_state=to_state or previous,
-        actor=actor if getattr(actor, "pk", None) is not None else None,
-        actor_label=_label(actor),
-        at=now,
-        reason=nfc(reason).strip(),
-        data=data or {},
+    event = workflow.append(
+        FeedbackEvent,
+        feedback,
+        action,
+        actor=actor,
+        label=_label(actor),
+        now=now,
+        reason=reason,
+        data=data,
+        to_state=to_state,
     )
     for upload in uploads:
         FeedbackFile.objects.create(
@@ -208,69 +196,59 @@ def _append(
             path=_store(upload),
             uploaded_at=now,
         )
-    derived = project(feedback)
-    old_version = feedback.version
-    for name, value in derived.stored().items():
-        setattr(feedback, name, value)
-    feedback.version = old_version + 1
-    changed = Feedback.objects.filter(pk=feedback.pk, version=old_version).update(
-        **{name: getattr(feedback, name) for name in (*replay.STORED, "version")}
-    )
-    if changed != 1:
-        raise Conflict(
+    workflow.advance(
+        feedback,
+        project(feedback).stored(),
+        fields=replay.STORED,
+        stale=lambda: Conflict(
             f"Phản ánh {feedback.code} vừa được người khác cập nhật. Tải lại trang rồi thực "
             "hiện lại.",
             code="feedback.conflict",
-        )
-    log.record(
-        f"feedback.{action}",
-        actor=actor if getattr(actor, "pk", None) is not None else None,
-        obj=feedback,
-        agency_id=feedback.agency_id,
-        at=now,
-        data={"seq": event.seq, "from": previous, "to": event.to_state, **(data or {})},
+        ),
+    )
+    workflow.audit_event(
+        "feedback", feedback, event, actor=actor, previous=previous, agency_id=feedback.agency_id
     )
     return event
 
 
 def _lock(feedback: Feedback, expected_version: int | None) -> Feedback:
-    locked = Feedback.objects.select_for_update().get(pk=feedback.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            f"Phản ánh {locked.code} vừa được người khác cập nhật. Tải lại trang để xem trạng "
-            "thái mới rồi thực hiện lại.",
-            code="feedback.conflict",
-        )
-    return locked
+    return workflow.lock(feedback, expected_version, stale=_stale)
 
 
-def _refused(actor: Any, feedback: Feedback, action: str, error: DomainError, now: dt.datetime):
-    try:
-        with transaction.atomic():
-            log.record(
-                "feedback.refused",
-                actor=actor if getattr(actor, "pk", None) is not None else None,
-                obj=feedback,
-                agency_id=feedback.agency_id,
-                at=now,
-                data={"action": action, "code": error.code, "message": error.message},
-            )
-    except Exception:  # never mask the original refusal
-        logger.exception("could not audit a refused feedback action")
+def _stale(locked: Feedback, seen: int) -> Conflict:
+    return Conflict(
+        f"Phản ánh {locked.code} vừa được người khác cập nhật. Tải lại trang để xem trạng "
+        "thái mới rồi thực hiện lại.",
+        code="feedback.conflict",
+    )
+
+
+def _refused(
+    actor: Any, feedback: Feedback, action: str, error: DomainError, now: dt.datetime
+) -> None:
+    """Record a refused action in the audit log (the only trace it leaves)."""
+    workflow.audit_refusal(
+        "feedback", feedback, action, error, actor=actor, agency_id=feedback.agency_id, now=now
+    )
 
 
 def _check_transition(feedback: Feedback, action: str) -> str | None:
-    allowed, target = TRANSITIONS[action]
-    if feedback.state not in allowed:
-        state = State(feedback.state).label
-        raise InvalidInput(
-            f"Không thể {ACTION_LABELS[action].lower()} khi phản ánh {feedback.code} đang ở "
-            f"trạng thái «{state}».",
-            code="feedback.illegal_transition",
-        )
+    target = workflow.check_transition(
+        TRANSITIONS, action, feedback.state, illegal=lambda: _illegal(feedback, action)
+    )
     if action == "assign" and feedback.state == S.ACCEPTED:
         return S.IN_PROGRESS
     return target
+
+
+def _illegal(feedback: Feedback, action: str) -> InvalidInput:
+    state = State(feedback.state).label
+    return InvalidInput(
+        f"Không thể {ACTION_LABELS[action].lower()} khi phản ánh {feedback.code} đang ở "
+        f"trạng thái «{state}».",
+        code="feedback.illegal_transition",
+    )
 
 
 def act(
@@ -566,7 +544,11 @@ def submit(
         )
         if dossier is not None:
             dossier_services.act(
-                SYSTEM, dossier, "complaint", now=at, data={"feedback": feedback.code}
+                SYSTEM,
+                dossier,
+                "complaint",
+                now=at,
+                data=payloads.complaint(feedback=feedback.code),
             )
         elif claim:
             from cchc.feedback import linking  # it builds on this module's event primitive
@@ -647,8 +629,8 @@ def withdraw(actor: Any, feedback: Feedback, *, reason: str, **kw: Any) -> Feedb
 def available_actions(user: Any, feedback: Feedback) -> list[str]:
     return [
         a
-        for a, (states, _) in TRANSITIONS.items()
-        if feedback.state in states and access.may(user, feedback, a)
+        for a in workflow.possible_actions(TRANSITIONS, feedback.state)
+        if access.may(user, feedback, a)
     ]
 
 

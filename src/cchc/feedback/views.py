@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cchc.accounts import policy
+from cchc.accounts.access import requires
 from cchc.dossiers import files
 from cchc.errors import DomainError, InvalidInput
 from cchc.feedback import access, linking, queries, replay, services
 from cchc.feedback.models import Feedback, State
 from cchc.legaltime.explain import format_working_time
-from cchc.web.access import requires
-from cchc.web.params import record_id
+from cchc.webkit.params import record_id
 
 
 @requires("feedback.view")

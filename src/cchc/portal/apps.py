@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # app registry: ready() runs once every app's models are loaded
         from cchc.notifications.services import ATTACHMENT_RENDERERS
         from cchc.portal.attachments import dossier_form
 

@@ -1,6 +1,6 @@
 """Demo data of the citizen portal: the `congdan` account's contact details and a few of
 its online dossiers in various states, made through the real services at past instants
-(like `cchc.dossiers.demo`). Illustrative only; loaded once."""
+(like `cchc.demo.dossiers`). Illustrative only; loaded once."""
 
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ from cchc.catalog.models import OnlineLevel
 from cchc.dossiers import presenters as staff
 from cchc.dossiers import services
 from cchc.dossiers.models import Dossier, Rating, State
+from cchc.notifications.services import for_dossier
+from cchc.payments.services import owed as payments_owed
+from cchc.payments.services import pay_link
 from cchc.vietnamese import money
 
 PLAIN_STATE = {
@@ -44,11 +47,7 @@ def _last(events: list[Any], action: str) -> Any:
 
 
 def owed(dossier: Dossier) -> int:
-    """What the applicant still has to pay (fees − paid − exempted, with the payments app)."""
-    try:
-        from cchc.payments.services import owed as payments_owed
-    except ImportError:  # the payments app is not installed
-        return max(dossier.fee_total - dossier.paid_amount, 0)
+    """What the applicant still has to pay (fees − paid − exempted)."""
     return int(payments_owed(dossier))
 
 
@@ -60,10 +59,6 @@ def payment_url(dossier: Dossier, *, tokened: bool = False) -> str | None:
     except NoReverseMatch:
         return None
     if tokened:
-        try:
-            from cchc.payments.services import pay_link
-        except ImportError:
-            return None
         return str(pay_link(dossier))
     return url
 
@@ -190,8 +185,6 @@ def _comment(events: list[Any]) -> str:
 def notices(dossier: Dossier) -> list[dict[str, Any]]:
     """Notifications sent about the dossier, one entry per message with every channel it
     went through (the same text goes in-app, by e-mail and by SMS)."""
-    from cchc.notifications.services import for_dossier
-
     grouped: dict[tuple[Any, str], dict[str, Any]] = {}
     for n in for_dossier(dossier.pk):
         entry = grouped.setdefault(

@@ -27,7 +27,7 @@ from cchc.accounts.models import User
 from cchc.accounts.roles import Role
 from cchc.audit import log
 from cchc.catalog.models import OnlineLevel, Procedure
-from cchc.dossiers import access, files, intake
+from cchc.dossiers import access, files, intake, payloads
 from cchc.dossiers import services as dossier_services
 from cchc.dossiers.models import Dossier, DossierEvent, Rating, ReturnChannel
 from cchc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -521,7 +521,7 @@ def citizen_act(
             )
         if dossier.rating:
             raise Conflict("Bạn đã đánh giá hồ sơ này.", code="portal.rated")
-        data = {"rating": rating, "comment": nfc(reason)[:1000]}
+        data = payloads.rate(rating=rating, comment=nfc(reason)[:1000])
         reason = ""
     return dossier_services.act(
         user,

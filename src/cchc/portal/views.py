@@ -24,18 +24,21 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from cchc import legaltime
+from cchc.accounts.access import deny
 from cchc.catalog.models import Field, OnlineLevel, Procedure
 from cchc.catalog.services import search_procedures
 from cchc.dossiers import files
+from cchc.dossiers.access import may
 from cchc.dossiers.models import ReturnChannel
+from cchc.dossiers.services import TRANSITIONS
 from cchc.errors import DomainError
 from cchc.org.models import UnitLevel
 from cchc.portal import identity, presenters, services
 from cchc.portal.models import Draft
 from cchc.ratelimit.web import client_address, limit_posts
 from cchc.vietnamese import money
-from cchc.web.access import deny
-from cchc.web.params import record_id
+from cchc.webkit.params import record_id
 
 PAGE_SIZE = 20
 
@@ -127,8 +130,6 @@ def procedure(request: HttpRequest, code: str) -> HttpResponse:
         return render(
             request, "404.html", {"message": f"Không tìm thấy thủ tục {code}."}, status=404
         )
-    from cchc import legaltime
-
     return render(
         request,
         "portal/procedure.html",
@@ -455,9 +456,6 @@ def my_dossiers(request: HttpRequest) -> HttpResponse:
 def dossier(request: HttpRequest, code: str) -> HttpResponse:
     found = services.own_dossier(request.user, code)
     context: dict[str, Any] = {"s": presenters.status(found, now=_now(), owner=True), "d": found}
-    from cchc.dossiers.access import may
-    from cchc.dossiers.services import TRANSITIONS
-
     context["can"] = {
         action: found.state in TRANSITIONS[action][0] and may(request.user, found, action)
         for action in ("resubmit", "citizen_upload", "withdraw", "rate")

@@ -222,7 +222,7 @@ def write_register(
     """Write the register workbook for `viewer` to `output` (a path or a binary file) and
     record it in the audit log; returns the number of dossier rows. `title` names the agency
     or desk keeping the register."""
-    import xlsxwriter
+    import xlsxwriter  # startup cost: loaded only when a register workbook is written
 
     spec = register_form(ruleset_code)
     rule_set = rules.ruleset(ruleset_code)

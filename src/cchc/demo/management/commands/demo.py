@@ -10,8 +10,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cchc.demo import scale
 from cchc.demo.loader import DEMO_PASSWORD, database_is_empty, load_demo
+from cchc.demo.scale import LEVEL_NAMES, LEVELS
 from cchc.errors import DomainError
+from cchc.indicators import aggregates
 
 
 def _pct(part: int, whole: int) -> str:
@@ -50,21 +53,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        scale = opts["dossiers"] is not None
+        at_scale = opts["dossiers"] is not None
         empty = database_is_empty()
-        if opts["if_empty"] and not empty and not scale:
+        if opts["if_empty"] and not empty and not at_scale:
             self.stdout.write("Cơ sở dữ liệu đã có dữ liệu: bỏ qua dữ liệu mẫu.")
             return
-        if scale:  # a year without calibration is refused before anything is loaded
-            from cchc.demo import scale as scale_module
-
+        if at_scale:  # a year without calibration is refused before anything is loaded
             try:
-                scale_module.load_calibration(scale_module.calibration_path(opts["year"]))
+                scale.load_calibration(scale.calibration_path(opts["year"]))
             except DomainError as exc:
                 raise CommandError(exc.message, returncode=exc.exit_code) from None
-        if not scale or empty:
+        if not at_scale or empty:
             self._base(opts)
-        if scale:
+        if at_scale:
             self._scale(opts)
 
     def _base(self, opts: dict[str, Any]) -> None:
@@ -96,8 +97,6 @@ class Command(BaseCommand):
         )
 
     def _scale(self, opts: dict[str, Any]) -> None:
-        from cchc.demo import scale
-        from cchc.indicators import aggregates
 
         n, year, seed = opts["dossiers"], opts["year"], opts["seed"]
         self.stdout.write(f"Sinh {_int(n)} hồ sơ mẫu năm {year} (seed {seed}) …")
@@ -160,7 +159,6 @@ class Command(BaseCommand):
             raise CommandError("Dữ liệu sinh ra không khớp khi kiểm tra lại.", returncode=1)
 
     def _print_summary(self, s: Any) -> None:
-        from cchc.demo.scale import LEVEL_NAMES, LEVELS
 
         total = s.total
         self.stdout.write("Theo cấp: " + ", ".join(

@@ -16,7 +16,7 @@ from typing import Any
 from cchc import legaltime
 from cchc.accounts.models import User
 from cchc.catalog.models import Procedure
-from cchc.dossiers import replay, services
+from cchc.dossiers import replay, risk, services
 from cchc.dossiers.intake import Applicant, Component, receive_at_desk, submit_online
 from cchc.dossiers.models import Dossier
 from cchc.org.models import Desk
@@ -184,8 +184,6 @@ def load(*, now: dt.datetime) -> int:
         for at in _working_instants(local_now - dt.timedelta(days=7), local_now, 1, rng):
             intake(at, procedure)
             made += 1
-    from cchc.dossiers import risk
-
     risk.scan(now=now)  # flag at-risk dossiers as the daily job would have this morning
     return made
 
