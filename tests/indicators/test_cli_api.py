@@ -15,8 +15,9 @@ from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.audit.models import AuditEntry
 from cchc.errors import InvalidInput, PermissionDenied
-from cchc.indicators import periods, services
-from cchc.indicators.services import Filters, PublishedData
+from cchc.indicators import periods, published, services
+from cchc.indicators.published import PublishedData
+from cchc.indicators.services import Filters
 from tests.conftest import VN
 from tests.indicators.conftest import at, make
 
@@ -178,19 +179,19 @@ def test_ranking_and_series(small, online_procedure):
 def test_reconciliation_entry_import_and_diff(small, tmp_path, make_user):
     now = small.now
     with pytest.raises(PermissionDenied):
-        services.save_published(
+        published.save_published(
             small.leader, PublishedData("2024-06", "24", "total", Decimal(80), "x"), now=now
         )
     with pytest.raises(InvalidInput, match="nguồn"):
-        services.save_published(
+        published.save_published(
             SYSTEM, PublishedData("2024-06", "24", "total", Decimal(80), " "), now=now
         )
-    _, outcome = services.save_published(
+    _, outcome = published.save_published(
         SYSTEM, PublishedData("2024-06", "24", "2a", Decimal("9.5"), "Cổng DVC quốc gia"), now=now
     )
     assert outcome == "created"
     assert (
-        services.save_published(
+        published.save_published(
             SYSTEM,
             PublishedData("2024-06", "24", "2a", Decimal("9.5"), "Cổng DVC quốc gia"),
             now=now,
@@ -209,7 +210,7 @@ def test_reconciliation_entry_import_and_diff(small, tmp_path, make_user):
         call_command("import", "published-766", str(path))
     diffs = {
         d.code: d
-        for d in services.reconcile(
+        for d in published.reconcile(
             JUNE, small.org.province_2024.pk, now=dt.datetime(2024, 7, 10, tzinfo=VN)
         )
     }

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from cchc.indicators import periods, services
-from cchc.indicators.services import Filters, score
+from cchc.indicators.score766 import score
+from cchc.indicators.services import Filters
 from tests.conftest import VN
 from tests.indicators.conftest import at, make
 from tests.indicators.test_plan213 import NOW

@@ -24,7 +24,7 @@ def test_parallel_duplicate_ipns_pay_once(transactional_db, pay):
     from urllib.parse import parse_qsl, urlsplit
 
     from cchc.dossiers.models import DossierEvent
-    from cchc.payments import services, simulator
+    from cchc.payments import callbacks, simulator
     from cchc.payments.gateways import vnpay
     from cchc.payments.models import Receipt
 
@@ -44,7 +44,7 @@ def test_parallel_duplicate_ipns_pay_once(transactional_db, pay):
     def deliver() -> None:
         try:
             barrier.wait(timeout=60)
-            answer, _body = services.handle_ipn("vnpay", params)
+            answer, _body = callbacks.handle_ipn("vnpay", params)
             with lock:
                 answers.append(answer.code)
         except BaseException as exc:

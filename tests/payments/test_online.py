@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from cchc.dossiers.models import DossierEvent
-from cchc.payments import services
+from cchc.payments import callbacks, services
 from cchc.payments.gateways import vnpay
 from cchc.payments.models import GatewayCallback, OrderStatus, PaymentOrder, Receipt
 
@@ -129,8 +129,8 @@ def test_lost_ipn_is_fixed_by_reconciliation(client, pay, later):
     # the browser says success, but only the IPN (or reconciliation) is trusted
     page = client.get(done.return_url).content.decode()
     assert 'data-outcome="waiting"' in page and "Đang chờ xác nhận" in page
-    assert services.reconcile(now=later(5)).checked == 0  # too recent to ask
-    report = services.reconcile(now=later(20))
+    assert callbacks.reconcile(now=later(5)).checked == 0  # too recent to ask
+    report = callbacks.reconcile(now=later(20))
     assert report.paid == [order.txn_ref]
     order.refresh_from_db()
     pay.dossier.refresh_from_db()
@@ -139,12 +139,12 @@ def test_lost_ipn_is_fixed_by_reconciliation(client, pay, later):
     assert len(pay_events(pay.dossier)) == 1
     assert GatewayCallback.objects.filter(kind="query", outcome="paid").count() == 1
     # a second run has nothing left to do
-    assert services.reconcile(now=later(40)).checked == 0
+    assert callbacks.reconcile(now=later(40)).checked == 0
 
 
 def test_abandoned_order_expires(pay, later):
     order, _url = pay.start()  # the citizen never pays
-    report = services.reconcile(now=later(20))
+    report = callbacks.reconcile(now=later(20))
     assert report.expired == [order.txn_ref]
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
@@ -153,13 +153,13 @@ def test_abandoned_order_expires(pay, later):
 def test_failed_payment_found_by_reconciliation(pay, later):
     order, url = pay.start()
     pay.gateway_finishes(url, "failure", "timeout")
-    assert services.reconcile(now=later(20)).failed == [order.txn_ref]
+    assert callbacks.reconcile(now=later(20)).failed == [order.txn_ref]
 
 
 def test_late_success_after_expiry_is_recorded(pay, later):
     order, url = pay.start()
     checked_before_expiry = pay.gateway_finishes  # the citizen is still on the gateway page
-    services.reconcile(now=later(20))
+    callbacks.reconcile(now=later(20))
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
     done = checked_before_expiry(url, "success")  # ...and pays after all
@@ -174,7 +174,7 @@ def test_late_success_after_expiry_is_recorded(pay, later):
 
 def test_late_failure_after_expiry_changes_nothing(pay, later):
     order, url = pay.start()
-    services.reconcile(now=later(20))
+    callbacks.reconcile(now=later(20))
     done = pay.gateway_finishes(url, "failure")
     assert done.ipn_answers[0]["RspCode"] == "02"
     order.refresh_from_db()
@@ -246,7 +246,7 @@ def test_superseded_attempt_paid_without_ipn_is_found_by_reconciliation(pay, lat
     first, first_url = pay.start()
     _second, _ = pay.start()
     pay.gateway_finishes(first_url, "success", "timeout")  # paid in the old tab, IPN lost
-    report = services.reconcile(now=later(20))
+    report = callbacks.reconcile(now=later(20))
     assert first.txn_ref in report.paid
     first.refresh_from_db()
     assert first.status == OrderStatus.PAID and first.late
@@ -257,11 +257,11 @@ def test_superseded_attempt_paid_without_ipn_is_found_by_reconciliation(pay, lat
 def test_superseded_unpaid_attempt_is_asked_about_until_it_expires(pay, later):
     first, _ = pay.start()
     pay.start()
-    assert first.txn_ref in services.reconcile(now=later(5)).unchanged
-    services.reconcile(now=later(20))
+    assert first.txn_ref in callbacks.reconcile(now=later(5)).unchanged
+    callbacks.reconcile(now=later(20))
     first.refresh_from_db()
     assert first.status == OrderStatus.CANCELLED and first.response_code == "91"
-    assert first.txn_ref not in services.reconcile(now=later(40)).unchanged
+    assert first.txn_ref not in callbacks.reconcile(now=later(40)).unchanged
 
 
 def test_money_arriving_after_the_dossier_closed_is_flagged_for_refund(pay):

@@ -15,8 +15,10 @@ from cchc.accounts.roles import PERMISSIONS, ROLE_SCOPE, Scope
 from cchc.catalog.models import Procedure
 from cchc.dossiers.models import Channel
 from cchc.errors import InvalidInput, PermissionDenied
+from cchc.indicators import periods
+from cchc.indicators.services import Filters, check_view
 from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
-from cchc.web.params import query_id, shown, whole
+from cchc.webkit.params import query_id, shown, whole
 
 PROCEDURE_CHOICES = 800  # the filter lists this many procedures (by code) plus the chosen one
 UNIT_MODES = (
@@ -80,8 +82,6 @@ def parse(get: QueryDict, user: Any, *, agency_id: int | None = None) -> Selecti
     """The selection in `get`; an agency fixed by the page (`agency_id`) wins over the
     query string. Raises InvalidInput for a malformed value and PermissionDenied for an
     agency outside the user's reach."""
-    from cchc.indicators import periods
-    from cchc.indicators.services import Filters, check_view
 
     code = (get.get("period") or "").strip() or default_period_code()
     period = periods.parse(code)
@@ -140,7 +140,6 @@ def default_units(who: Reach) -> str:
 
 def options(user: Any, selection: Selection) -> dict[str, Any]:
     """Choices of the filter form."""
-    from cchc.indicators import periods
 
     year = selection.period.end.year
     today_year = timezone.localdate().year

@@ -2,7 +2,7 @@
 rendered on the page and as CSV (UTF-8 with BOM, so Excel shows Vietnamese), XLSX
 (openpyxl; numbers stay numbers, percentages and points keep their decimals, text is always
 a string cell, never a formula) or Parquet (the exports' writer,
-`cchc.interop.export_formats`; column types inferred from the cells). CSV cells that a
+`cchc.tabular.export_formats`; column types inferred from the cells). CSV cells that a
 spreadsheet would evaluate are neutralised by `cchc.csvsafe`."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from cchc import csvsafe
+from cchc.tabular.export_formats import CONTENT_TYPES, table_parquet
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx", "parquet")
@@ -81,9 +82,9 @@ def _append(sheet: Any, values: list[Any]) -> Any:
 
 
 def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # startup cost: openpyxl loads only when a workbook is made
+    from openpyxl.styles import Font  # startup cost (as above)
+    from openpyxl.utils import get_column_letter  # startup cost (as above)
 
     book = Workbook()
     sheet = book.active
@@ -117,8 +118,6 @@ def download(table: Table, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
     elif fmt == "parquet":
-        from cchc.interop.export_formats import CONTENT_TYPES, table_parquet
-
         content = table_parquet(table.headers, table.rows, title=table.title)
         response = HttpResponse(content, content_type=CONTENT_TYPES["parquet"])
     else:

@@ -9,9 +9,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from cchc.indicators import periods, services
+from cchc.indicators import periods, published, services
 from cchc.indicators.services import Filters
-from cchc.web.params import RecordId, Whole, Year
+from cchc.webkit.params import RecordId, Whole, Year
 
 router = Router(tags=["Chỉ tiêu, chỉ số CCHC"])
 
@@ -84,4 +84,4 @@ def series(request: HttpRequest, code: str, q: Query[FilterIn]) -> list[dict[str
 @router.get("/reconcile")
 def reconcile(request: HttpRequest, period: str, unit: RecordId) -> list[dict[str, Any]]:
     services.check_view(request.user, Filters(unit_id=unit))
-    return [d.as_dict() for d in services.reconcile(periods.parse(period), unit)]
+    return [d.as_dict() for d in published.reconcile(periods.parse(period), unit)]

@@ -8,13 +8,10 @@ class IndicatorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cchc.dossiers.signals import (
-            dossier_changed,
-            dossiers_bulk_loaded,
-            dossiers_imported,
-        )
+        # app registry: ready() runs once every app's models are loaded
+        from cchc.dossiers.signals import dossier_changed, dossiers_bulk_loaded, dossiers_imported
         from cchc.indicators import aggregates, importers
-        from cchc.interop.registry import register_importer
+        from cchc.tabular.registry import register_importer
 
         dossier_changed.connect(aggregates.on_dossier_changed, dispatch_uid="indicators.cells")
         dossiers_bulk_loaded.connect(aggregates.on_bulk_loaded, dispatch_uid="indicators.bulk")

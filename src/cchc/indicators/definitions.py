@@ -19,8 +19,10 @@ from typing import Any
 
 from django.db import transaction
 
+from cchc.accounts import policy
 from cchc.audit import log
 from cchc.errors import InvalidInput, NotFound
+from cchc.indicators.models import DefinitionSet
 
 DATA = Path(__file__).parent / "data"
 SHIPPED = {"plan": DATA / "plan-213-2024.toml", "index766": DATA / "index766.toml"}
@@ -514,9 +516,6 @@ def load(
 ) -> tuple[DefinitionFile, str]:
     """Store a definition file as a new version (audited). Returns it and 'created' or
     'unchanged' (the same code and version with the same content)."""
-    from cchc.accounts import policy
-    from cchc.indicators.models import DefinitionSet
-
     policy.require(actor, "indicator.manage")
     definition, data = read_file(path or SHIPPED[kind])
     digest = hashlib.sha256(data).hexdigest()
@@ -555,8 +554,6 @@ def load(
 def current(kind: str, code: str | None = None, *, on: dt.date | None = None) -> DefinitionFile:
     """The definitions in force on `on` (latest loaded version, else the shipped file).
     For plans, `code` may be the plan code or an alias."""
-    from cchc.indicators.models import DefinitionSet
-
     qs = DefinitionSet.objects.filter(kind=kind)
     if on is not None:
         qs = qs.filter(effective_from__lte=on)

@@ -1,15 +1,17 @@
 """`cchc import published-766 FILE`: published 766 figures (Kỳ, Mã địa bàn, Chỉ số, Điểm,
-Nguồn) for reconciliation; rows saved through `services.save_published`."""
+Nguồn) for reconciliation; rows saved through `published.save_published`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from cchc.interop import values
-from cchc.interop.runner import TableImporter
-from cchc.interop.tables import Row
-from cchc.interop.values import CellError
+from cchc.accounts.policy import RequiresPermission
+from cchc.indicators.published import PublishedData, save_published
+from cchc.tabular import values
+from cchc.tabular.runner import TableImporter
+from cchc.tabular.tables import Row
+from cchc.tabular.values import CellError
 
 COLUMNS = ("Kỳ", "Mã địa bàn", "Chỉ số", "Điểm", "Nguồn")
 
@@ -19,7 +21,7 @@ def _code(raw: str) -> str:
     return "total" if word.lower() in ("total", "tổng", "tổng điểm") else word.lower()
 
 
-class PublishedImporter(TableImporter):
+class PublishedImporter(RequiresPermission, TableImporter):
     name = "published-766"
     title = "Điểm Bộ chỉ số 766 đã công bố (đối chiếu)"
     permission = "indicator.manage"
@@ -27,8 +29,6 @@ class PublishedImporter(TableImporter):
     required = COLUMNS
 
     def parse(self, row: Row) -> Any:
-        from cchc.indicators.services import PublishedData
-
         def need(column: str) -> str:
             value = values.text(row.get(column))
             if not value:
@@ -50,8 +50,6 @@ class PublishedImporter(TableImporter):
         )
 
     def save(self, data: Any, *, actor: Any, now: dt.datetime) -> str:
-        from cchc.indicators.services import save_published
-
         return save_published(actor, data, now=now)[1]
 
 

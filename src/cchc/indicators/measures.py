@@ -14,17 +14,29 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cchc import legaltime
-from cchc.catalog.models import InternalProcedure, Procedure
+from cchc.catalog.models import (
+    InternalProcedure,
+    Procedure,
+    ProcedureFee,
+    ProcedureStep,
+    RequiredDocument,
+)
 from cchc.dossiers.models import Dossier
+from cchc.feedback.models import Feedback
 from cchc.indicators import aggregates
 from cchc.indicators import progress as past_progress
-from cchc.indicators.definitions import DefinitionFile, Expr
+from cchc.indicators.definitions import SOURCES, DefinitionFile, Expr
 from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
 from cchc.indicators.periods import Period
 from cchc.indicators.scope import Placed, agency_ids, placement
+from cchc.org.models import Agency
+from cchc.plans.models import ExternalIndex, LegalDocument, Plan, Task, WorkRecordStat
+from cchc.plans.services import task_states
+from cchc.plans.status import TaskStatus
 from cchc.vietnamese import fold
 
 VN = legaltime.VN_TZ
@@ -172,10 +184,6 @@ class Context:
         return past_progress.on_time_q(self.instant)
 
     def _tasks(self, definition: DefinitionFile | None) -> dict[str, Any]:
-        from cchc.plans.models import Task
-        from cchc.plans.services import task_states
-        from cchc.plans.status import TaskStatus
-
         codes = [definition.code, *definition.aliases] if definition else []
         tasks = self.by_agency(
             Task.objects.filter(plan__code__in=codes).select_related("plan"), "lead_agency_id"
@@ -221,8 +229,6 @@ class Context:
         return out
 
     def legal_rows(self) -> QuerySet[Any]:
-        from cchc.plans.models import LegalDocument
-
         qs = LegalDocument.objects.filter(
             issued_on__gte=self.period.start, issued_on__lte=self.period.end
         )
@@ -238,8 +244,6 @@ class Context:
     def work_rows(self) -> list[Any]:
         """Work-record statistics inside the period; per agency the coarsest kind of period
         present (a year row wins over its quarters), so nothing is counted twice."""
-        from cchc.plans.models import WorkRecordStat
-
         qs = self.by_agency(
             WorkRecordStat.objects.filter(
                 period_start__gte=self.period.start, period_end__lte=self.period.end
@@ -264,8 +268,6 @@ class Context:
         return [row for row in rows if kind(row) == best[row.agency_id]]
 
     def _external(self, definition: DefinitionFile | None) -> dict[str, Any]:
-        from cchc.plans.models import ExternalIndex, Plan
-
         item = (
             next((i for i in definition.indicators if i.source == "external"), None)
             if definition
@@ -301,8 +303,6 @@ class Context:
             levels = Procedure.levels.through.objects.filter(unitlevel__code=self.filters.level)
             qs = qs.filter(pk__in=levels.values("procedure_id"))
         if self.ids is not None:
-            from cchc.org.models import Agency
-
             types = Agency.objects.filter(pk__in=self.ids).values("agency_type_id")
             qs = qs.filter(competent_agency_type_id__in=types)
         if self.filters.procedure_id:
@@ -310,8 +310,6 @@ class Context:
         return qs
 
     def catalog_q(self, name: str) -> Q:
-        from cchc.catalog.models import ProcedureFee, ProcedureStep, RequiredDocument
-
         end = self.period.end
         online = Q(online_level__in=("full", "partial"))
         fees = Exists(ProcedureFee.objects.filter(procedure=OuterRef("pk"), amount__gt=0))
@@ -342,23 +340,15 @@ class Context:
         }[name]
 
     def _catalog(self, definition: Any = None) -> dict[str, Any]:
-        from cchc.indicators.definitions import SOURCES
-
         base = self.procedures()
         return {
             name: base.filter(self.catalog_q(name)).values("pk").distinct().count()
             for name in SOURCES["catalog"]
         }
 
-    def feedback_rows(self, name: str = "feedback_handled") -> QuerySet[Any] | None:
+    def feedback_rows(self, name: str = "feedback_handled") -> QuerySet[Any]:
         """PAKN counted by `name`: handled ones (published, rejected or answered, with the
         on-time flag set) by the instant they were closed; rated ones by the rating instant."""
-        try:
-            from cchc.feedback.models import Feedback
-        except ImportError:
-            return None
-        from django.db.models.functions import Coalesce
-
         qs = Feedback.objects.all()
         if name in ("feedback_rated", "feedback_not_dissatisfied"):
             qs = qs.filter(rated_at__gte=self.start, rated_at__lt=self.end)
@@ -379,15 +369,7 @@ class Context:
         }[name]
 
     def _feedback(self, definition: Any = None) -> dict[str, Any]:
-        from cchc.indicators.definitions import SOURCES
-
-        if self.feedback_rows() is None:
-            return {"_missing": "Chưa có phân hệ phản ánh, kiến nghị (PAKN)."}
-        out: dict[str, Any] = {}
-        for name in SOURCES["feedback"]:
-            rows = self.feedback_rows(name)
-            out[name] = rows.count() if rows is not None else 0
-        return out
+        return {name: self.feedback_rows(name).count() for name in SOURCES["feedback"]}
 
     def _none(self, definition: Any = None) -> dict[str, Any]:
         return {}

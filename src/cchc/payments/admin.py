@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from cchc.accounts.admin_base import AuditedAdmin
 from cchc.payments.models import Exemption, GatewayCallback, PaymentOrder, Receipt, Refund
-from cchc.web.admin_site import AuditedAdmin
 
 
 class ReadOnlyAdmin(AuditedAdmin):

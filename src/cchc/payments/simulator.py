@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.urls import resolve
+from django.test import RequestFactory
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from cchc.payments import gateways
@@ -153,9 +154,6 @@ def send_ipn(gw: vnpay.VnpayGateway, params: Mapping[str, str]) -> dict[str, Any
                 return answer
         except (OSError, ValueError) as exc:
             return {"error": str(exc)}
-    from django.test import RequestFactory
-    from django.urls import reverse
-
     path = reverse("payments:ipn", args=[gw.name])
     request = RequestFactory().get(path, dict(params))
     response = resolve(path).func(request, gateway=gw.name)

@@ -14,19 +14,20 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cchc.accounts.access import deny, requires
 from cchc.dossiers.models import Dossier
 from cchc.errors import DomainError, NotFound
-from cchc.payments import gateways, services, simulator
+from cchc.payments import callbacks, gateways, services, simulator
+from cchc.payments.documents import print_receipt
 from cchc.payments.models import OrderStatus, PaymentOrder
 from cchc.ratelimit import limiter
 from cchc.ratelimit.web import client_address, in_networks, too_many
-from cchc.web.access import deny, requires
 
 RAW_QUERY_CAP = 4096  # bytes of an IPN's or a return's query read at all
 
@@ -118,7 +119,7 @@ def result(request: HttpRequest) -> HttpResponse:
     except limiter.RateLimited as exc:
         return too_many(request, exc)
     try:
-        info = services.handle_return(name, params, raw_query=_raw_query(request))
+        info = callbacks.handle_return(name, params, raw_query=_raw_query(request))
     except NotFound:
         raise Http404("Không có cổng thanh toán này.") from None
     order = info.order
@@ -155,7 +156,7 @@ def ipn(request: HttpRequest, gateway: str) -> HttpResponse:
     source = request.GET if request.method == "GET" else request.POST
     params = {k: v for k, v in source.items()}
     try:
-        _answer, body = services.handle_ipn(gateway, params, raw_query=_raw_query(request))
+        _answer, body = callbacks.handle_ipn(gateway, params, raw_query=_raw_query(request))
     except NotFound:
         return JsonResponse({"RspCode": "99", "Message": "Unknown gateway"}, status=404)
     return JsonResponse(body)
@@ -164,8 +165,6 @@ def ipn(request: HttpRequest, gateway: str) -> HttpResponse:
 @requires()
 def receipt_pdf(request: HttpRequest, number: str) -> HttpResponse:
     receipt = services.receipt_for(request.user, number)
-    from cchc.payments.documents import print_receipt
-
     content = print_receipt(request.user, receipt)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.number}.pdf"'
@@ -257,8 +256,6 @@ def simulator_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def simulator_submit(request: HttpRequest) -> HttpResponse:
     _simulator_on()
-    from django.http import QueryDict
-
     original = QueryDict(request.POST.get("q", ""))
     checked = simulator.check_request(original)
     if checked.errors:

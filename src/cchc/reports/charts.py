@@ -40,6 +40,7 @@ class Bar:
 
 
 def _fonts() -> tuple[object, object]:
+    # startup cost: matplotlib loads only when a chart is drawn
     from matplotlib.font_manager import FontProperties
 
     paths = {k: FONT_DIR / v for k, v in FONT_FILES.items()}
@@ -53,7 +54,7 @@ def _fonts() -> tuple[object, object]:
 
 
 def _png(fig: object) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # startup cost: matplotlib
 
     FigureCanvasAgg(fig)  # type: ignore[arg-type]
     out = io.BytesIO()
@@ -62,7 +63,7 @@ def _png(fig: object) -> bytes:
 
 
 def _figure(width_in: float, height_in: float) -> object:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # startup cost: matplotlib
 
     return Figure(figsize=(width_in, height_in), layout="constrained")
 
@@ -125,8 +126,8 @@ def target_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_xticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D  # startup cost: matplotlib
+    from matplotlib.patches import Patch  # startup cost: matplotlib
 
     handles = [
         Patch(color=RESULT, label="Kết quả trong kỳ"),
@@ -175,7 +176,7 @@ def level_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_yticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # startup cost: matplotlib
 
     handles = [
         Patch(color=RESULT, label="Kết quả trong kỳ"),
@@ -213,7 +214,7 @@ def points_bars(bars: Sequence[Bar], *, title: str) -> bytes:
     for label in ax.get_xticklabels():
         label.set_fontproperties(regular)
         label.set_fontsize(8)
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # startup cost: matplotlib
 
     handles = [
         Patch(color=RESULT, label="Điểm đạt"),

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from cchc.reports import wording
+
 # Cell kinds: how a number is written.
 TEXT = "text"
 INT = "int"  # a count
@@ -135,7 +137,6 @@ def unwrap(value: Any, kind: str) -> tuple[Any, str]:
 
 def shown(value: Any, kind: str) -> str:
     """A cell as printed in the Word and PDF tables (Vietnamese number format)."""
-    from cchc.reports import wording
 
     value, kind = unwrap(value, kind)
     if value is None:

@@ -22,6 +22,7 @@ from cchc.errors import InvalidInput
 from cchc.indicators import periods
 from cchc.indicators.periods import Period
 from cchc.indicators.services import check_view
+from cchc.reports import issuer as issuers
 from cchc.reports import periodic
 from cchc.reports.document import Report
 
@@ -29,19 +30,19 @@ VN = legaltime.VN_TZ
 
 
 def _docx(report: Report) -> bytes:
-    from cchc.reports import word
+    from cchc.reports import word  # startup cost: python-docx loads only for a Word file
 
     return word.render(report)
 
 
 def _pdf(report: Report) -> bytes:
-    from cchc.reports import pdf
+    from cchc.reports import pdf  # startup cost: WeasyPrint loads only for a PDF
 
     return pdf.render(report)
 
 
 def _xlsx(report: Report) -> bytes:
-    from cchc.reports import workbook
+    from cchc.reports import workbook  # startup cost: xlsxwriter loads only for a workbook
 
     return workbook.render(report)
 
@@ -136,7 +137,7 @@ def build(
             f"({instant:%d/%m/%Y}).",
             code="reports.period",
         )
-    scope = periodic.resolve(issuer, p)
+    scope = issuers.resolve(issuer, p)
     check_view(actor, scope.filters)
     return periodic.build(
         scope,

@@ -13,17 +13,18 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cchc.accounts import policy
+from cchc.accounts.access import requires
 from cchc.dashboard import selection
 from cchc.errors import DomainError
+from cchc.indicators import periods
+from cchc.indicators.services import Filters, check_view
 from cchc.org.models import AdministrativeUnit
 from cchc.reports import services
-from cchc.web.access import requires
 
 
 def _issuers(user: Any) -> dict[str, list[tuple[str, str]]]:
     """Issuer choices (code, label) the user may report for: province-level units (their
     People's Committee) for province-wide viewers, and the agencies in their reach."""
-    from cchc.indicators.services import Filters, check_view
 
     units: dict[str, list[str]] = {}
     current: set[str] = set()  # codes of units that still exist: listed first (the default)
@@ -51,7 +52,6 @@ def _issuers(user: Any) -> dict[str, list[tuple[str, str]]]:
 
 
 def _context(request: HttpRequest, values: dict[str, str], error: str = "") -> dict[str, Any]:
-    from cchc.indicators import periods
 
     year = timezone.localdate().year
     years = {year, year - 1, year - 2}

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from cchc.errors import NotFound
 from cchc.payments.gateways.base import Gateway
+from cchc.payments.gateways.vnpay import VnpayGateway
 
 
 def configured() -> dict[str, dict[str, Any]]:
@@ -19,8 +20,6 @@ def get(name: str) -> Gateway:
     if conf is None:
         raise NotFound(f"Không có cổng thanh toán «{name}».", code="payment.gateway_unknown")
     if conf["protocol"] == "vnpay":
-        from cchc.payments.gateways.vnpay import VnpayGateway
-
         return VnpayGateway(name=name, **{k: v for k, v in conf.items() if k != "protocol"})
     raise NotFound(f"Không có cổng thanh toán «{name}».", code="payment.gateway_unknown")
 

@@ -206,7 +206,7 @@ def http_transport(url: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def local_transport(url: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A relative API URL means the built-in simulator: call it in-process."""
-    from cchc.payments import simulator
+    from cchc.payments import simulator  # import cycle: the simulator signs with this module
 
     return simulator.merchant_api(payload)
 

@@ -9,14 +9,14 @@ from typing import Any
 from django import template
 
 from cchc.dossiers.models import Dossier
+from cchc.payments import services
+from cchc.vietnamese import money
 
 register = template.Library()
 
 
 @register.inclusion_tag("payments/panel.html", takes_context=True)
 def payments_panel(context: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
-    from cchc.payments import services
-
     request = context.get("request")
     user = getattr(request, "user", None)
     return {
@@ -31,8 +31,6 @@ def payments_panel(context: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
 @register.filter
 def dong(amount: Any) -> str:
     """1500000 -> '1.500.000 đ'."""
-    from cchc.vietnamese import money
-
     try:
         return money(int(amount))
     except (TypeError, ValueError):

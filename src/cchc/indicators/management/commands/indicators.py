@@ -7,13 +7,16 @@ import json
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
-from cchc.errors import DomainError
-from cchc.indicators import aggregates, definitions, periods, services
+from cchc.errors import DomainError, NotFound
+from cchc.indicators import aggregates, definitions, periods, progress, published, services
 from cchc.indicators.services import Filters
+from cchc.org.models import AdministrativeUnit, Agency
 
 
 def add_filters(parser: CommandParser) -> None:
@@ -32,8 +35,6 @@ def add_filters(parser: CommandParser) -> None:
 
 def _ref(model: Any, raw: str | None, what: str) -> int | None:
     """An id, or the latest record with that official code."""
-    from cchc.errors import NotFound
-
     if raw is None:
         return None
     found = model.objects.filter(code=raw).order_by("-valid_from").first()
@@ -45,8 +46,6 @@ def _ref(model: Any, raw: str | None, what: str) -> int | None:
 
 
 def filters_from(opts: dict[str, Any]) -> Filters:
-    from cchc.org.models import AdministrativeUnit, Agency
-
     return Filters(
         level=opts.get("level"),
         unit_id=_ref(AdministrativeUnit, opts.get("unit"), "địa bàn"),
@@ -62,8 +61,6 @@ def pct(value: Any) -> str:
 
 
 def now_from(opts: dict[str, Any]) -> Any:
-    from cchc import legaltime
-
     return legaltime.parse_instant(opts["now"]) if opts.get("now") else timezone.now()
 
 
@@ -119,10 +116,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Đã tính lại số liệu tổng hợp: {cells} ô.")
 
     def _snapshot(self, opts: dict[str, Any]) -> None:
-        from django.conf import settings
-
-        from cchc.indicators import progress
-
         done = progress.snapshot(now=now_from(opts), cutoff_day=settings.CCHC_PAR_CUTOFF_DAY)
         for instant in done:
             self.stdout.write(f"Đã đếm hồ sơ đang giải quyết tại {instant:%H:%M %d/%m/%Y}.")
@@ -185,11 +178,9 @@ class Command(BaseCommand):
 
     def _reconcile(self, opts: dict[str, Any]) -> None:
         period = periods.parse(opts["period"])
-        from cchc.org.models import AdministrativeUnit
-
         unit = _ref(AdministrativeUnit, opts["unit"], "địa bàn")
         assert unit is not None
-        diffs = services.reconcile(period, unit)
+        diffs = published.reconcile(period, unit)
         if opts["json"]:
             self.stdout.write(
                 json.dumps([d.as_dict() for d in diffs], ensure_ascii=False, indent=2)

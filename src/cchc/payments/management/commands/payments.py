@@ -1,6 +1,6 @@
 """`cchc payments reconcile [--now ISO] [--older-than MINUTES] [--json]`.
 
-Only parses options and calls `cchc.payments.services.reconcile`.
+Only parses options and calls `cchc.payments.callbacks.reconcile`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cchc import legaltime
 from cchc.errors import DomainError
-from cchc.payments import services
+from cchc.payments import callbacks
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
             now = legaltime.parse_instant(opts["now"]) if opts.get("now") else None
-            report = services.reconcile(now=now, older_than_minutes=opts.get("older_than"))
+            report = callbacks.reconcile(now=now, older_than_minutes=opts.get("older_than"))
         except legaltime.LegalTimeError as exc:
             raise CommandError(exc.message, returncode=2) from None
         except DomainError as exc:

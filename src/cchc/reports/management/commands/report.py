@@ -9,8 +9,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cchc import legaltime
+from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
 from cchc.errors import DomainError
+from cchc.legaltime.errors import LegalTimeError
+from cchc.reports import services
 
 
 def _date(raw: str) -> dt.date:
@@ -24,8 +28,6 @@ def _date(raw: str) -> dt.date:
 
 
 def _instant(raw: str) -> dt.datetime:
-    from cchc import legaltime
-    from cchc.legaltime.errors import LegalTimeError
 
     try:
         return legaltime.parse_instant(raw)
@@ -61,8 +63,6 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="user name the report is made for (permissions)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from cchc.accounts.models import User
-        from cchc.reports import services
 
         actor: Any = SYSTEM
         if opts["user"]:
