@@ -7,6 +7,11 @@ PORT   ?= 8000
 # Throw-away PostgreSQL database for the test leg (pytest-django creates test_<name>).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cchc_ci
 PYTEST_ARGS ?=
+# Both legs run on parallel workers (pytest-xdist; `auto`: one per CPU), a test module's
+# tests on one worker (module-scoped data sets are built once), and list the slowest tests.
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+PYTEST_LEG = -n $(TEST_WORKERS) --dist loadfile --durations=25
 # e.g. make bench BENCH_ARGS="--n 100000 --backends sqlite"
 BENCH_ARGS ?=
 # benchmarks/indicators.py, e.g. make bench BENCH_INDICATORS_ARGS="--sizes 100000 --runs 10"
@@ -14,7 +19,7 @@ BENCH_INDICATORS_ARGS ?=
 # benchmarks/import.py, e.g. make bench BENCH_IMPORT_ARGS="--rows 100000 --backends sqlite"
 BENCH_IMPORT_ARGS ?=
 
-.PHONY: install system-deps run test test-sqlite test-postgres lint format bench clean
+.PHONY: install system-deps run test test-sqlite test-postgres lint format bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,19 +54,23 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/cchc demo --if-empty
 	DEBUG=$${DEBUG:-true} $(BIN)/cchc runserver $(HOST):$(PORT)
 
-## test: lint, then the whole suite on SQLite and on PostgreSQL (skipped loudly if absent)
+## test: lint, then the whole suite on SQLite and on PostgreSQL (skipped loudly if absent;
+## with CI=true a missing PostgreSQL server fails the run)
 test: install
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
 	@$(MAKE) --no-print-directory lint test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
-	DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+	DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_LEG) $(PYTEST_ARGS)
 
 test-postgres: install
 	@echo "=== test suite on PostgreSQL ==="
 	@if PG_URL=$(PG_URL) $(BIN)/python scripts/pg_available.py; then \
-		DEBUG=true DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS); \
+		DEBUG=true DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db $(PYTEST_LEG) $(PYTEST_ARGS); \
+	elif [ "$${CI:-}" = true ]; then \
+		echo "!!! FAILED: CI=true and no PostgreSQL server answered at $(PG_URL): in CI the PostgreSQL leg must run, so make test fails." >&2; \
+		exit 1; \
 	else \
 		echo "!!! SKIPPED: the PostgreSQL leg did not run (no server answered at $(PG_URL))."; \
 	fi
@@ -85,3 +94,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+
+## mutate: mutation testing of legaltime, the dossier replay and the indicator measures
+## (not part of `make test`; prints killed/total per file, survivors in var/mutate/)
+# e.g. make mutate MUTATE_ARGS="--area legaltime --jobs 2"
+MUTATE_ARGS ?=
+mutate: install
+	DEBUG=true $(BIN)/python scripts/mutate.py $(MUTATE_ARGS)

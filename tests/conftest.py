@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# The suite's "now" (the `now` fixture); data sets built once per module use it too.
+NOW = dt.datetime(2024, 6, 3, 9, 0, tzinfo=VN)
+T = TypeVar("T")
 
 # Browser fixtures (`browser`, `page`) for every test package, one Playwright per session.
 pytest_plugins = ["tests.browser.fixtures"]
@@ -54,6 +61,20 @@ def _flush_past_append_only_guards() -> None:
 _flush_past_append_only_guards()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """PostgreSQL test databases are thrown away after the run, so their commits need not
+    wait for the disk (`synchronous_commit=off`: what other sessions see, and when, and
+    every lock, are unchanged; only durability across a server crash is given up). Keeps
+    pytest-django's per-worker database names (`_gw0`, …) by depending on its fixture."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            options = db.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _two_factor_not_required_by_default():
     """Tests sign staff in with `force_login`, which skips the second step; so the suite runs
@@ -65,9 +86,30 @@ def _two_factor_not_required_by_default():
         yield
 
 
+@contextmanager
+def built_once(django_db_blocker: Any) -> Iterator[None]:
+    """For a module-scoped fixture: what is written in the block stays while the module's
+    tests run, inside a transaction rolled back after the last of them. Each test still runs
+    in its own savepoint (the `db` fixture), so what one test writes never reaches the next:
+    every test starts from exactly the data set, as if it had been built for it alone. Not
+    for transactional tests (live server, parallel connections): they commit."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def fresh(built: T) -> T:
+    """A test's own copy of objects built once (model instances included), so a test that
+    changes one in memory (`refresh_from_db`, an action's side effects) leaves the next
+    test's copy as built; as Django does for `setUpTestData`."""
+    return copy.deepcopy(built)
+
+
 @pytest.fixture
 def now() -> dt.datetime:
-    return dt.datetime(2024, 6, 3, 9, 0, tzinfo=VN)
+    return NOW
 
 
 @pytest.fixture

@@ -16,12 +16,14 @@ May 2024: Sở Tư pháp, in person, 2 early. March 2024: nothing finished.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from tests.conftest import NOW, built_once
 from tests.dossiers.conftest import World, at, world  # noqa: F401  (the `world` fixture)
 
 PASSWORD = "Mk-chiso-2026!"
@@ -106,3 +108,15 @@ def build(w: World, make_user: Any) -> Dash:
 @pytest.fixture
 def dash(world, make_user) -> Dash:  # noqa: F811
     return build(world, make_user)
+
+
+@pytest.fixture(scope="module")
+def built_dash(django_db_setup, django_db_blocker) -> Iterator[Dash]:
+    """The same data set built once per test module, for a module whose every test that
+    needs data reads this one (tests/dashboard/test_views.py: its own `dash` hands each
+    test a fresh copy); each test runs in its own savepoint."""
+    from tests.dossiers.conftest import build_world
+    from tests.factories import make_user
+
+    with built_once(django_db_blocker):
+        yield build(build_world(NOW), lambda role, **scope: make_user(role, now=NOW, **scope))

@@ -11,9 +11,18 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.conftest import fresh
+
 pytestmark = pytest.mark.django_db
 
 OVERVIEW = "/chi-so/"
+
+
+@pytest.fixture
+def dash(built_dash, db):
+    """The dashboard's data set, built once for this module; each test gets its own copy
+    and runs in its own savepoint."""
+    return fresh(built_dash)
 
 
 def agency_url(agency) -> str:

@@ -4,13 +4,14 @@ one officer per role, all made through the real services."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.conftest import VN
+from tests.conftest import NOW, VN, built_once
 
 
 @dataclass
@@ -45,11 +46,34 @@ class World:
 
 
 @pytest.fixture
-def world(org, now, make_user) -> World:
+def world(org, now) -> World:
+    return build_world(now, org)
+
+
+@pytest.fixture(scope="module")
+def built_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """The world built once per test module, for a module whose tests all start from it:
+    such a module overrides `world` with `fresh(built_world)` (its own copy, and its own
+    savepoint through `db`). Not for modules that also build an organisation of their own
+    (`org`) or run transactional tests."""
+    with built_once(django_db_blocker):
+        yield build_world(NOW)
+
+
+def build_world(now: dt.datetime, org: Any = None) -> World:
+    """The world itself (the `world` fixture; also for data sets built once per module)."""
     from cchc.accounts.policy import SYSTEM
     from cchc.accounts.roles import Role
     from cchc.catalog.services import DocumentData, ProcedureData, StepData, save_procedure
     from cchc.org.models import Desk
+    from tests.factories import make_user as factory
+    from tests.factories import small_structure
+
+    if org is None:
+        org = small_structure(now)
+
+    def make_user(role: str, **scope: Any) -> Any:
+        return factory(role, now=now, **scope)
 
     procedure, _ = save_procedure(
         SYSTEM,

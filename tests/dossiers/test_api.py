@@ -11,10 +11,19 @@ from cchc.accounts import tokens
 from cchc.dossiers import api as dossier_api
 from cchc.dossiers import files
 from cchc.dossiers.models import Dossier
+from tests.conftest import fresh
 from tests.dossiers.conftest import at
 from tests.test_api_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(built_world, db):
+    """The dossier world, built once for this module; each test gets its own copy and runs
+    in its own savepoint."""
+    return fresh(built_world)
+
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n"
 

@@ -12,10 +12,19 @@ from cchc.audit.models import AuditEntry
 from cchc.dossiers import intake, risk, services
 from cchc.dossiers.models import Dossier, State
 from cchc.notifications.models import Notification
+from tests.conftest import fresh
 from tests.dossiers.conftest import at
 from tests.dossiers.factories import applicant
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(built_world, db):
+    """The dossier world, built once for this module; each test gets its own copy and runs
+    in its own savepoint."""
+    return fresh(built_world)
+
 
 MON, TUE, WED, THU, FRI = "2024-06-03", "2024-06-04", "2024-06-05", "2024-06-06", "2024-06-07"
 HOUR = 3600

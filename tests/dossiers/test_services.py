@@ -17,10 +17,19 @@ from cchc.calendars import services as calendars
 from cchc.dossiers import intake, rules, services, verify
 from cchc.dossiers.models import CodeCounter, Dossier, DossierEvent, DossierResult, State
 from cchc.errors import Conflict, InvalidInput, PermissionDenied
+from tests.conftest import fresh
 from tests.dossiers.conftest import at
 from tests.dossiers.factories import applicant, components_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(built_world, db):
+    """The dossier world, built once for this module; each test gets its own copy and runs
+    in its own savepoint."""
+    return fresh(built_world)
+
 
 MON = "2024-06-03"  # the `now` fixture: Monday 3/6/2024 09:00
 TUE, WED, THU, FRI = "2024-06-04", "2024-06-05", "2024-06-06", "2024-06-07"

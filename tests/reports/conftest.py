@@ -13,6 +13,7 @@ Q2 2024 seen on 5/7/2024 09:00 (`AS_OF`), by hand:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
@@ -20,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import VN
+from tests.conftest import NOW, VN, built_once, fresh
+from tests.factories import make_user as factory
 
 AS_OF = dt.datetime(2024, 7, 5, 9, 0, tzinfo=VN)
 ISSUE = dt.date(2024, 7, 5)
@@ -50,8 +52,19 @@ def _agency(code: str) -> Any:
     return Agency.objects.valid_on(dt.date(2024, 6, 1)).get(code=code)
 
 
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker) -> Iterator[Data]:
+    """The data set, built once per test module (each test runs in its own savepoint)."""
+    with built_once(django_db_blocker):
+        yield build(NOW, lambda role, **scope: factory(role, now=NOW, **scope))
+
+
 @pytest.fixture
-def data(db, now, make_user) -> Data:
+def data(built, db) -> Data:
+    return fresh(built)
+
+
+def build(now: dt.datetime, make_user: Any) -> Data:
     from cchc.accounts.policy import SYSTEM
     from cchc.accounts.roles import Role
     from cchc.catalog.services import DocumentData, ProcedureData, StepData, save_procedure
