@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
@@ -36,8 +37,9 @@ def test_failed_change_leaves_no_entry(org, make_user, now):
     before = AuditEntry.objects.count()
     with pytest.raises(InvalidInput):
         org_services.update_agency_profile(leader, org.justice, now=now, code="X")
-    with pytest.raises(Exception):  # noqa: B017 - any validation error; nothing must land
+    with pytest.raises(ValidationError) as invalid:
         org_services.update_agency_profile(leader, org.justice, now=now, email="not-an-email")
+    assert set(invalid.value.message_dict) == {"email"}
     assert AuditEntry.objects.count() == before
 
 

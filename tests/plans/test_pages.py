@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.plans.helpers import PDF, pdf, report_on
 
@@ -21,6 +22,26 @@ def test_pages_render_for_a_supervisor(client, plan, people):
     ):
         response = client.get(reverse(name))
         assert response.status_code == 200, name
+    # Each page shows its own data: the plan's tasks, each register's target and (the
+    # fixture records none) its empty state for the year shown.
+    tasks = client.get(reverse("plans:tasks")).content.decode()
+    assert f"Nhiệm vụ — {escape(str(plan))}" in tasks and f"Kế hoạch {plan.number}" in tasks
+    for task in plan.tasks.select_related("lead_agency"):
+        assert escape(task.description) in tasks, task.code
+        lead = task.lead_agency.short_name or task.lead_agency.name
+        assert f"<td>{escape(lead)}</td>" in tasks, task.code
+    expected = {
+        "plans:registers": ["Sổ theo dõi các chỉ tiêu ngoài hồ sơ TTHC", "T7 — Hồ sơ công việc"],
+        "plans:legal_documents": ["Văn bản quy phạm pháp luật của tỉnh", "Chỉ tiêu T2"],
+        "plans:internal_procedures": ["Thủ tục hành chính nội bộ", "Chưa có thủ tục nội bộ."],
+        "plans:work_records": ["Thống kê hồ sơ công việc", "cấp tỉnh &gt; 95%"],
+        "plans:external_indices": ["Chỉ số đánh giá bên ngoài", "Chưa nhập chỉ số."],
+        "plans:scorecard": ["Tự đánh giá Chỉ số CCHC (PAR INDEX)"],
+    }
+    for name, texts in expected.items():
+        page = client.get(reverse(name)).content.decode()
+        for text in texts:
+            assert text in page, (name, text)
     page = client.get(reverse("plans:overview")).content.decode()
     assert "Cải cách thủ tục hành chính" in page and "cấp tỉnh &gt; 95%" in page
     assert "minh họa" in page

@@ -1,0 +1,219 @@
+"""The projection of a dossier's events (`cchc.dossiers.replay.project`), without the
+database: tests written against mutants that survived `make mutate` (scripts/mutate.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from cchc import legaltime
+from cchc.dossiers.models import State
+from cchc.dossiers.replay import Projection, project
+
+VN = legaltime.VN_TZ
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2024, month, day, hour, minute, tzinfo=VN)
+
+
+@dataclass
+class Event:
+    seq: int
+    action: str
+    to_state: str
+    at: dt.datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    actor_label: str = "Cán bộ một cửa"
+
+
+@pytest.fixture(scope="module")
+def cal() -> legaltime.Calendar:
+    return legaltime.default_calendar()
+
+
+def replay(cal: legaltime.Calendar, *moves: tuple[str, str, dt.datetime, dict[str, Any]]):
+    events = [
+        Event(seq, action, state, instant, data)
+        for seq, (action, state, instant, data) in enumerate(moves, start=1)
+    ]
+    return project(
+        duration_spec="3wd",
+        step_plan=[],
+        competent_agency_id=7,
+        events=events,
+        calendar=lambda version: cal,
+    )
+
+
+RECEIVE = ("receive", State.RECEIVED, at(3, 4, 9), {})  # Monday; due Thursday 7/3 9:00
+
+
+def test_received_dossier_runs_its_clock(cal: legaltime.Calendar) -> None:
+    p = replay(cal, RECEIVE)
+    assert p.due == at(3, 7, 9)
+    assert p.is_open and p.finished_at is None and p.outcome == ""
+    assert p.current_agency_id == 7 and p.queue_at == p.due
+
+
+def test_withdrawal_finishes_the_clock(cal: legaltime.Calendar) -> None:
+    p = replay(cal, RECEIVE, ("withdraw", State.WITHDRAWN, at(3, 5, 10), {}))
+    assert p.finished_at == at(3, 5, 10)
+    assert not p.is_open
+    assert p.outcome == legaltime.Outcome.EARLY
+    assert p.returned_at is None
+
+
+def test_paused_since_is_the_open_pause_not_a_closed_one(cal: legaltime.Calendar) -> None:
+    p = replay(
+        cal,
+        RECEIVE,
+        ("request_supplement", State.AWAITING_SUPPLEMENT, at(3, 5, 9), {}),
+        ("supplement_received", State.IN_PROGRESS, at(3, 5, 10), {}),
+        ("request_supplement", State.AWAITING_SUPPLEMENT, at(3, 6, 9), {}),
+    )
+    assert p.paused_since == at(3, 6, 9)
+    assert p.supplement_requests == 2
+    # only the closed hour counts so far
+    assert p.paused_seconds == 3600
+    assert p.due == at(3, 7, 10)
+
+
+def test_no_paused_since_once_resumed(cal: legaltime.Calendar) -> None:
+    p = replay(
+        cal,
+        RECEIVE,
+        ("request_supplement", State.AWAITING_SUPPLEMENT, at(3, 5, 9), {}),
+        ("supplement_received", State.IN_PROGRESS, at(3, 5, 10), {}),
+    )
+    assert p.paused_since is None
+    assert p.closed_pauses == [(at(3, 5, 9), at(3, 5, 10))]
+
+
+def test_pauses_after_an_apology_move_the_reappointed_due(cal: legaltime.Calendar) -> None:
+    new_due = at(3, 12, 9)
+    p = replay(
+        cal,
+        RECEIVE,
+        # a pause before the apology is part of the new appointment already
+        ("request_supplement", State.AWAITING_SUPPLEMENT, at(3, 5, 9), {}),
+        ("supplement_received", State.IN_PROGRESS, at(3, 5, 10), {}),
+        ("apologise", State.IN_PROGRESS, at(3, 6, 9), {"new_due": new_due.isoformat()}),
+        # two working hours of pause after it push the new appointment later
+        ("request_supplement", State.AWAITING_SUPPLEMENT, at(3, 8, 9), {}),
+        ("supplement_received", State.IN_PROGRESS, at(3, 8, 11), {}),
+    )
+    assert p.extensions == 1 and p.has_apology
+    assert p.due == at(3, 12, 11)
+    assert p.original_due == at(3, 7, 9)
+    assert p.paused_seconds == 3 * 3600
+
+
+def test_reappointed_due_without_later_pauses_is_the_new_appointment(
+    cal: legaltime.Calendar,
+) -> None:
+    new_due = at(3, 12, 9)
+    p = replay(
+        cal,
+        RECEIVE,
+        ("apologise", State.IN_PROGRESS, at(3, 6, 9), {"new_due": new_due.isoformat()}),
+        ("return_result", State.RETURNED, at(3, 11, 9), {}),
+    )
+    assert p.due == new_due
+    # finished before the new appointment: on time against it, late against the law's due
+    assert p.outcome == legaltime.Outcome.EARLY
+    assert p.outcome_original == legaltime.Outcome.OVERDUE
+    assert p.returned_at == at(3, 11, 9)
+
+
+def test_stored_fields_are_the_projection_values() -> None:
+    p = Projection(paused_seconds=5)
+    stored = p.stored()
+    assert stored["paused_seconds"] == 5
+    assert stored["state"] == State.SUBMITTED
+    assert set(stored) == set(Projection.STORED)
+
+
+def test_a_stop_after_acceptance_finishes_the_clock(cal: legaltime.Calendar) -> None:
+    p = replay(cal, RECEIVE, ("stop", State.STOPPED, at(3, 8, 9), {}))
+    assert p.finished_at == at(3, 8, 9)
+    assert p.outcome == legaltime.Outcome.OVERDUE
+    assert not p.is_open
+
+
+def test_a_submission_not_yet_received_stores_the_defaults(cal: legaltime.Calendar) -> None:
+    p = replay(cal, ("submit", State.SUBMITTED, at(3, 4, 8), {}))
+    assert p.stored() == {
+        "state": State.SUBMITTED,
+        "is_open": True,
+        "queue_at": at(3, 4, 8),
+        "received_at": None,
+        "clock_start": None,
+        "original_due": None,
+        "due": None,
+        "paused_seconds": 0,
+        "paused_since": None,
+        "calendar_version": "",
+        "extensions": 0,
+        "supplement_requests": 0,
+        "step_index": 0,
+        "step_due": None,
+        "current_agency_id": 7,
+        "assignee_id": None,
+        "finished_at": None,
+        "returned_at": None,
+        "outcome": "",
+        "outcome_original": "",
+        "has_apology": False,
+        "paid_amount": 0,
+        "payment_channel": "",
+        "rating": "",
+        "has_complaint": False,
+    }
+    assert Projection().is_open is True
+
+
+def test_an_imported_dossier_keeps_the_source_systems_appointment(
+    cal: legaltime.Calendar,
+) -> None:
+    data = {
+        "received_at": at(3, 4, 9).isoformat(),
+        "due": at(3, 20, 17).isoformat(),
+        "finished_at": at(3, 21, 9).isoformat(),
+        "returned_at": at(3, 21, 10).isoformat(),
+        "supplements": 1,
+    }
+    p = replay(cal, ("import", State.RETURNED, at(4, 1, 9), data))
+    assert p.due == p.original_due == at(3, 20, 17)
+    assert p.clock_start == at(3, 4, 9)
+    assert p.outcome == p.outcome_original == legaltime.Outcome.OVERDUE
+    assert p.supplement_requests == 1 and p.queue_at == at(3, 20, 17)
+    assert p.calendar_version == ""  # not recomputed on our calendar
+
+
+def test_handoffs_are_named_and_judged_per_step(cal: legaltime.Calendar) -> None:
+    events = [
+        Event(1, "receive", State.RECEIVED, at(3, 4, 9)),
+        Event(2, "forward", State.IN_PROGRESS, at(3, 4, 10), {"step": 1}),
+        Event(3, "forward", State.IN_PROGRESS, at(3, 8, 10), {"step": 2}),
+        Event(4, "forward", State.IN_PROGRESS, at(3, 8, 11), {"step": 3}),
+    ]
+    p = project(
+        duration_spec="3wd",
+        step_plan=[{"name": "Tiếp nhận", "budget": "2wh"}, {"name": "Thẩm định", "budget": "1wd"}],
+        competent_agency_id=7,
+        events=events,
+        calendar=lambda version: cal,
+    )
+    assert [(h.step, h.step_name) for h in p.handoffs] == [
+        (0, "Tiếp nhận"),
+        (1, "Thẩm định"),
+        (2, "Bước 3"),  # a step beyond the plan keeps a name
+    ]
+    assert [h.step_due for h in p.handoffs] == [at(3, 4, 11), at(3, 5, 11), None]
+    assert [h.outcome for h in p.handoffs] == ["on_time", "overdue", ""]
+    assert p.step_dues == [at(3, 4, 11), at(3, 5, 11)]
+    assert p.step_index == 3 and p.step_due is None

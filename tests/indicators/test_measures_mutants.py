@@ -1,0 +1,134 @@
+"""Figures of `cchc.indicators.measures` that no other test pinned (found by `make mutate`,
+scripts/mutate.py): online dossiers counted for a paper-result procedure, and the rows a
+figure drills down to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from cchc.dossiers.models import ReturnChannel
+from cchc.indicators import periods
+from cchc.indicators.definitions import Expr
+from cchc.indicators.measures import Context
+from cchc.indicators.services import Filters
+from tests.conftest import VN
+from tests.indicators.conftest import act, at
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2024, 7, 10, 9, 0, tzinfo=VN)
+JUNE = periods.parse("2024-06")
+
+
+@pytest.fixture
+def paper_procedure(world):
+    """A procedure with an online service whose result is a paper document."""
+    from cchc.accounts.policy import SYSTEM
+    from cchc.catalog.services import DocumentData, ProcedureData, save_procedure
+
+    procedure, _ = save_procedure(
+        SYSTEM,
+        ProcedureData(
+            code="1.008888",
+            name="Cấp bản sao trích lục hộ tịch",
+            field_name="Hộ tịch",
+            levels=("province",),
+            agency_type="so-xay-dung",
+            processing_time=Decimal(3),
+            processing_time_unit="wd",
+            documents=(DocumentData("Tờ khai cấp bản sao trích lục", originals=1),),
+            result_type="paper",
+            online_level="full",
+        ),
+        now=world.now,
+    )
+    return procedure
+
+
+def submitted(world, procedure, *, return_channel: str, received: dt.datetime):
+    from cchc.dossiers import intake
+    from tests.dossiers.factories import applicant, components_for
+
+    dossier = intake.submit_online(
+        world.citizen,
+        desk=world.desk,
+        procedure=procedure,
+        applicant=applicant(),
+        components=components_for(procedure),
+        return_channel=return_channel,
+        now=received - dt.timedelta(minutes=5),
+    )
+    act(world.desk_officer, dossier, "receive", received)
+    dossier.refresh_from_db()
+    return dossier
+
+
+def test_online_counted_leaves_out_paper_results_returned_on_paper(
+    world, paper_procedure, online_procedure
+):
+    paper_at_desk = submitted(
+        world, paper_procedure, return_channel=ReturnChannel.DESK, received=at("2024-06-04")
+    )
+    paper_by_post = submitted(
+        world, paper_procedure, return_channel=ReturnChannel.POST, received=at("2024-06-05")
+    )
+    paper_online = submitted(
+        world, paper_procedure, return_channel=ReturnChannel.ONLINE, received=at("2024-06-05")
+    )
+    electronic_at_desk = submitted(
+        world, online_procedure, return_channel=ReturnChannel.DESK, received=at("2024-06-06")
+    )
+    context = Context(JUNE, Filters(), now=NOW)
+    values = context.values("dossiers")
+    assert values["online"] == 4
+    assert values["online_paper_return"] == 3
+    # a paper result fetched on paper is not an online service used end to end; an
+    # electronic result (or a paper one sent online) is
+    assert values["online_counted"] == 2
+    rows = context.dossier_rows(Expr("online_counted", ((1, "online_counted"),)))
+    assert set(rows.values_list("pk", flat=True)) == {paper_online.pk, electronic_at_desk.pk}
+    assert paper_at_desk.pk not in set(rows.values_list("pk", flat=True))
+    assert paper_by_post.channel == 2
+
+
+def test_period_bounds_are_local_midnights(world):
+    context = Context(JUNE, Filters(), now=NOW)
+    assert context.start == dt.datetime(2024, 6, 1, 0, 0, tzinfo=VN)
+    assert context.end == dt.datetime(2024, 7, 1, 0, 0, tzinfo=VN)
+    assert context.instant == context.end  # a past period is looked at as at its end
+
+
+def test_processing_hours_are_processing_seconds_over_3600(june):
+    values = Context(JUNE, Filters(), now=NOW).values("dossiers")
+    assert values["processing_seconds"] > 0
+    assert values["processing_hours"] == Decimal(values["processing_seconds"]) / 3600
+
+
+def test_in_progress_counts_only_when_asked_and_are_kept(june):
+    in_progress = Expr("in_progress", ((1, "in_progress"),))
+    context = Context(JUNE, Filters(), now=NOW)
+    assert "in_progress" not in context.values("dossiers")
+    assert "in_progress" not in context.values(
+        "dossiers", None, Expr("received", ((1, "received"),))
+    )
+    past = context.values("dossiers", None, in_progress)
+    # open at the end of June: G H I J (received in June, not finished); only G (received on
+    # 28/6) is still within its due
+    assert (past["in_progress"], past["in_progress_on_time"]) == (4, 1)
+    assert context.progress() == {"in_progress": 4, "in_progress_on_time": 1}
+    assert context.progress() is context.progress()
+    rows = context.dossier_rows(in_progress)
+    assert set(rows.values_list("pk", flat=True)) == {june[k].pk for k in "GHIJ"}
+    # the same dossiers counted now, from the open queue (the period reaches today)
+    today = Context(periods.parse("2024-07"), Filters(), now=NOW)
+    now_counts = today.progress()
+    assert now_counts == {
+        "in_progress": 4,
+        "in_progress_on_time": now_counts["in_progress_on_time"],
+    }
+    assert set(today.dossier_rows(in_progress).values_list("pk", flat=True)) == {
+        june[k].pk for k in "GHIJ"
+    }
+    assert today.progress() is today.progress()
