@@ -217,3 +217,109 @@ def test_handoffs_are_named_and_judged_per_step(cal: legaltime.Calendar) -> None
     assert [h.outcome for h in p.handoffs] == ["on_time", "overdue", ""]
     assert p.step_dues == [at(3, 4, 11), at(3, 5, 11)]
     assert p.step_index == 3 and p.step_due is None
+
+
+@pytest.mark.parametrize("action,state", [("refuse", State.REFUSED), ("stop", State.STOPPED)])
+def test_refusal_and_stop_finish_the_clock_and_close_the_step(
+    cal: legaltime.Calendar, action: str, state: str
+) -> None:
+    p = replay(cal, RECEIVE, (action, state, at(3, 5, 10), {"note": "thiếu căn cứ"}))
+    assert p.finished_at == at(3, 5, 10)
+    assert [(h.giver, h.receiver, h.note) for h in p.handoffs] == [
+        ("Cán bộ một cửa", "", "thiếu căn cứ")
+    ]
+
+
+def test_the_control_slip_names_giver_and_receiver(cal: legaltime.Calendar) -> None:
+    p = replay(
+        cal,
+        RECEIVE,
+        (
+            "assign",
+            State.IN_PROGRESS,
+            at(3, 4, 10),
+            {"assignee": 5, "receiver_label": "Chuyên viên B", "handoff": True, "step": 0},
+        ),
+        ("forward", State.IN_PROGRESS, at(3, 5, 9), {"step": 1}),
+        ("return_result", State.RETURNED, at(3, 6, 9), {}),
+    )
+    # the desk's hand-over is given by whoever received the dossier; a hand-off without a
+    # named receiver leaves the holder as it was; the result goes back to the applicant
+    assert [(h.giver, h.receiver) for h in p.handoffs] == [
+        ("Cán bộ một cửa", "Chuyên viên B"),
+        ("Cán bộ một cửa", ""),
+        ("Cán bộ một cửa", "Người nộp hồ sơ"),
+    ]
+    assert p.assignee_id == 5
+    assert p.returned_at == at(3, 6, 9)
+
+
+def test_an_online_payment_is_kept_over_cash_in_either_order(cal: legaltime.Calendar) -> None:
+    cash = {"amount": 50_000, "channel": "cash", "receipt": "R1"}
+    online = {"amount": 150_000, "channel": "vnpay", "order": "T1", "receipt": "R2"}
+    first_cash = replay(
+        cal,
+        RECEIVE,
+        ("pay", State.RECEIVED, at(3, 4, 10), cash),
+        ("pay", State.RECEIVED, at(3, 4, 11), online),
+    )
+    first_online = replay(
+        cal,
+        RECEIVE,
+        ("pay", State.RECEIVED, at(3, 4, 10), online),
+        ("pay", State.RECEIVED, at(3, 4, 11), cash),
+    )
+    assert (first_cash.payment_channel, first_cash.paid_amount) == ("vnpay", 200_000)
+    assert (first_online.payment_channel, first_online.paid_amount) == ("vnpay", 200_000)
+    only_cash = replay(cal, RECEIVE, ("pay", State.RECEIVED, at(3, 4, 10), cash))
+    assert only_cash.payment_channel == "cash"
+
+
+def test_a_complaint_marks_the_dossier(cal: legaltime.Calendar) -> None:
+    assert not replay(cal, RECEIVE).has_complaint
+    p = replay(cal, RECEIVE, ("complaint", State.RECEIVED, at(3, 5, 9), {"feedback": "PAKN-1"}))
+    assert p.has_complaint
+
+
+IMPORT_FACTS = {
+    "received_at": "2024-03-04T09:00:00+07:00",
+    "finished_at": "2024-03-06T09:00:00+07:00",
+    "returned_at": "2024-03-07T09:00:00+07:00",
+    "due": "2024-03-07T09:00:00+07:00",
+    "supplements": 1,
+    "paid_amount": 200_000,
+    "payment_channel": "vnpay",
+    "rating": "satisfied",
+    "complaint": True,
+}
+
+
+def test_an_import_update_replaces_every_fact_of_the_import(cal: legaltime.Calendar) -> None:
+    p = replay(
+        cal,
+        ("import", State.RETURNED, at(3, 7, 9), {}),
+        ("import_update", State.RETURNED, at(3, 8, 9), IMPORT_FACTS),
+    )
+    assert (p.received_at, p.finished_at, p.returned_at) == (
+        at(3, 4, 9),
+        at(3, 6, 9),
+        at(3, 7, 9),
+    )
+    assert (p.supplement_requests, p.paid_amount, p.payment_channel) == (1, 200_000, "vnpay")
+    assert (p.rating, p.has_complaint) == ("satisfied", True)
+    assert p.due == at(3, 7, 9) and p.outcome == legaltime.Outcome.EARLY
+    # a later import without those facts clears them (the source system is the record)
+    q = replay(
+        cal,
+        ("import", State.RETURNED, at(3, 7, 9), IMPORT_FACTS),
+        ("import_update", State.IN_PROGRESS, at(3, 8, 9), {"due": IMPORT_FACTS["due"]}),
+    )
+    assert (q.finished_at, q.returned_at, q.supplement_requests) == (None, None, 0)
+    assert (q.paid_amount, q.payment_channel, q.rating, q.has_complaint) == (0, "", "", False)
+    assert q.outcome == ""
+
+
+def test_an_imported_clock_without_a_finish_has_no_outcome(cal: legaltime.Calendar) -> None:
+    facts = {k: v for k, v in IMPORT_FACTS.items() if k != "finished_at"}
+    p = replay(cal, ("import", State.IN_PROGRESS, at(3, 7, 9), facts))
+    assert p.finished_at is None and p.due == at(3, 7, 9) and p.outcome == ""

@@ -132,3 +132,44 @@ def test_in_progress_counts_only_when_asked_and_are_kept(june):
         june[k].pk for k in "GHIJ"
     }
     assert today.progress() is today.progress()
+
+
+@pytest.fixture
+def generated_year():
+    """The demo's base set and 300 generated dossiers of 2024 (every state, channel, fee
+    and outcome the generator makes), with ids as in a new database."""
+    from django.db import connection
+
+    from tests.demo import fingerprint
+
+    if connection.vendor == "sqlite":
+        fingerprint.restart_ids()
+    fingerprint.load(300, seed=11)
+    return fingerprint.YEAR_NOW
+
+
+def test_every_dossier_figure_drills_down_to_exactly_its_dossiers(generated_year):
+    """For every dossier measure, the rows its drill-down lists are as many as the figure
+    counts (the figure sums the maintained cells, the drill-down queries the dossiers):
+    the two cannot disagree on which family (received, finished, in progress) or which
+    condition a measure has. Differences too: `finished - overdue_766`."""
+    from cchc.indicators.definitions import SOURCES
+
+    ctx = Context(periods.parse("2024"), Filters(), now=generated_year)
+    per_second = {"processing_hours", "processing_seconds"}  # sums of time, not counts
+    checked = 0
+    for name in sorted(SOURCES["dossiers"] - per_second):
+        expr = Expr(name, ((1, name),))
+        value = ctx.values("dossiers", None, expr)[name]
+        assert ctx.dossier_rows(expr).count() == value, name
+        checked += value > 0
+    assert checked >= 10  # the data set exercises most measures, not only zeros
+    values = ctx.values("dossiers")
+    finished = Expr("finished", ((1, "finished"),))
+    for name in sorted(per_second):
+        # their rows are the finished dossiers whose time is summed
+        assert ctx.dossier_rows(Expr(name, ((1, name),))).count() == values["finished"]
+    late = Expr("finished - overdue_766", ((1, "finished"), (-1, "overdue_766")))
+    assert ctx.dossier_rows(late).count() == values["finished"] - values["overdue_766"]
+    assert 0 < values["overdue_766"] < values["finished"]
+    assert ctx.dossier_rows(finished).count() == values["finished"]
