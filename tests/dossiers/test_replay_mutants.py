@@ -323,3 +323,42 @@ def test_an_imported_clock_without_a_finish_has_no_outcome(cal: legaltime.Calend
     facts = {k: v for k, v in IMPORT_FACTS.items() if k != "finished_at"}
     p = replay(cal, ("import", State.IN_PROGRESS, at(3, 7, 9), facts))
     assert p.finished_at is None and p.due == at(3, 7, 9) and p.outcome == ""
+
+
+def test_the_desk_hand_over_is_given_by_the_receiver_and_holders_carry_on(
+    cal: legaltime.Calendar,
+) -> None:
+    """An assignment is handed over by whoever holds the dossier (the desk officer who
+    received it, then the last named receiver), not by the leader who assigns."""
+    events = [
+        Event(1, "receive", State.RECEIVED, at(3, 4, 9), {}, "Cán bộ một cửa"),
+        Event(
+            2,
+            "assign",
+            State.IN_PROGRESS,
+            at(3, 4, 10),
+            {"assignee": 5, "receiver_label": "Chuyên viên B", "handoff": True, "step": 0},
+            "Lãnh đạo Sở",
+        ),
+        Event(3, "forward", State.IN_PROGRESS, at(3, 5, 9), {"step": 1}, "Chuyên viên B"),
+        Event(
+            4,
+            "assign",
+            State.IN_PROGRESS,
+            at(3, 5, 10),
+            {"assignee": 6, "receiver_label": "Chuyên viên C", "handoff": True},
+            "Lãnh đạo Sở",
+        ),
+    ]
+    p = project(
+        duration_spec="3wd",
+        step_plan=[],
+        competent_agency_id=7,
+        events=events,
+        calendar=lambda version: cal,
+    )
+    assert [(h.giver, h.receiver) for h in p.handoffs] == [
+        ("Cán bộ một cửa", "Chuyên viên B"),
+        ("Chuyên viên B", ""),
+        ("Chuyên viên B", "Chuyên viên C"),
+    ]
