@@ -173,3 +173,45 @@ def test_every_dossier_figure_drills_down_to_exactly_its_dossiers(generated_year
     assert ctx.dossier_rows(late).count() == values["finished"] - values["overdue_766"]
     assert 0 < values["overdue_766"] < values["finished"]
     assert ctx.dossier_rows(finished).count() == values["finished"]
+
+
+def test_work_records_count_each_agency_once_at_its_coarsest_period(world):
+    """An agency that entered its year and also its halves, quarters or months is counted
+    by the year only; one that entered only quarters (or only months) by those."""
+    from cchc.org.models import Agency, UnitLevel
+    from cchc.plans.models import WorkRecordStat
+
+    level = UnitLevel.objects.first()
+    first, second, third = list(Agency.objects.order_by("pk"))[:3]
+
+    def stat(agency, period, start, end, total):
+        WorkRecordStat.objects.create(
+            agency=agency,
+            level=level,
+            period=period,
+            period_start=dt.date(*start),
+            period_end=dt.date(*end),
+            total=total,
+            online=0,
+            updated_at=NOW,
+        )
+
+    stat(first, "2024", (2024, 1, 1), (2024, 12, 31), 100)
+    stat(first, "2024-H1", (2024, 1, 1), (2024, 6, 30), 40)
+    stat(first, "2024-Q1", (2024, 1, 1), (2024, 3, 31), 20)
+    stat(first, "2024-03", (2024, 3, 1), (2024, 3, 31), 7)
+    stat(second, "2024-Q1", (2024, 1, 1), (2024, 3, 31), 11)
+    stat(second, "2024-Q2", (2024, 4, 1), (2024, 6, 30), 12)
+    stat(second, "2024-05", (2024, 5, 1), (2024, 5, 31), 5)
+    stat(third, "2024-H2", (2024, 7, 1), (2024, 12, 31), 30)
+    stat(third, "2024-Q3", (2024, 7, 1), (2024, 9, 30), 9)
+    ctx = Context(periods.parse("2024"), Filters(), now=NOW)
+    kept = sorted((r.agency_id, r.period) for r in ctx.work_rows())
+    assert kept == sorted(
+        [
+            (first.pk, "2024"),
+            (second.pk, "2024-Q1"),
+            (second.pk, "2024-Q2"),
+            (third.pk, "2024-H2"),
+        ]
+    )
