@@ -33,15 +33,23 @@ def requires(permission: str | None = None) -> Callable[..., Any]:
                 return redirect_to_login(request.get_full_path())
             if permission and not policy.can(request.user, permission):
                 return deny(request)
-            try:
-                return view(request, *args, **kwargs)
-            except DomainError as exc:
-                if exc.http_status == 403:
-                    return deny(request, exc.message)
-                if exc.http_status == 404:
-                    return render(request, "404.html", {"message": exc.message}, status=404)
-                raise
+            return showing_refusals(view, request, *args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def showing_refusals(
+    view: Callable[..., HttpResponse], request: HttpRequest, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """Call a page view; a refusal it raises (a DomainError answering 403 or 404) becomes
+    the 403 or 404 page with its Vietnamese message, anything else propagates."""
+    try:
+        return view(request, *args, **kwargs)
+    except DomainError as exc:
+        if exc.http_status == 403:
+            return deny(request, exc.message)
+        if exc.http_status == 404:
+            return render(request, "404.html", {"message": exc.message}, status=404)
+        raise

@@ -25,7 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cchc import legaltime
-from cchc.accounts.access import deny
+from cchc.accounts.access import deny, showing_refusals
 from cchc.catalog.models import Field, OnlineLevel, Procedure
 from cchc.catalog.services import search_procedures
 from cchc.dossiers import files
@@ -59,14 +59,7 @@ def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
                 messages.info(request, "Cán bộ xem và xử lý hồ sơ tại trang Hồ sơ.")
                 return redirect("dossiers:queue")
             return deny(request, "Trang này dành cho tài khoản người dân, tổ chức.")
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            if exc.http_status == 403:
-                return deny(request, exc.message)
-            if exc.http_status == 404:
-                return render(request, "404.html", {"message": exc.message}, status=404)
-            raise
+        return showing_refusals(view, request, *args, **kwargs)
 
     return wrapper
 
