@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from cchc.indicators import periods, published, services
+from cchc.indicators.figures import jsonable_number
 from cchc.indicators.services import Filters
 from cchc.webkit.params import RecordId, Whole, Year
 
@@ -76,7 +77,7 @@ def series(request: HttpRequest, code: str, q: Query[FilterIn]) -> list[dict[str
     services.check_view(request.user, filters)
     wanted = [periods.parse(p) for p in q.period.split(",") if p.strip()]
     return [
-        {"period": p.code, "value": services._num(v)}
+        {"period": p.code, "value": jsonable_number(v)}
         for p, v in services.series(code, wanted, filters)
     ]
 

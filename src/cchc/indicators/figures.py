@@ -52,7 +52,8 @@ class Filters:
 EVERYTHING = Filters()
 
 
-def _num(value: Any) -> Any:
+def jsonable_number(value: Any) -> Any:
+    """A figure as JSON carries it: a Decimal rounded to 2 places as a float, else as is."""
     if isinstance(value, Decimal):
         return float(q2(value))  # type: ignore[arg-type]
     return value

@@ -14,7 +14,7 @@ from cchc.accounts import policy
 from cchc.audit import log
 from cchc.errors import InvalidInput
 from cchc.indicators import definitions
-from cchc.indicators.figures import Filters, _num, q2
+from cchc.indicators.figures import Filters, jsonable_number, q2
 from cchc.indicators.models import PublishedFigure
 from cchc.indicators.periods import Period, parse
 from cchc.indicators.score766 import index766
@@ -31,7 +31,7 @@ class Diff:
     difference: Decimal | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: _num(v) for k, v in self.__dict__.items()}
+        return {k: jsonable_number(v) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)

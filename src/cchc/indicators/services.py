@@ -22,7 +22,16 @@ from cchc.dossiers import access
 from cchc.errors import InvalidInput, NotFound, PermissionDenied
 from cchc.indicators import definitions
 from cchc.indicators.definitions import DefinitionFile, Expr, Indicator, Sub
-from cchc.indicators.figures import EVERYTHING, NO_DATA, Filters, _num, compare, evaluate, fmt, rate
+from cchc.indicators.figures import (
+    EVERYTHING,
+    NO_DATA,
+    Filters,
+    compare,
+    evaluate,
+    fmt,
+    jsonable_number,
+    rate,
+)
 from cchc.indicators.measures import Context
 from cchc.indicators.periods import Period, previous
 from cchc.indicators.score766 import index766, score_sub
@@ -72,21 +81,21 @@ class Result:
             "code": self.code,
             "name": self.name,
             "group": self.group,
-            "value": _num(self.value),
-            "numerator": _num(self.numerator),
-            "denominator": _num(self.denominator),
+            "value": jsonable_number(self.value),
+            "numerator": jsonable_number(self.numerator),
+            "denominator": jsonable_number(self.denominator),
             "unit": self.unit,
             "target_text": self.target_text,
-            "target": _num(self.target),
+            "target": jsonable_number(self.target),
             "comparison": self.comparison,
             "met": self.met,
-            "previous": _num(self.previous),
-            "change": _num(self.change),
-            "projection": _num(self.projection),
+            "previous": jsonable_number(self.previous),
+            "change": jsonable_number(self.change),
+            "projection": jsonable_number(self.projection),
             "projection_method": self.projection_method,
             "source": self.source,
             "definition_version": self.definition_version,
-            "breakdown": [{k: _num(v) for k, v in b.items()} for b in self.breakdown],
+            "breakdown": [{k: jsonable_number(v) for k, v in b.items()} for b in self.breakdown],
             "note": self.note,
         }
 
@@ -338,7 +347,7 @@ class Ranked:
     finished: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: _num(v) for k, v in self.__dict__.items()}
+        return {k: jsonable_number(v) for k, v in self.__dict__.items()}
 
 
 def ranking(
