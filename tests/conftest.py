@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+
+# Queued jobs run at once, in-process (django-q2's sync mode), so a test sees the e-mail a
+# request queued. Tests of the real worker start `cchc worker` with this turned off. The
+# Makefile sets it for both legs; pytest-django may have loaded the settings before this
+# file when pytest is run by hand, so the `jobs_run_at_once` fixture below applies it too.
+os.environ.setdefault("CCHC_JOBS_SYNC", "true")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def jobs_run_at_once() -> Iterator[None]:
+    from django_q.conf import Conf
+
+    before, Conf.SYNC = Conf.SYNC, True
+    yield
+    Conf.SYNC = before
+
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # The suite's "now" (the `now` fixture); data sets built once per module use it too.

@@ -61,12 +61,12 @@ def test_time_zone_and_language_are_fixed():
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     cchc = Path(sys.executable).with_name("cchc")
     env = {
-        # The browser tests' async-safety switch belongs to the test harness, not to a
-        # deployment; `check --deploy` rightly refuses it.
+        # The browser tests' async-safety switch and in-process jobs belong to the test
+        # harness, not to a deployment; `check --deploy` and the settings rightly refuse them.
         **{
             k: v
             for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+            if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "CCHC_JOBS_SYNC")
         },
         **PROD,
         "CCHC_VAR_DIR": str(tmp_path),
@@ -234,7 +234,7 @@ def cchc_cli(tmp_path, args: list[str], **env: str) -> subprocess.CompletedProce
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG")
+        if k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "CCHC_JOBS_SYNC")
     }
     return subprocess.run(
         [str(cchc), *args],

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +45,8 @@ SETTINGS_DOC: dict[str, str] = {
     "http://127.0.0.1:8000 with DEBUG, else https://<first ALLOWED_HOSTS entry>)",
     "CSRF_TRUSTED_ORIGINS": "comma-separated origins (https://host) trusted for CSRF",
     "CCHC_VAR_DIR": "directory for the SQLite file, uploads and generated files (default var/)",
+    "CCHC_STATIC_ROOT": "directory `cchc collectstatic` writes to and the application serves "
+    "/static/ from (default <CCHC_VAR_DIR>/static; the container image uses /app/static)",
     "SECURE_SSL_REDIRECT": "redirect HTTP to HTTPS when DEBUG is false (default true)",
     "SECURE_HSTS_SECONDS": "HSTS max-age when DEBUG is false (default 31536000)",
     "EMAIL_HOST": "SMTP server for outgoing mail; unset = mail written to var/mail/",
@@ -62,6 +65,15 @@ SETTINGS_DOC: dict[str, str] = {
     "CCHC_IMPORT_MAX_ROWS": "most rows in one import file, header included (default 1048576, "
     "Excel's own limit)",
     "CCHC_IMPORT_MAX_COLUMNS": "most columns in one row of an import file (default 500)",
+    "CCHC_IMPORT_BATCH_ROWS": "rows a dossier import writes per transaction (each batch commits "
+    "with its progress and its audit entry); default 5000",
+    "CCHC_IMPORT_LOCK_WAIT": "seconds an import waits for another import of the same file or "
+    "source before it is refused (exit code 5); default 10",
+    "CCHC_IMPORT_INLINE_ROWS": "web dossier imports of up to this many data rows run inside the "
+    "request; larger ones run on the worker with a progress page (0 = always on the worker); "
+    "default 2000",
+    "CCHC_RECOMPUTE_BATCH": "dossiers per transaction when open dossiers are recomputed for a "
+    "new calendar version (default 200)",
     "CCHC_LATE_APOLOGY": "an apology later than 1 working day before the due: warn (default) "
     "or refuse",
     # Indicators (cchc.indicators).
@@ -72,6 +84,16 @@ SETTINGS_DOC: dict[str, str] = {
     "outbox.jsonl; default when DEBUG), http (POST to CCHC_SMS_URL) or none (default otherwise)",
     "CCHC_SMS_URL": "HTTP SMS gateway endpoint (JSON {to, text}) when CCHC_SMS_BACKEND=http",
     "CCHC_SMS_TOKEN": "bearer token sent to the HTTP SMS gateway",
+    "CCHC_SMS_TIMEOUT": "seconds the HTTP SMS gateway may take before the attempt is retried "
+    "later (default 10)",
+    "CCHC_NOTIFY_MAX_ATTEMPTS": "attempts to deliver an e-mail/SMS before it is held as a dead "
+    "letter for administrators (default 8: about two hours with the default back-off)",
+    "CCHC_NOTIFY_BACKOFF_MAX_MINUTES": "longest wait between two attempts; waits double from "
+    "1 minute with ±25% jitter (default 60)",
+    "CCHC_NOTIFY_LEASE_MINUTES": "minutes after which an e-mail/SMS left 'sending' by a worker "
+    "that died is retried (it may then arrive twice; default 10)",
+    "CCHC_REPORT_FILES_DAYS": "days a report made on the web is kept for its requester to "
+    "download before `cchc reports prune` deletes the file (default 30)",
     "VNEID_CLIENT_ID": "national identity (VNeID) OAuth client id; unset = VNeID login hidden",
     "VNEID_CLIENT_SECRET": "VNeID OAuth client secret",
     "VNEID_AUTHORIZE_URL": "VNeID authorisation endpoint (where the citizen is sent to log in)",
@@ -112,6 +134,41 @@ SETTINGS_DOC: dict[str, str] = {
     "DEBUG, staff otherwise)",
     "CCHC_CSP_REPORT_URI": "URL browsers send Content-Security-Policy violation reports to "
     "(default: none)",
+    # Outgoing mail.
+    "EMAIL_USE_TLS": "STARTTLS on the SMTP connection (default true)",
+    "EMAIL_TIMEOUT": "seconds the worker waits for the SMTP server before giving up and "
+    "retrying later (default 10)",
+    # Background jobs (cchc.jobs): the worker, the scheduler and their heartbeats.
+    "CCHC_JOBS_SYNC": "run queued jobs at once in the process that queues them instead of on "
+    "the worker (default false; the test suite sets it; never in production)",
+    "CCHC_WORKER_PROCESSES": "job worker processes started by `cchc worker` (default 2)",
+    "CCHC_JOB_TIMEOUT": "seconds a job may run before the worker stops it (default 3600)",
+    "CCHC_JOB_ATTEMPTS": "times a job whose worker died is tried again (default 3)",
+    "CCHC_SCHEDULE": "changes to the periodic schedule: name=Nm (every N minutes), "
+    "name=daily@HH:MM or name=off, separated by ';' (see `cchc jobs list`)",
+    "CCHC_HEARTBEAT_STALE_SECONDS": "seconds without a heartbeat after which /readyz reports "
+    "the worker or scheduler as down (default 90)",
+    # Logs, metrics and error reporting (cchc.webkit.logs, cchc.ops).
+    "CCHC_LOG_LEVEL": "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO, "
+    "WARNING with DEBUG)",
+    "CCHC_LOG_FORMAT": "log format on stdout: json (one object per line; default when DEBUG is "
+    "false) or text (default with DEBUG)",
+    "CCHC_METRICS_TOKEN": "bearer token that lets a Prometheus server read /metrics from any "
+    "address (Authorization: Bearer <token>); empty (default) = addresses only",
+    "CCHC_METRICS_ALLOW": "comma-separated addresses/CIDRs that may read /metrics without the "
+    "token (default 127.0.0.1/32,::1/128; empty = token only); a request relayed by a proxy "
+    "not in CCHC_TRUSTED_PROXIES is never let in by address",
+    "PROMETHEUS_MULTIPROC_DIR": "directory where each web worker process writes its metrics so "
+    "/metrics sums them (set and emptied by deploy/gunicorn.conf.py; unset = per process)",
+    "SENTRY_DSN": "DSN of a Sentry-compatible server (e.g. self-hosted GlitchTip) to report "
+    "errors to, without personal data; needs `pip install cchc[sentry]`; unset = off",
+    "SENTRY_ENVIRONMENT": "environment name shown with error reports (e.g. production)",
+    "SENTRY_RELEASE": "release name shown with error reports (default: sentry-sdk's guess)",
+    # Backups (cchc.backups, docs/backups.md).
+    "CCHC_BACKUP_DIR": "root directory of the scheduled backups (default <CCHC_VAR_DIR>/backups)",
+    "CCHC_BACKUP_KEEP": "complete scheduled backups kept under CCHC_BACKUP_DIR (default 7)",
+    "CCHC_PG_BIN": "directory of pg_dump/pg_restore when those on PATH are older than the "
+    "PostgreSQL server, e.g. /usr/lib/postgresql/16/bin (default: PATH)",
 }
 
 
@@ -135,6 +192,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ImproperlyConfigured(f"{name} must be positive, got {raw!r}")
+    return value
 
 
 def _list(env: Mapping[str, str], name: str) -> list[str]:
@@ -190,20 +260,59 @@ def _required_roles(env: Mapping[str, str]) -> tuple[str, ...]:
     return () if codes == ("none",) else codes
 
 
+# SQLite connection defaults; options given in DATABASE_URL's query string win
+# (`sqlite:///path?timeout=5`). WAL lets readers proceed while a writer commits; IMMEDIATE
+# avoids lock upgrades failing under concurrent writers; `timeout` is how many seconds a
+# writer waits for another one's lock before "database is locked".
+SQLITE_OPTIONS: dict[str, Any] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+SQLITE_WRITABLE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+# PostgreSQL: an unreachable server is reported after this many seconds instead of hanging.
+POSTGRES_OPTIONS: dict[str, Any] = {"connect_timeout": 10}
+
+
+def sqlite_read_only_mode(path: Path) -> str:
+    """How to open the SQLite file `path`: "" read-write, "mode=ro" or "immutable=1".
+
+    Why: switching to WAL (`PRAGMA journal_mode=WAL`) is a write, and a WAL database cannot
+    be read at all in a directory where its `-shm` index cannot be created — so a read-only
+    copy (file mode 0444, a read-only directory or mount) used to refuse even `dossiers
+    verify`. A file this process cannot write, or whose directory it cannot write, is opened
+    read-only (`mode=ro`: every write fails with "attempt to write a readonly database").
+    Only when the directory is read-only, no `-shm` exists and no journal is pending (no
+    `-wal` content, no `-journal`: everything committed is in the file itself) is it opened
+    `immutable=1`, the one way SQLite reads such a file without creating files beside it."""
+    if not path.exists():
+        return ""  # created on first use (or "unable to open database file")
+    dir_writable = os.access(path.parent, os.W_OK)
+    if dir_writable and os.access(path, os.W_OK):
+        return ""
+    if dir_writable:
+        return "mode=ro"
+    wal, shm, journal = (Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))
+    pending = (wal.exists() and wal.stat().st_size > 0) or journal.exists()
+    return "mode=ro" if pending or shm.exists() else "immutable=1"
+
+
 def _database(env: Mapping[str, str], var_dir: Path) -> dict[str, Any]:
     url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'cchc.sqlite3'}"
     try:
         db = dj_database_url.parse(url, conn_max_age=0)
     except Exception as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    given = db.get("OPTIONS") or {}
     if db["ENGINE"] == "django.db.backends.sqlite3":
-        # WAL lets readers proceed while a writer commits; IMMEDIATE avoids lock upgrades
-        # failing under concurrent writers.
-        db["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
+        options = {**SQLITE_OPTIONS, **given}
+        name = str(db["NAME"] or "")
+        mode = "" if not name or name.startswith("file:") else sqlite_read_only_mode(Path(name))
+        if mode:
+            # A URI (Django opens SQLite with uri=True); no PRAGMA that writes.
+            db["NAME"] = f"{Path(name).resolve().as_uri()}?{mode}"
+            options.setdefault("init_command", "PRAGMA synchronous=NORMAL;")
+        else:
+            options.setdefault("init_command", SQLITE_WRITABLE_INIT)
+        db["OPTIONS"] = options
+    elif db["ENGINE"] == "django.db.backends.postgresql":
+        db["OPTIONS"] = {**POSTGRES_OPTIONS, **given}
     db["ATOMIC_REQUESTS"] = False
     return {"default": db}
 
@@ -288,6 +397,43 @@ def _api_docs(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     }
 
 
+def _jobs(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
+    """The job queue (django-q2 on the database: no broker server to run) and the schedule.
+
+    The worker does not schedule (`scheduler: False`): `cchc scheduler` is its own process,
+    so its heartbeat says the schedule is alive. A slot missed while it was down runs once
+    (`catch_up: False`). A job whose worker died is handed out again after `retry` seconds,
+    which must exceed the time-out."""
+    sync = _flag(env, "CCHC_JOBS_SYNC", False)
+    if sync and not debug:
+        raise ImproperlyConfigured(
+            "CCHC_JOBS_SYNC=true is refused when DEBUG is false: jobs would run inside requests."
+        )
+    timeout = _int(env, "CCHC_JOB_TIMEOUT", 3600)
+    return {
+        "Q_CLUSTER": {
+            "name": "cchc",
+            "orm": "default",
+            "workers": max(1, _int(env, "CCHC_WORKER_PROCESSES", 2)),
+            "timeout": timeout,
+            "retry": timeout + 300,
+            "max_attempts": max(1, _int(env, "CCHC_JOB_ATTEMPTS", 3)),
+            "catch_up": False,
+            "scheduler": False,
+            "sync": sync,
+            "poll": 0.5,
+            "bulk": 1,
+            "save_limit": 1000,
+            "ack_failures": True,
+            "recycle": 200,
+            "label": "Hàng đợi công việc nền",
+        },
+        # Checked against the job names when the apps load (cchc.jobs.apps).
+        "CCHC_SCHEDULE": env.get("CCHC_SCHEDULE", ""),
+        "CCHC_HEARTBEAT_STALE_SECONDS": _int(env, "CCHC_HEARTBEAT_STALE_SECONDS", 90),
+    }
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
@@ -356,6 +502,7 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "ALLOWED_HOSTS": allowed_hosts,
         "CSRF_TRUSTED_ORIGINS": _list(env, "CSRF_TRUSTED_ORIGINS"),
         "CCHC_VAR_DIR": var_dir,
+        "STATIC_ROOT": Path(env.get("CCHC_STATIC_ROOT") or var_dir / "static").resolve(),
         "CCHC_SITE_URL": (
             env.get("CCHC_SITE_URL")
             or ("http://127.0.0.1:8000" if debug else f"https://{allowed_hosts[0]}")
@@ -365,7 +512,23 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "CCHC_IMPORT_MAX_BYTES": _int(env, "CCHC_IMPORT_MAX_BYTES", 512 << 20),
         "CCHC_IMPORT_MAX_ROWS": _int(env, "CCHC_IMPORT_MAX_ROWS", 1_048_576),
         "CCHC_IMPORT_MAX_COLUMNS": _int(env, "CCHC_IMPORT_MAX_COLUMNS", 500),
+        "CCHC_IMPORT_BATCH_ROWS": max(1, _int(env, "CCHC_IMPORT_BATCH_ROWS", 5000)),
+        "CCHC_IMPORT_LOCK_WAIT": max(0, _int(env, "CCHC_IMPORT_LOCK_WAIT", 10)),
+        "CCHC_IMPORT_INLINE_ROWS": max(0, _int(env, "CCHC_IMPORT_INLINE_ROWS", 2000)),
+        "CCHC_RECOMPUTE_BATCH": max(1, _int(env, "CCHC_RECOMPUTE_BATCH", 200)),
         "DATABASES": _database(env, var_dir),
+        "CCHC_BACKUP_DIR": Path(env.get("CCHC_BACKUP_DIR") or var_dir / "backups").expanduser(),
+        "CCHC_BACKUP_KEEP": max(1, _int(env, "CCHC_BACKUP_KEEP", 7)),
+        "CCHC_LOG_LEVEL": env.get("CCHC_LOG_LEVEL", ""),
+        "CCHC_LOG_FORMAT": env.get("CCHC_LOG_FORMAT", ""),
+        "CCHC_METRICS_TOKEN": env.get("CCHC_METRICS_TOKEN", ""),
+        # unset: this machine only; empty: the token only
+        "CCHC_METRICS_ALLOW": (
+            ["127.0.0.1/32", "::1/128"]
+            if env.get("CCHC_METRICS_ALLOW") is None
+            else _networks(env, "CCHC_METRICS_ALLOW")
+        ),
+        "CCHC_PG_BIN": env.get("CCHC_PG_BIN", "").strip(),
         # Security baseline: secure cookies and HTTPS whenever DEBUG is off.
         "SESSION_COOKIE_SECURE": secure,
         "CSRF_COOKIE_SECURE": secure,
@@ -394,6 +557,11 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         ),
         "CCHC_SMS_URL": env.get("CCHC_SMS_URL", ""),
         "CCHC_SMS_TOKEN": env.get("CCHC_SMS_TOKEN", ""),
+        "CCHC_SMS_TIMEOUT": max(1, _int(env, "CCHC_SMS_TIMEOUT", 10)),
+        "CCHC_NOTIFY_MAX_ATTEMPTS": max(1, _int(env, "CCHC_NOTIFY_MAX_ATTEMPTS", 8)),
+        "CCHC_NOTIFY_BACKOFF_MAX_MINUTES": _number(env, "CCHC_NOTIFY_BACKOFF_MAX_MINUTES", 60.0),
+        "CCHC_NOTIFY_LEASE_MINUTES": max(1, _int(env, "CCHC_NOTIFY_LEASE_MINUTES", 10)),
+        "CCHC_REPORT_FILES_DAYS": max(1, _int(env, "CCHC_REPORT_FILES_DAYS", 30)),
         "CCHC_SMS_OUTBOX": var_dir / "sms" / "outbox.jsonl",
         "VNEID": {
             "client_id": env.get("VNEID_CLIENT_ID", ""),
@@ -408,6 +576,9 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "CCHC_TRUSTED_PROXIES": _networks(env, "CCHC_TRUSTED_PROXIES"),
         "CCHC_PAYMENT_IPN_ALLOW": _networks(env, "CCHC_PAYMENT_IPN_ALLOW"),
     }
+    token = settings["CCHC_METRICS_TOKEN"]
+    if token and not debug and (len(token) < 32 or token in PUBLISHED_SECRETS):
+        raise ImproperlyConfigured("CCHC_METRICS_TOKEN must have at least 32 characters.")
     if settings["CCHC_SMS_BACKEND"] == "http" and not settings["CCHC_SMS_URL"]:
         raise ImproperlyConfigured("CCHC_SMS_BACKEND=http needs CCHC_SMS_URL.")
     if env.get("EMAIL_HOST"):
@@ -417,10 +588,10 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
             EMAIL_PORT=_int(env, "EMAIL_PORT", 587),
             EMAIL_HOST_USER=env.get("EMAIL_HOST_USER", ""),
             EMAIL_HOST_PASSWORD=env.get("EMAIL_HOST_PASSWORD", ""),
-            EMAIL_USE_TLS=True,
-            # Mail is still sent after commit inside the request (until delivery moves to a
-            # worker): a server that accepts and never answers must not hold it for minutes.
-            EMAIL_TIMEOUT=10,
+            EMAIL_USE_TLS=_flag(env, "EMAIL_USE_TLS", True),
+            # Mail is sent by the worker (cchc.notifications): a server that accepts and
+            # never answers costs one attempt of this many seconds, then a retry later.
+            EMAIL_TIMEOUT=_int(env, "EMAIL_TIMEOUT", 10),
         )
     else:
         settings.update(
@@ -429,6 +600,7 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         )
     settings.update(_payments(env, debug))
     settings.update(_api_docs(env, debug))
+    settings.update(_jobs(env, debug))
     settings["CONTENT_SECURITY_POLICY"] = _content_security_policy(
         env, settings["CCHC_PAYMENT_GATEWAYS"]
     )

@@ -4,6 +4,8 @@ import os
 from datetime import timedelta
 
 from cchc.config import PACKAGE_DIR, build
+from cchc.ops.reporting import init_error_reporting
+from cchc.webkit.logs import logging_config
 
 globals().update(build(os.environ))
 
@@ -31,7 +33,9 @@ INSTALLED_APPS = [
     "django_otp",
     "cchc.accounts.otp_apps.TOTPConfig",
     "cchc.accounts.otp_apps.StaticConfig",
+    "django_q",  # the job queue on the database (cchc.jobs)
     "cchc.audit",
+    "cchc.jobs",
     "cchc.accounts",
     "cchc.org",
     "cchc.calendars",
@@ -48,10 +52,18 @@ INSTALLED_APPS = [
     "cchc.demo",
     "cchc.dashboard",
     "cchc.reports",
+    "cchc.ops",
+    "cchc.backups",
     "cchc.web",
 ]
 
 MIDDLEWARE = [
+    # One request id, one JSON access line and one latency sample per request, including
+    # what the middleware below answers by itself (HTTPS redirect, 2FA redirect, 400/413).
+    "cchc.webkit.observe.ObserveMiddleware",
+    # /healthz, /readyz, /metrics answered here: ahead of the HTTPS redirect, the host check,
+    # sessions and 2FA (probes come over plain HTTP from localhost, with no cookie).
+    "cchc.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (policy: cchc.config._content_security_policy) and
     # Permissions-Policy on every response the application renders.
@@ -59,6 +71,9 @@ MIDDLEWARE = [
     "cchc.webkit.permissions_policy.PermissionsPolicyMiddleware",
     # Production serves collected static files itself (runserver does it under DEBUG).
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # type: ignore[name-defined]  # noqa: F821
+    # Database locked/full/read-only/unreachable → 503 + Retry-After; before the session
+    # and user lookups so that their failures reach it too (cchc.webkit.dbfailures).
+    "cchc.webkit.dbfailures.DatabaseFailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,7 +136,6 @@ TEMPLATES = [
 ]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = CCHC_VAR_DIR / "static"  # type: ignore[name-defined]  # noqa: F821
 # Front-end packages installed with npm (htmx); absent when npm is not available.
 STATICFILES_DIRS = [
     d for d in [PACKAGE_DIR.parent.parent / "node_modules" / "htmx.org" / "dist"] if d.is_dir()
@@ -140,10 +154,14 @@ STORAGES = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-}
+# Structured logs on stdout: JSON lines in production, text in development (cchc.webkit.logs).
+LOGGING = logging_config(DEBUG, CCHC_LOG_LEVEL, CCHC_LOG_FORMAT)  # type: ignore[name-defined]  # noqa: F821
 CSRF_FAILURE_VIEW = "cchc.web.views.csrf_failure"
+
+# Optional: errors reported to a Sentry-compatible server (e.g. a self-hosted GlitchTip) when
+# SENTRY_DSN is set and sentry-sdk is installed; no personal data (cchc.ops.reporting).
+init_error_reporting(
+    os.environ.get("SENTRY_DSN", ""),
+    environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+    release=os.environ.get("SENTRY_RELEASE", ""),
+)
