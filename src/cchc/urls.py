@@ -4,6 +4,8 @@ from django.urls import include, path
 from cchc.api.root import api
 
 urlpatterns = [
+    # Probes and metrics for operators: /healthz, /readyz, /metrics (cchc.ops).
+    path("", include("cchc.ops.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("ke-hoach/", include("cchc.plans.urls")),

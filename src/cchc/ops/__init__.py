@@ -1,0 +1,1 @@
+"""Operations: health probes, Prometheus metrics and error reporting (issue 16)."""
