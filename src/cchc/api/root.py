@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import Error as DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -32,7 +33,7 @@ from cchc.errors import DomainError
 from cchc.indicators.api import router as indicators_router
 from cchc.org.api import router as org_router
 from cchc.plans.api import router as plans_router
-from cchc.webkit import request_guard
+from cchc.webkit import dbfailures, request_guard
 
 
 class BearerToken(HttpBearer):
@@ -132,6 +133,14 @@ def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 in the envelope, the same answer as the
     # request guard gives when it reads the body first.
     return request_guard.too_large(request)
+
+
+@api.exception_handler(DatabaseError)
+def _database(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    # Locked, full, read-only or unreachable database: 503 + Retry-After in the envelope
+    # (ninja would answer a 500, with a traceback under DEBUG); other database errors are
+    # raised again for Django's 500 handling.
+    return dbfailures.api_response(request, exc)
 
 
 api.add_router("/org", org_router)

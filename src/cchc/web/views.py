@@ -30,7 +30,7 @@ from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
 from cchc.tabular.forms import run_import_form
 from cchc.tabular.refused import refused_download
 from cchc.tabular.registry import importer
-from cchc.webkit import params, request_guard
+from cchc.webkit import dbfailures, params, request_guard
 
 PAGE_SIZE = 50
 
@@ -345,6 +345,11 @@ def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    # A database outage gets the 503 page, which does not need the database (this page's
+    # navigation reads the session and the user's roles).
+    outage = dbfailures.current_outage_response(request)
+    if outage is not None:
+        return outage
     return render(request, "500.html", {}, status=500)
 
 
