@@ -19,7 +19,11 @@ BENCH_INDICATORS_ARGS ?=
 # benchmarks/import.py, e.g. make bench BENCH_IMPORT_ARGS="--rows 100000 --backends sqlite"
 BENCH_IMPORT_ARGS ?=
 
-.PHONY: install system-deps run test test-sqlite test-postgres lint format bench mutate clean
+# Extra options of scripts/stack.py, e.g. SERVE_ARGS="--no-scheduler", RUN_ARGS="--no-worker"
+SERVE_ARGS ?=
+RUN_ARGS ?=
+
+.PHONY: install system-deps run serve test test-sqlite test-postgres lint format bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +39,8 @@ node_modules/.installed: package.json package-lock.json
 # Debian packages: Pango and Noto fonts for the PDF forms (embedded in every PDF), and
 # Chromium for the browser tests. Installed with apt when missing (as root, or with sudo).
 RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+# nginx-light: tests/deploy runs the example proxy configuration in front of a stand-in app.
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils nginx-light
 system-deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -48,11 +53,17 @@ system-deps:
 install: $(VENV)/.installed node_modules/.installed
 
 ## run: migrate the SQLite database under var/, load demo data if empty, serve on HOST:PORT
+## with `cchc runserver`, plus the job worker and the scheduler (scripts/stack.py run)
 run: install
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
-	DEBUG=$${DEBUG:-true} $(BIN)/cchc migrate --noinput
-	DEBUG=$${DEBUG:-true} $(BIN)/cchc demo --if-empty
-	DEBUG=$${DEBUG:-true} $(BIN)/cchc runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python scripts/stack.py run --demo --host $(HOST) --port $(PORT) $(RUN_ARGS)
+
+## serve: the production stack on this machine (docs/deployment.md): migrate, collectstatic,
+## gunicorn with deploy/gunicorn.conf.py, `cchc worker`, `cchc scheduler`; DEBUG=false with
+## settings for localhost (SECRET_KEY kept in var/secret_key); SQLite or DATABASE_URL
+serve: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
+	$(BIN)/python scripts/stack.py serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL (skipped loudly if absent;
 ## with CI=true a missing PostgreSQL server fails the run)
@@ -62,12 +73,12 @@ test: install
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
-	DEBUG=true DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_LEG) $(PYTEST_ARGS)
+	DEBUG=true CCHC_JOBS_SYNC=true DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_LEG) $(PYTEST_ARGS)
 
 test-postgres: install
 	@echo "=== test suite on PostgreSQL ==="
 	@if PG_URL=$(PG_URL) $(BIN)/python scripts/pg_available.py; then \
-		DEBUG=true DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db $(PYTEST_LEG) $(PYTEST_ARGS); \
+		DEBUG=true CCHC_JOBS_SYNC=true DATABASE_URL=$(PG_URL) $(BIN)/pytest --create-db $(PYTEST_LEG) $(PYTEST_ARGS); \
 	elif [ "$${CI:-}" = true ]; then \
 		echo "!!! FAILED: CI=true and no PostgreSQL server answered at $(PG_URL): in CI the PostgreSQL leg must run, so make test fails." >&2; \
 		exit 1; \
@@ -76,14 +87,14 @@ test-postgres: install
 	fi
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts deploy
+	$(BIN)/ruff format --check src tests benchmarks scripts deploy
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff check --fix src tests benchmarks scripts
-	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts deploy
+	$(BIN)/ruff format src tests benchmarks scripts deploy
 
 ## bench: performance benchmarks (ratios against baselines measured in the same run)
 bench: install
