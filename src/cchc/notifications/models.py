@@ -1,5 +1,9 @@
 """Notifications to officers and citizens: an in-app inbox row, delivered by e-mail (and,
-through an adapter, SMS) after the transaction that caused it commits."""
+through an adapter, SMS) by the worker after the transaction that caused it commits.
+
+The table is the outbox: a row's `state` says where its delivery stands (pending → sending
+→ sent, or retry → … → dead), so a message is never lost with a crashed process and never
+sent from inside a request (`cchc.notifications.delivery`)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,20 @@ class Channel(models.TextChoices):
     IN_APP = "in_app", "Trên hệ thống"
     EMAIL = "email", "Thư điện tử"
     SMS = "sms", "Tin nhắn SMS"
+
+
+class State(models.TextChoices):
+    """Where a row's delivery stands. `none`: nothing to deliver (in-app messages, or no
+    address). `sending`: claimed by one worker (`claimed_at`); a claim older than the lease
+    is taken back by `delivery.send_due`. `dead`: given up (attempts spent or a permanent
+    refusal); an administrator may send it again."""
+
+    NONE = "none", "Không cần gửi"
+    PENDING = "pending", "Chờ gửi"
+    SENDING = "sending", "Đang gửi"
+    SENT = "sent", "Đã gửi"
+    RETRY = "retry", "Chờ gửi lại"
+    DEAD = "dead", "Gửi không được"
 
 
 class Notification(models.Model):
@@ -54,13 +72,34 @@ class Notification(models.Model):
     created_at = models.DateTimeField("Thời điểm tạo", db_index=True)
     sent_at = models.DateTimeField("Thời điểm gửi", null=True, blank=True)
     read_at = models.DateTimeField("Đã đọc lúc", null=True, blank=True)
+    # The last delivery error (addresses masked: administrators and dossier pages show it).
     error = models.CharField("Lỗi gửi", max_length=300, blank=True)
+    state = models.CharField(
+        "Trạng thái gửi", max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveIntegerField("Số lần thử", default=0)
+    next_attempt_at = models.DateTimeField("Thử lại lúc", null=True, blank=True)
+    claimed_at = models.DateTimeField("Bắt đầu gửi lúc", null=True, blank=True)
 
     class Meta:
         verbose_name = "Thông báo"
         verbose_name_plural = "Thông báo"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_inbox"),
+            # The worker's sweep: due rows by state and time.
+            models.Index(fields=["state", "next_attempt_at"], name="notification_outbox"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutgoingNotification(Notification):
+    """The e-mail/SMS rows of the table as their own admin list (`admin.py`): what is
+    waiting, retrying or given up."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "Thông báo gửi đi"
+        verbose_name_plural = "Thông báo gửi đi (thư điện tử, SMS)"

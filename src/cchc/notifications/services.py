@@ -1,84 +1,34 @@
-"""Sending notifications. Call `notify` inside the transaction of the change it reports:
-the inbox row commits with the change, and e-mail/SMS delivery happens after commit, so a
-rolled-back change never sends anything."""
+"""Notifications. Call `notify` inside the transaction of the change it reports: the inbox
+row commits with the change, and e-mail/SMS delivery is queued on the worker after commit
+(`cchc.notifications.delivery`), so a rolled-back change never sends anything and no request
+ever waits for a mail server."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
-import urllib.request
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cchc.errors import NotFound
-from cchc.notifications.models import Channel, Notification
+from cchc.accounts import policy
+from cchc.audit import log
+from cchc.errors import InvalidInput, NotFound
+from cchc.jobs.queue import enqueue
+from cchc.notifications.delivery import (  # noqa: F401  (re-exported: callers' one entry point)
+    ATTACHMENT_RENDERERS,
+    NOT_CONFIGURED,
+    SMS_SENDERS,
+    absolute,
+    deliver,
+    read_sms_outbox,
+    sms_outbox_path,
+    sms_senders,
+)
+from cchc.notifications.models import Channel, Notification, State
 
-logger = logging.getLogger(__name__)
-
-# SMS adapters: callables (number, text) -> None, registered by deployment code. The
-# configured backend (`CCHC_SMS_BACKEND`: outbox, http, none) is used besides them. With
-# neither, SMS messages stay in the table marked with the reason they were not sent.
-SMS_SENDERS: list[Any] = []
-
-# Attachments rendered when an e-mail is sent: prefix -> renderer(notification, rest) ->
-# (file name, content, MIME type). Registered by the app that owns the document (the portal
-# registers "dossier-form"), so this app imports nothing from them.
-ATTACHMENT_RENDERERS: dict[str, Callable[[Notification, str], tuple[str, bytes, str]]] = {}
-
-
-def sms_outbox_path() -> Path:
-    return Path(getattr(settings, "CCHC_SMS_OUTBOX", Path(settings.CCHC_VAR_DIR) / "sms.jsonl"))
-
-
-def _sms_outbox(number: str, text: str) -> None:
-    """Development outbox: one JSON line per message, readable with any text tool."""
-    path = sms_outbox_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(
-        {"at": timezone.now().isoformat(), "to": number, "text": text}, ensure_ascii=False
-    )
-    with path.open("a", encoding="utf-8") as out:
-        out.write(line + "\n")
-
-
-def _sms_http(number: str, text: str) -> None:
-    body = json.dumps({"to": number, "text": text}).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the operator configures the URL
-        settings.CCHC_SMS_URL,
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {getattr(settings, 'CCHC_SMS_TOKEN', '')}",
-        },
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        if response.status >= 300:
-            raise RuntimeError(f"cổng SMS trả mã {response.status}")
-
-
-def sms_senders() -> list[Any]:
-    """The configured SMS backend followed by any registered adapters."""
-    backend = getattr(settings, "CCHC_SMS_BACKEND", "none")
-    chosen: list[Any] = {"outbox": [_sms_outbox], "http": [_sms_http]}.get(backend, [])
-    return chosen + SMS_SENDERS
-
-
-def read_sms_outbox(limit: int = 50) -> list[dict[str, str]]:
-    """The latest messages of the development outbox (newest last)."""
-    path = sms_outbox_path()
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
-    return [json.loads(line) for line in lines if line.strip()]
+DELIVER = "cchc.notifications.delivery.deliver"
 
 
 def notify(
@@ -96,14 +46,17 @@ def notify(
     attachment: str = "",
     now: dt.datetime | None = None,
 ) -> Notification | None:
-    """Queue one notification. With `key`, a second call with the same key does nothing and
-    returns None. E-mail goes to `address` or the user's e-mail after the transaction commits."""
+    """Record one notification. With `key`, a second call with the same key does nothing and
+    returns None. E-mail goes to `address` or the user's e-mail: after the transaction
+    commits, `delivery.deliver` is queued on the worker (and the worker's sweep sends the
+    row anyway if that job is lost)."""
     if user is not None and getattr(user, "pk", None) is None:
         user = None
     if channel == Channel.EMAIL and not address and user is not None:
         address = user.email or ""
     if key is not None and Notification.objects.filter(key=key).exists():
         return None
+    state, error = _initial_state(channel, address)
     try:
         with transaction.atomic():
             note = Notification.objects.create(
@@ -119,62 +72,58 @@ def notify(
                 dossier_id=dossier_id,
                 attachment=attachment,
                 created_at=now or timezone.now(),
+                state=state,
+                error=error,
             )
     except IntegrityError:  # the same key raced in from another process
         return None
-    if channel in (Channel.EMAIL, Channel.SMS) and address:
-        transaction.on_commit(lambda: deliver(note.pk))
+    if state == State.PENDING:
+        enqueue(DELIVER, note.pk, name=f"notification-{note.pk}")
     return note
 
 
-def deliver(pk: int) -> None:
-    """Send one queued e-mail/SMS; failures are recorded on the row, never raised."""
-    note = Notification.objects.get(pk=pk)
-    if note.sent_at is not None:
-        return
-    error = ""
-    try:
-        if note.channel == Channel.EMAIL:
-            text = note.body + (f"\n\n{absolute(note.link)}" if note.link else "")
-            message = EmailMessage(note.subject, text, settings.DEFAULT_FROM_EMAIL, [note.address])
-            if note.attachment:
-                _attach(message, note)
-            message.send()
-        elif note.channel == Channel.SMS:
-            senders = sms_senders()
-            if not senders:
-                error = "Chưa cấu hình dịch vụ gửi SMS."
-            for sender in senders:
-                sender(note.address, note.body[:480])
-    except Exception as exc:  # delivery must never break the workflow that caused it
-        logger.warning("notification %s not delivered: %s", pk, exc)
-        error = str(exc)[:300]
-    Notification.objects.filter(pk=pk).update(
-        sent_at=None if error else timezone.now(), error=error
-    )
+def _initial_state(channel: str, address: str) -> tuple[str, str]:
+    """Whether a new row is for the worker: in-app messages and rows without an address
+    have nothing to deliver; SMS with no SMS service configured is recorded with the reason,
+    as before (not a dead letter: a province without SMS would fill that list)."""
+    if channel not in (Channel.EMAIL, Channel.SMS):
+        return State.NONE, ""
+    if not address:
+        return State.NONE, "Không có địa chỉ nhận."
+    if channel == Channel.SMS and not sms_senders():
+        return State.NONE, NOT_CONFIGURED
+    return State.PENDING, ""
 
 
-def absolute(link: str) -> str:
-    """A site path as a full address for e-mails (`CCHC_SITE_URL`); full URLs unchanged."""
-    if link.startswith("/"):
-        return settings.CCHC_SITE_URL + link
-    return link
-
-
-def _attach(message: EmailMessage, note: Notification) -> None:
-    """Render and attach the notification's document; without it the mail still goes."""
-    prefix, _, rest = note.attachment.partition(":")
-    renderer = ATTACHMENT_RENDERERS.get(prefix)
-    if renderer is None:
-        logger.warning("notification %s: no renderer for %r", note.pk, note.attachment)
-        return
-    try:
-        name, content, mimetype = renderer(note, rest)
-    except Exception as exc:  # the message matters more than its attachment
-        logger.warning("notification %s: attachment not rendered: %s", note.pk, exc)
-        message.body += "\n\n(Không đính kèm được văn bản; xem trên Cổng dịch vụ công.)"
-        return
-    message.attach(name, content, mimetype)
+def resend(actor: Any, ids: list[int], *, now: dt.datetime | None = None) -> int:
+    """Send dead letters (or rows waiting for a retry) again, now: back to pending with
+    their attempts reset, each change audited, and delivery queued after commit. For
+    administrators (the admin's "Gửi lại"). Returns how many rows were put back."""
+    policy.require(actor, "admin.site")
+    if not ids:
+        raise InvalidInput("Chưa chọn thông báo nào để gửi lại.", code="notification.none")
+    at = now or timezone.now()
+    done: list[int] = []
+    with transaction.atomic():
+        rows = Notification.objects.filter(pk__in=ids, state__in=[State.DEAD, State.RETRY])
+        for note in rows.order_by("pk"):
+            # Conditional: a worker may have claimed the retry meanwhile.
+            if not Notification.objects.filter(pk=note.pk, state=note.state).update(
+                state=State.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, error=""
+            ):
+                continue
+            log.record(
+                "notification.resend",
+                actor=actor,
+                obj=note,
+                data={"state": note.state, "attempts": note.attempts, "error": note.error},
+                agency_id=note.agency_id,
+                at=at,
+            )
+            done.append(note.pk)
+        for pk in done:
+            enqueue(DELIVER, pk, name=f"notification-{pk}")
+    return len(done)
 
 
 def for_dossier(dossier_id: int) -> list[Notification]:
