@@ -1,521 +1,134 @@
-"""`cchc import dossiers`: dossiers exported by another one-stop system (CSV or XLSX).
+"""`cchc import dossiers` and the web import: dossiers exported by another one-stop system.
 
-The canonical layout has Vietnamese headers (`COLUMNS`); any other layout is read through a
-mapping file (TOML: the source's column names, value translations, date formats — see
-`load_mapping` and data/dossier-mapping-example.toml). Every row is validated; good rows
-land through `cchc.dossiers.imported.store` (events, projection, indicator cells), bad rows
-are reported with their line and reason and change nothing. The file is streamed and
-written in batches, so a million-row export runs in bounded memory; a row whose content did
-not change since the last import is left alone, a changed one is updated.
+Rows are read and validated by `cchc.interop.dossier_reader`; good rows land through
+`cchc.dossiers.imported.store` (events, projection, indicator cells), bad rows are reported
+with their line and reason and change nothing. The file is streamed and written in batches,
+so a million-row export runs in bounded memory; a row whose content did not change since
+the last import is left alone, a changed one is updated — so importing a file again, after
+an interruption for instance, finishes the work without duplicating any of it.
+
+An import survives concurrency and interruption:
+
+* Its record (`ImportRun`) is committed when it starts (state "running", file, SHA-256,
+  source, who) and updated in the transaction of every batch, together with that batch's
+  `dossier.import` audit entry (its lines, counts and the codes it created): whatever a
+  killed import committed is counted and audited, and nothing else is.
+* Two imports of the same file, or from the same source, take turns: each holds the locks
+  of its file and its source (`cchc.tabular.locks`) while it runs; the second waits up to
+  CCHC_IMPORT_LOCK_WAIT seconds, then is refused with `Conflict` (exit code 5) naming the
+  import in progress. Refusing rather than waiting longer keeps a worker or a terminal from
+  hanging behind an import that may take an hour; the refused import changed nothing and
+  can simply be run again. Imports of different files from different sources run side by
+  side; if they carry the same dossier code, the batch that loses the race is rolled back
+  and retried, and its rows then meet the other import's dossiers as ordinary rows do.
+* A large upload on the web runs on the worker (`queue_web_import` → `run_import`); its
+  page shows the run's progress.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tomllib
+import itertools
+import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.audit import log
-from cchc.calendars.services import DEFAULT_CALENDAR
-from cchc.catalog.models import Procedure
 from cchc.dossiers import imported
-from cchc.dossiers.imported import DeskInfo, Facts, ProcedureInfo
-from cchc.dossiers.models import Rating, State
-from cchc.errors import InvalidInput
-from cchc.interop.models import ImportRun
-from cchc.org.models import Agency, Desk
+from cchc.dossiers.imported import Facts
+from cchc.errors import Conflict, DomainError, InvalidInput
+from cchc.interop.dossier_reader import (
+    COLUMNS,
+    HEADERS,
+    REQUIRED,
+    Directory,
+    Mapping,
+    Reader,
+    batches,
+    load_mapping,
+)
+from cchc.interop.models import ImportRun, RunState
+from cchc.interop.runs import file_lock, source_lock, state_of
+from cchc.jobs.queue import enqueue
+from cchc.tabular import locks
 from cchc.tabular.registry import ImportReport, RowError
 from cchc.tabular.runner import count_outcome
 from cchc.tabular.tables import Row, open_source, read_rows
-from cchc.tabular.values import CellError, boolean, instant, integer, text
-from cchc.vietnamese import fold, nfc
+from cchc.vietnamese import nfc
 
-BATCH = 5000
-_MISSING = object()
+__all__ = ["COLUMNS", "HEADERS", "DossierImporter", "Mapping", "load_mapping", "run_import"]
 
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    required: bool
-    meaning: str  # Vietnamese, for the documentation and the web page
+KIND = "dossiers"
+BATCH = 5000  # rows per batch unless CCHC_IMPORT_BATCH_ROWS says otherwise
+LOCK_WAIT = 10.0  # seconds an import waits for another of the same file or source
+# A batch that lost a race for a dossier code to another import is retried this many times
+# (each retry sees the other import's committed rows) before the import gives up.
+ATTEMPTS = 3
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("Mã hồ sơ", True, "Mã hồ sơ trên hệ thống nguồn (duy nhất)"),
-    Column("Mã TTHC", True, "Mã thủ tục hành chính trong danh mục (ví dụ 1.001193)"),
-    Column("Tên TTHC", False, "Tên thủ tục (chỉ để đối chiếu)"),
-    Column("Đơn vị tiếp nhận", True, "Mã định danh, tên cơ quan hoặc tên bộ phận một cửa"),
-    Column("Đơn vị xử lý", False, "Cơ quan có thẩm quyền giải quyết (bỏ trống nếu suy ra được)"),
-    Column("Cấp", False, "Tỉnh / Huyện / Xã — đối chiếu với cấp của đơn vị xử lý"),
-    Column("Kênh nộp", False, "Trực tiếp / Trực tuyến / Bưu chính (mặc định Trực tiếp)"),
-    Column("Ngày tiếp nhận", True, "dd/mm/yyyy HH:MM, dd/mm/yyyy, yyyy-mm-dd hoặc ngày Excel"),
-    Column("Ngày hẹn trả", False, "Ngày hẹn trả kết quả (bắt buộc với hồ sơ đã tiếp nhận)"),
-    Column("Ngày có kết quả", False, "Thời điểm có kết quả (hồ sơ đã giải quyết xong)"),
-    Column("Ngày trả kết quả", False, "Thời điểm trả kết quả cho người nộp"),
-    Column("Trạng thái", True, "Đang xử lý, Chờ bổ sung, Đã trả kết quả, Từ chối, …"),
-    Column("Số lần bổ sung", False, "Số lần yêu cầu bổ sung hồ sơ (mặc định 0)"),
-    Column("Thanh toán trực tuyến", False, "Có / Không"),
-    Column("Lệ phí", False, "Tổng phí, lệ phí (đồng), ví dụ 1.500.000"),
-    Column("Số hóa", False, "Thành phần hồ sơ đã số hóa: Có / Không"),
-    Column("Có kết quả điện tử", False, "Có / Không"),
-    Column("Đánh giá", False, "Hài lòng / Bình thường / Không hài lòng (trống: chưa đánh giá)"),
-    Column("Có phản ánh", False, "Có / Không — người nộp có phản ánh, kiến nghị về hồ sơ"),
-    Column("Người nộp", False, "Họ tên người nộp hoặc tên tổ chức (dữ liệu cá nhân)"),
-    Column("Số giấy tờ", False, "Số định danh cá nhân / mã số thuế (dữ liệu cá nhân)"),
-    Column("Địa chỉ", False, "Địa chỉ người nộp (dữ liệu cá nhân)"),
-    Column("Điện thoại", False, "Điện thoại người nộp (dữ liệu cá nhân)"),
-    Column("Nội dung", False, "Nội dung yêu cầu giải quyết"),
-)
-HEADERS = tuple(c.header for c in COLUMNS)
-REQUIRED = tuple(c.header for c in COLUMNS if c.required)
-
-# Words of the source systems' states (folded) -> state.
-STATE_WORDS: dict[str, str] = {
-    **{fold(label): value for value, label in State.choices},
-    **{value: value for value in State.values},
-    "moi tiep nhan": State.RECEIVED,
-    "tiep nhan": State.RECEIVED,
-    "cho xu ly": State.RECEIVED,
-    "dang giai quyet": State.IN_PROGRESS,
-    "dang xu ly": State.IN_PROGRESS,
-    "cho bo sung": State.AWAITING_SUPPLEMENT,
-    "yeu cau bo sung": State.AWAITING_SUPPLEMENT,
-    "cho thuc hien nghia vu tai chinh": State.AWAITING_OBLIGATION,
-    "cho nop phi": State.AWAITING_OBLIGATION,
-    "cho phe duyet": State.AWAITING_APPROVAL,
-    "cho ky duyet": State.AWAITING_APPROVAL,
-    "trinh ky": State.AWAITING_APPROVAL,
-    "da co ket qua": State.RESOLVED,
-    "cho tra ket qua": State.RESOLVED,
-    "da giai quyet": State.RESOLVED,
-    "hoan thanh": State.RETURNED,
-    "da hoan thanh": State.RETURNED,
-    "da tra": State.RETURNED,
-    "tu choi": State.REFUSED,
-    "khong giai quyet": State.REFUSED,
-    "tra lai": State.REFUSED,
-    "dung xu ly": State.STOPPED,
-    "rut ho so": State.WITHDRAWN,
-    "cong dan rut ho so": State.WITHDRAWN,
-}
-IMPORTABLE = frozenset(State.values) - {State.SUBMITTED, State.AWAITING_COMPLETION}
-FINISHED = frozenset(
-    {State.RESOLVED, State.RETURNED, State.REFUSED, State.STOPPED, State.WITHDRAWN}
-)
-CHANNEL_WORDS = {
-    "1": 1, "truc tiep": 1, "tai bo phan mot cua": 1, "nop truc tiep": 1,
-    "2": 2, "truc tuyen": 2, "qua mang": 2, "dich vu cong truc tuyen": 2, "nop truc tuyen": 2,
-    "3": 3, "buu chinh": 3, "buu chinh cong ich": 3, "bcci": 3, "qua buu chinh": 3,
-}  # fmt: skip
-RATING_WORDS = {
-    "": "",
-    "rat hai long": Rating.SATISFIED,
-    "hai long": Rating.SATISFIED,
-    "binh thuong": Rating.NEUTRAL,
-    "chap nhan duoc": Rating.NEUTRAL,
-    "khong hai long": Rating.DISSATISFIED,
-    **{value: value for value in Rating.values},
-}
-LEVEL_WORDS = {"tinh": 1, "cap tinh": 1, "huyen": 2, "cap huyen": 2, "xa": 3, "cap xa": 3}
-LEVEL_NAMES = {1: "cấp tỉnh", 2: "cấp huyện", 3: "cấp xã"}
+def batch_rows() -> int:
+    return max(int(getattr(settings, "CCHC_IMPORT_BATCH_ROWS", BATCH)), 1)
 
 
-# -- mapping files -------------------------------------------------------------------------------
+def lock_wait() -> float:
+    return float(getattr(settings, "CCHC_IMPORT_LOCK_WAIT", LOCK_WAIT))
 
 
-@dataclass(frozen=True)
-class Mapping:
-    """How another layout maps onto the canonical one."""
-
-    source: str = ""
-    columns: dict[str, str] = field(default_factory=dict)  # canonical header -> file header
-    values: dict[str, dict[str, str]] = field(default_factory=dict)  # header -> folded -> value
-    date_formats: tuple[str, ...] = ()
-
-    def header(self, canonical: str) -> str:
-        return self.columns.get(canonical, canonical)
+def source_label(source_name: str, mapping: Mapping | None) -> str:
+    """The name the dossiers are marked with: given, else the mapping's, else a default."""
+    label = (source_name or (mapping.source if mapping else "") or "").strip() or "Tệp nhập"
+    return nfc(label)[:100]
 
 
-def load_mapping(source: str | Path | IO[bytes] | bytes) -> Mapping:
-    """Read a TOML mapping file; raises InvalidInput naming what is wrong."""
-    _, stream = open_source(source, "mapping.toml")
-    try:
-        data = tomllib.loads(stream.read().decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Tệp ánh xạ không đọc được: {exc}", code="import.bad_mapping") from None
-    known = {fold(h): h for h in HEADERS}
+def sha256_of(stream: IO[bytes]) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        h.update(chunk)
+    stream.seek(0)
+    return h.hexdigest()
 
-    def canonical(name: str, where: str) -> str:
-        found = known.get(fold(name))
-        if found is None:
-            raise InvalidInput(
-                f"Tệp ánh xạ, mục [{where}]: '{name}' không phải cột của mẫu chuẩn "
-                f"(các cột: {', '.join(HEADERS)}).",
-                code="import.bad_mapping",
-            )
-        return found
 
-    unknown = set(data) - {"source", "columns", "values", "dates"}
-    if unknown:
-        raise InvalidInput(
-            f"Tệp ánh xạ có mục không biết: {', '.join(sorted(unknown))} "
-            "(dùng source, [columns], [values.<cột>], [dates]).",
-            code="import.bad_mapping",
+def _locks(label: str, digest: str) -> list[str]:
+    return [file_lock(KIND, digest), source_lock(KIND, label)]
+
+
+def busy(label: str, digest: str) -> bool:
+    """Is an import of this file, or from this source, running right now?"""
+    return any(locks.is_held(name) for name in _locks(label, digest))
+
+
+def _busy_error(label: str, digest: str) -> Conflict:
+    other = (
+        ImportRun.objects.filter(kind=KIND, state=RunState.RUNNING)
+        .filter(Q(sha256=digest) | Q(source=label))
+        .order_by("-pk")
+        .first()
+    )
+    who = ""
+    if other is not None:
+        who = (
+            f" (lần nhập số {other.pk}, tệp {other.filename}, do {other.actor_label} bắt đầu "
+            f"lúc {timezone.localtime(other.started_at):%H:%M %d/%m/%Y})"
         )
-    columns = {canonical(k, "columns"): nfc(str(v)) for k, v in data.get("columns", {}).items()}
-    values = {
-        canonical(k, "values"): {fold(str(a)): nfc(str(b)) for a, b in table.items()}
-        for k, table in data.get("values", {}).items()
-    }
-    formats = data.get("dates", {}).get("formats", [])
-    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise InvalidInput(
-            "Tệp ánh xạ, mục [dates]: formats phải là danh sách mẫu ngày, ví dụ "
-            '["%d-%m-%Y %H:%M"].',
-            code="import.bad_mapping",
-        )
-    return Mapping(nfc(str(data.get("source", ""))), columns, values, tuple(formats))
-
-
-# -- resolving names to the organisation and catalogue ---------------------------------------
-
-
-@dataclass(frozen=True)
-class _Agency:
-    id: int
-    name: str
-    type_id: int
-    rank: int
-    valid_from: dt.date
-    valid_to: dt.date | None
-
-    def valid_on(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
-
-
-@dataclass(frozen=True)
-class _Desk:
-    info: DeskInfo
-    name: str
-    host_id: int
-    valid_from: dt.date
-    valid_to: dt.date | None
-
-    def valid_on(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
-
-
-class Directory:
-    """Procedures, agencies and desks by the names and codes exports use (read once)."""
-
-    def __init__(self) -> None:
-        self.procedures: dict[str, tuple[ProcedureInfo, int]] = {}
-        for p in Procedure.objects.only(
-            "id", "code", "name", "processing_time", "processing_time_unit", "online_level",
-            "competent_agency_type_id",
-        ):  # fmt: skip
-            info = ProcedureInfo(
-                p.pk, p.code, p.name, p.duration_spec, p.online_level, fold(f"{p.code} {p.name}")
-            )
-            self.procedures[p.code.strip().upper()] = (info, p.competent_agency_type_id)
-        self.agencies: dict[str, list[_Agency]] = {}
-        self.by_id: dict[int, _Agency] = {}
-        for a in Agency.objects.values(
-            "id", "code", "name", "short_name", "agency_type_id", "agency_type__level__rank",
-            "valid_from", "valid_to",
-        ):  # fmt: skip
-            agency = _Agency(
-                a["id"], a["name"], a["agency_type_id"], a["agency_type__level__rank"],
-                a["valid_from"], a["valid_to"],
-            )  # fmt: skip
-            self.by_id[agency.id] = agency
-            for key in {fold(a["code"]), fold(a["name"]), fold(a["short_name"] or "")} - {""}:
-                self.agencies.setdefault(key, []).append(agency)
-        self.desks: dict[str, list[_Desk]] = {}
-        self.hosted: dict[int, list[_Desk]] = {}
-        for d in Desk.objects.values(
-            "id", "code", "name", "host_agency_id", "calendar__code", "saturday_reception",
-            "valid_from", "valid_to",
-        ).order_by("id"):  # fmt: skip
-            desk = _Desk(
-                DeskInfo(d["id"], d["calendar__code"] or DEFAULT_CALENDAR, d["saturday_reception"]),
-                d["name"], d["host_agency_id"], d["valid_from"], d["valid_to"],
-            )  # fmt: skip
-            for key in {fold(d["code"]), fold(d["name"])}:
-                self.desks.setdefault(key, []).append(desk)
-            self.hosted.setdefault(desk.host_id, []).append(desk)
-        self.serves: dict[int, set[int]] = {}
-        for desk_id, agency_id in Desk.receives_for.through.objects.values_list(
-            "desk_id", "agency_id"
-        ):
-            self.serves.setdefault(desk_id, set()).add(agency_id)
-
-    def procedure(self, code: str) -> tuple[ProcedureInfo, int]:
-        found = self.procedures.get(code.strip().upper())
-        if found is None:
-            raise CellError(f"mã TTHC '{code}' không có trong danh mục thủ tục")
-        return found
-
-    def agency(self, name: str, day: dt.date, what: str) -> _Agency:
-        candidates = [a for a in self.agencies.get(fold(name), ()) if a.valid_on(day)]
-        if not candidates:
-            if self.agencies.get(fold(name)):
-                raise CellError(f"{what} '{name}' không còn hoạt động ngày {day:%d/%m/%Y}")
-            raise CellError(f"{what} '{name}' không có trong cơ cấu tổ chức")
-        if len(candidates) > 1:
-            raise CellError(
-                f"{what} '{name}' trùng tên với {len(candidates)} cơ quan; hãy dùng mã định danh"
-            )
-        return candidates[0]
-
-    def desk(self, name: str, day: dt.date) -> _Desk:
-        """The one-stop desk: named directly, or the desk its host agency runs."""
-        desks = [d for d in self.desks.get(fold(name), ()) if d.valid_on(day)]
-        if not desks:
-            host = self.agency(name, day, "Đơn vị tiếp nhận")
-            desks = [d for d in self.hosted.get(host.id, ()) if d.valid_on(day)]
-            if not desks:
-                raise CellError(
-                    f"đơn vị tiếp nhận '{name}' không có bộ phận một cửa hoạt động ngày "
-                    f"{day:%d/%m/%Y}"
-                )
-        return desks[0]
-
-
-# -- the importer ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Reader:
-    """Turns rows of one file into `Facts` (one instance per import run)."""
-
-    directory: Directory
-    mapping: Mapping
-    now: dt.datetime
-    reach: Any  # accounts.policy.Grant of dossier.import
-
-    def __post_init__(self) -> None:
-        self.keys = {h: self.mapping.header(h) for h in HEADERS}
-        # Exports repeat a few values (agencies, states, channels, flags, fees) millions of
-        # times: each distinct cell is read once.
-        self._folded: dict[Any, str] = {}
-        self._cached: dict[tuple[str, Any], Any] = {}
-        self._desks: dict[tuple[str, dt.date], _Desk] = {}
-        self._agencies: dict[tuple[int, str, int, dt.date, str], _Agency] = {}
-
-    def fold(self, raw: Any) -> str:
-        word = self._folded.get(raw)
-        if word is None:
-            word = fold(text(raw))
-            if len(self._folded) < 200_000:
-                self._folded[raw] = word
-        return word
-
-    def cached(self, header: str, raw: Any, read: Callable[[Any], Any]) -> Any:
-        """`read(raw)` once per distinct (column, value); CellError is cached too."""
-        key = (header, raw)
-        found = self._cached.get(key, _MISSING)
-        if found is _MISSING:
-            try:
-                found = read(raw)
-            except CellError as exc:
-                found = exc
-            if len(self._cached) < 200_000:
-                self._cached[key] = found
-        if isinstance(found, CellError):
-            raise CellError(str(found))
-        return found
-
-    def get(self, row: Row, header: str) -> Any:
-        raw = row.cells.get(self.keys[header])
-        if raw is not None and header in self.mapping.values:
-            word = self.fold(raw)
-            table = self.mapping.values[header]
-            if word in table:
-                return table[word]
-        return raw
-
-    def has(self, row: Row, header: str) -> bool:
-        return self.keys[header] in row.cells
-
-    def when(self, row: Row, header: str, *, end_of_day: bool = False) -> dt.datetime | None:
-        try:
-            value = instant(
-                self.get(row, header), formats=self.mapping.date_formats, end_of_day=end_of_day
-            )
-        except CellError as exc:
-            raise CellError(f"{header}: {exc}") from None
-        if value is not None and value > self.now and header != "Ngày hẹn trả":
-            raise CellError(f"{header} {value:%d/%m/%Y %H:%M} sau thời điểm nhập dữ liệu")
-        return value
-
-    def words(self, row: Row, header: str, table: dict[str, Any], default: Any) -> Any:
-        raw = self.get(row, header)
-        word = self.fold(raw)
-        if word == "":
-            return default
-        if word not in table:
-            raise CellError(f"{header} '{text(raw)}' không nhận biết được")
-        return table[word]
-
-    def flag(self, row: Row, header: str) -> bool:
-        def read(raw: Any) -> bool:
-            try:
-                return boolean(raw)
-            except CellError as exc:
-                raise CellError(f"{header}: {exc}") from None
-
-        return bool(self.cached(header, self.get(row, header), read))
-
-    def count(self, row: Row, header: str) -> int:
-        def read(raw: Any) -> int:
-            try:
-                value = integer(raw)
-            except CellError as exc:
-                raise CellError(f"{header}: {exc}") from None
-            if value is not None and value < 0:
-                raise CellError(f"{header} không được âm")
-            return value or 0
-
-        return int(self.cached(header, self.get(row, header), read))
-
-    def parse(self, row: Row) -> Facts:
-        code = text(self.get(row, "Mã hồ sơ")).strip()
-        if not code:
-            raise CellError("thiếu Mã hồ sơ")
-        if len(code) > 60:
-            raise CellError("Mã hồ sơ dài quá 60 ký tự")
-        proc_code = text(self.get(row, "Mã TTHC")).strip()
-        if not proc_code:
-            raise CellError("thiếu Mã TTHC")
-        procedure, proc_type = self.directory.procedure(proc_code)
-        state_cell = self.get(row, "Trạng thái")
-        state_raw = text(state_cell)
-        if not state_raw:
-            raise CellError("thiếu Trạng thái")
-        state = STATE_WORDS.get(self.fold(state_cell))
-        if state is None or state not in IMPORTABLE:
-            raise CellError(f"Trạng thái '{state_raw}' không nhận biết được")
-        received = self.when(row, "Ngày tiếp nhận")
-        if received is None:
-            raise CellError("thiếu Ngày tiếp nhận")
-        due = self.when(row, "Ngày hẹn trả", end_of_day=True)
-        finished = self.when(row, "Ngày có kết quả")
-        returned = self.when(row, "Ngày trả kết quả")
-        day = received.date()
-        receiving = text(self.get(row, "Đơn vị tiếp nhận")).strip()
-        if not receiving:
-            raise CellError("thiếu Đơn vị tiếp nhận")
-        desk = self._desks.get((receiving, day))
-        if desk is None:
-            desk = self._desks[(receiving, day)] = self.directory.desk(receiving, day)
-        if not self.reach.covers(desk.host_id):
-            raise CellError(f"đơn vị tiếp nhận '{receiving}' ngoài phạm vi quản lý của bạn")
-        name = text(self.get(row, "Đơn vị xử lý"))
-        key = (desk.info.id, name, proc_type, day, receiving)
-        competent = self._agencies.get(key)
-        if competent is None:
-            competent = self._agencies[key] = self._competent(name, desk, proc_type, day, receiving)
-        level_cell = self.get(row, "Cấp")
-        level_raw = text(level_cell)
-        if level_raw:
-            rank = LEVEL_WORDS.get(self.fold(level_cell))
-            if rank is None:
-                raise CellError(f"Cấp '{level_raw}' không nhận biết được (Tỉnh, Huyện, Xã)")
-            if rank != competent.rank:
-                raise CellError(
-                    f"Cấp '{level_raw}' không khớp với đơn vị xử lý {competent.name} "
-                    f"({LEVEL_NAMES.get(competent.rank, '')})"
-                )
-        channel = self.words(row, "Kênh nộp", CHANNEL_WORDS, 0)
-        if channel == 0:
-            if self.has(row, "Kênh nộp"):
-                raise CellError("thiếu Kênh nộp")
-            channel = 1
-
-        if state == State.REFUSED_AT_INTAKE:
-            submitted, received, due = received, None, None
-            finished = returned = None
-        else:
-            submitted = received
-            if due is None:
-                raise CellError("thiếu Ngày hẹn trả")
-            if due < received:
-                raise CellError("Ngày hẹn trả trước Ngày tiếp nhận")
-            label = State(state).label
-            if state in FINISHED:
-                if finished is None:
-                    raise CellError(f"hồ sơ «{label}» cần Ngày có kết quả")
-                if finished < received:
-                    raise CellError("Ngày có kết quả trước Ngày tiếp nhận")
-            elif finished is not None or returned is not None:
-                raise CellError(f"hồ sơ «{label}» chưa có kết quả nhưng có ngày kết quả")
-            if state == State.RETURNED and returned is None:
-                raise CellError("hồ sơ đã trả kết quả cần Ngày trả kết quả")
-            if returned is not None and state != State.RETURNED:
-                raise CellError(f"hồ sơ «{label}» có Ngày trả kết quả")
-            if returned is not None and finished is not None and returned < finished:
-                raise CellError("Ngày trả kết quả trước Ngày có kết quả")
-        raw = "\x1f".join(map(str, row.cells.values()))
-        return Facts(
-            digest=hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest(),
-            line=row.line,
-            code=code,
-            procedure=procedure,
-            desk=desk.info,
-            receiving_agency_id=desk.host_id,
-            competent_agency_id=competent.id,
-            channel=channel,
-            state=state,
-            submitted_at=submitted,
-            received_at=received,
-            due=due,
-            finished_at=finished,
-            returned_at=returned,
-            supplements=self.count(row, "Số lần bổ sung"),
-            fee_total=self.count(row, "Lệ phí"),
-            paid_online=self.flag(row, "Thanh toán trực tuyến"),
-            digitised=self.flag(row, "Số hóa"),
-            electronic_result=self.flag(row, "Có kết quả điện tử"),
-            rating=self.words(row, "Đánh giá", RATING_WORDS, ""),
-            complaint=self.flag(row, "Có phản ánh"),
-            applicant_name=text(self.get(row, "Người nộp")).strip()[:200],
-            applicant_id_number=text(self.get(row, "Số giấy tờ")).strip()[:20],
-            applicant_address=text(self.get(row, "Địa chỉ")).strip()[:300],
-            applicant_phone=text(self.get(row, "Điện thoại")).strip()[:20],
-            matter=text(self.get(row, "Nội dung")).strip()[:500],
-        )
-
-    def _competent(
-        self, name: str, desk: _Desk, proc_type: int, day: dt.date, receiving: str
-    ) -> _Agency:
-        served = self.directory.serves.get(desk.info.id, set())
-        if name:
-            agency = self.directory.agency(name, day, "Đơn vị xử lý")
-            if agency.id not in served:
-                raise CellError(f"'{receiving}' không tiếp nhận hồ sơ cho {agency.name}")
-            return agency
-        candidates = [
-            a
-            for a in (self.directory.by_id[i] for i in served)
-            if a.type_id == proc_type and a.valid_on(day)
-        ]
-        if len(candidates) != 1:
-            raise CellError("thiếu Đơn vị xử lý (không suy ra được từ đơn vị tiếp nhận và thủ tục)")
-        return candidates[0]
+    return Conflict(
+        f"Đang có một lần nhập khác cùng tệp này hoặc cùng nguồn «{label}»{who}. Hãy chờ lần "
+        "nhập đó kết thúc rồi nhập lại; lần này chưa ghi gì.",
+        code="import.busy",
+    )
 
 
 class DossierImporter:
-    name = "dossiers"
+    name = KIND
     title = "Hồ sơ TTHC từ hệ thống một cửa khác"
     permission = "dossier.import"
     columns = HEADERS
@@ -532,118 +145,440 @@ class DossierImporter:
         source_name: str = "",
         progress: Callable[[int], None] | None = None,
         sample: list[Facts] | None = None,
+        run: ImportRun | None = None,
+        batch_size: int | None = None,
+        wait: float | None = None,
     ) -> ImportReport:
         """Import every good row of `source`; see the module docstring. `sample` (if given)
-        receives the first parsed rows, for a preview."""
+        receives the first parsed rows, for a preview. `run`: a queued run to carry out
+        (the worker's); otherwise a run is recorded here. Raises Conflict if another
+        import of the file or the source holds its locks for longer than `wait` seconds."""
         policy.require(actor, self.permission)
         reach = policy.grant(actor, self.permission)
         mapping = mapping or Mapping()
         name, stream = open_source(source, filename)
         try:
-            return self._run(
-                stream, name, actor, reach, mapping, now, dry_run, source_name, progress, sample
-            )
+            digest = sha256_of(stream)
+            label = source_label(source_name, mapping)
+            job = _Job(actor, reach, mapping, now, label, digest, progress, sample)
+            job.size = batch_size or batch_rows()
+            rows = job.open(stream, name)  # a file that cannot be read is refused here
+            if dry_run:
+                return job.load(rows, None)
+            wait = lock_wait() if wait is None else wait
+            with locks.holding(_locks(label, digest), wait=wait) as got:
+                if not got:
+                    raise _busy_error(label, digest)
+                run = _begin(run, job, name)
+                if run is None:  # the queued run was carried out or cancelled already
+                    return ImportReport()
+                try:
+                    return job.load(rows, run)
+                except BaseException as exc:
+                    _fail(run, job, exc)
+                    raise
         finally:
             if isinstance(source, str | Path):
                 stream.close()
 
-    def _run(
+
+class _Job:
+    """One import of one file: its settings and what it has done so far."""
+
+    def __init__(
         self,
-        stream: IO[bytes],
-        name: str,
         actor: Any,
         reach: Any,
         mapping: Mapping,
         now: dt.datetime,
-        dry_run: bool,
-        source_name: str,
+        label: str,
+        digest: str,
         progress: Callable[[int], None] | None,
         sample: list[Facts] | None,
-    ) -> ImportReport:
-        digest = _sha256(stream)
-        label = (source_name or mapping.source or "").strip() or "Tệp nhập"
-        label = nfc(label)[:100]
-        reader = _Reader(Directory(), mapping, now, reach)
-        required = [mapping.header(h) for h in REQUIRED]
-        known = [mapping.header(h) for h in HEADERS]
+    ) -> None:
+        self.actor, self.reach, self.mapping, self.now = actor, reach, mapping, now
+        self.label, self.digest = label, digest
+        self.progress, self.sample = progress, sample
+        self.size = BATCH
+        self.report = ImportReport()
+        self.kept = 0  # refused rows already written to the run record
+
+    def open(self, stream: IO[bytes], name: str) -> Iterator[Row]:
+        """The file's data rows, its header already found (InvalidInput if it is not)."""
+        required = [self.mapping.header(h) for h in REQUIRED]
+        known = [self.mapping.header(h) for h in HEADERS]
         rows = read_rows(stream, required=required, filename=name, known=known)
-        report = ImportReport(dry_run=dry_run)
-        run = None
-        if not dry_run:
-            with transaction.atomic():
-                run = ImportRun.objects.create(
-                    kind=self.name,
-                    source=label,
-                    filename=Path(name).name[:255],
-                    sha256=digest,
-                    actor=actor if getattr(actor, "pk", None) is not None else None,
-                    actor_label=getattr(actor, "username", "") or "hệ thống",
-                    started_at=now,
-                    scope=None if reach.everything else sorted(reach.agency_ids),
-                )
+        first = next(rows, None)
+        return rows if first is None else itertools.chain([first], rows)
+
+    def load(self, rows: Iterator[Row], run: ImportRun | None) -> ImportReport:
+        """Decide (dry run: `run` None) or write every batch of `rows`, then close the run."""
+        report = self.report
+        report.dry_run = run is None
+        reader = Reader(Directory(), self.mapping, self.now, self.reach)
         with _bulk_settings():
-            self._load(reader, rows, report, sample, label, run, actor, now, dry_run, progress)
+            for number, batch in enumerate(batches(reader, rows, report, self.sample, self.size)):
+                if run is None:
+                    with transaction.atomic():
+                        outcomes = imported.store(
+                            batch, source=self.label, run_id=None, actor=self.actor,
+                            now=self.now, dry_run=True,
+                        )  # fmt: skip
+                    self._count(batch, outcomes)
+                else:
+                    self._write(run, number + 1, batch)
+                if self.progress is not None:
+                    self.progress(self.rows)
         report.rejected.sort(key=lambda e: e.line)
         if run is not None:
-            with transaction.atomic():
-                ImportRun.objects.filter(pk=run.pk).update(
-                    finished_at=now,
-                    rows=report.created + report.updated + report.unchanged + len(report.rejected),
-                    created=report.created,
-                    updated=report.updated,
-                    unchanged=report.unchanged,
-                    rejected=len(report.rejected),
-                    rejected_rows=report.as_dict()["rejected"][: ImportRun.REJECTED_KEPT],
-                )
-                log.record(
-                    "dossier.import",
-                    actor=actor,
-                    obj=run,
-                    at=now,
-                    data={
-                        "source": label,
-                        "file": run.filename,
-                        "sha256": digest,
-                        "created": report.created,
-                        "updated": report.updated,
-                        "unchanged": report.unchanged,
-                        "rejected": len(report.rejected),
-                    },
-                )
+            _finish(run, self)
             report.run_id = run.pk
         return report
 
-    @staticmethod
-    def _load(
-        reader: _Reader,
-        rows: Iterator[Row],
-        report: ImportReport,
-        sample: list[Facts] | None,
-        label: str,
-        run: Any,
-        actor: Any,
-        now: dt.datetime,
-        dry_run: bool,
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        for batch in _batches(reader, rows, report, sample):
+    @property
+    def rows(self) -> int:
+        r = self.report
+        return r.created + r.updated + r.unchanged + len(r.rejected)
+
+    def _count(self, batch: list[Facts], outcomes: list[imported.Outcome]) -> dict[str, int]:
+        tally = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+        for o in outcomes:
+            if o.outcome == "rejected":
+                f = batch[o.index]
+                self.report.rejected.append(RowError(f.line, o.reason, f.code))
+                tally["rejected"] += 1
+            else:
+                count_outcome(self.report, o.outcome)
+                tally[o.outcome if o.outcome in tally else "unchanged"] += 1
+        return tally
+
+    def _write(self, run: ImportRun, number: int, batch: list[Facts]) -> None:
+        """Write one batch, its audit entry and the run's progress in one transaction. A
+        batch that lost a race for a dossier code to another import (IntegrityError) rolls
+        back whole and is decided again against what that import committed."""
+        r = self.report
+        for attempt in range(1, ATTEMPTS + 1):
+            before = (r.created, r.updated, r.unchanged, len(r.rejected))
+            try:
+                with transaction.atomic(), connection.wrap_database_errors:
+                    outcomes = imported.store(
+                        batch, source=self.label, run_id=run.pk, actor=self.actor, now=self.now
+                    )
+                    tally = self._count(batch, outcomes)
+                    created = [batch[o.index].code for o in outcomes if o.outcome == "created"]
+                    kept = _progress(run, self)
+                    log.record(
+                        "dossier.import",
+                        actor=self.actor,
+                        obj=run,
+                        at=self.now,
+                        data={
+                            "run": run.pk,
+                            "batch": number,
+                            "lines": [batch[0].line, batch[-1].line],
+                            **tally,
+                            "codes": created,
+                        },
+                    )
+            except IntegrityError:
+                # Nothing of the batch committed: take back what `_count` added.
+                r.created, r.updated, r.unchanged = before[:3]
+                del r.rejected[before[3] :]
+                if attempt == ATTEMPTS:
+                    raise Conflict(
+                        "Một lần nhập khác đang ghi cùng mã hồ sơ với tệp này; các lô đã ghi "
+                        "được giữ nguyên. Hãy nhập lại tệp khi lần nhập kia kết thúc.",
+                        code="import.race",
+                    ) from None
+            else:
+                self.kept = kept
+                return
+
+
+def _progress(run: ImportRun, job: _Job) -> int:
+    """Write the run's counts as of the batch being committed (in its transaction); returns
+    how many refused rows the run record then keeps."""
+    r = job.report
+    fields: dict[str, Any] = {
+        "rows": job.rows,
+        "created": r.created,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "rejected": len(r.rejected),
+        "progress_at": timezone.now(),
+    }
+    kept = job.kept
+    if len(r.rejected) > kept and kept < ImportRun.REJECTED_KEPT:
+        fields["rejected_rows"] = [
+            {"line": e.line, "reason": e.reason, "key": e.key}
+            for e in sorted(r.rejected, key=lambda e: e.line)[: ImportRun.REJECTED_KEPT]
+        ]
+        kept = len(fields["rejected_rows"])
+    ImportRun.objects.filter(pk=run.pk).update(**fields)
+    return kept
+
+
+def _where() -> dict[str, Any]:
+    return {"host": socket.gethostname()[:100], "pid": os.getpid()}
+
+
+def _begin(run: ImportRun | None, job: _Job, name: str) -> ImportRun | None:
+    """Record the run as started (committed at once), holding the file's and the source's
+    locks. Runs of this file or source still marked running are dead (a live one would
+    hold one of those locks): they are recorded as interrupted. A queued run that is no
+    longer queued (a job delivered twice) gives None."""
+    actor = job.actor
+    with transaction.atomic():
+        for stale in (
+            ImportRun.objects.select_for_update()
+            .filter(kind=KIND, state=RunState.RUNNING)
+            .filter(Q(sha256=job.digest) | Q(source=job.label))
+        ):
+            _end(stale, RunState.INTERRUPTED, actor, job.now, "Tiến trình nhập đã dừng giữa chừng.")
+        now = timezone.now()
+        fields = {
+            "state": RunState.RUNNING,
+            "source": job.label,
+            "sha256": job.digest,
+            "progress_at": now,
+            **_where(),
+        }
+        if run is not None:
+            updated = ImportRun.objects.filter(pk=run.pk, state=RunState.QUEUED).update(
+                started_at=job.now, **fields
+            )
+            if not updated:
+                return None
+            run.refresh_from_db()
+        else:
+            run = ImportRun.objects.create(
+                kind=KIND,
+                filename=Path(name).name[:255],
+                actor=actor if getattr(actor, "pk", None) is not None else None,
+                actor_label=getattr(actor, "username", "") or "hệ thống",
+                started_at=job.now,
+                scope=None if job.reach.everything else sorted(job.reach.agency_ids),
+                **fields,
+            )
+        log.record(
+            "dossier.import_started",
+            actor=actor,
+            obj=run,
+            at=job.now,
+            data={"source": job.label, "file": run.filename, "sha256": job.digest},
+        )
+    return run
+
+
+def _finish(run: ImportRun, job: _Job) -> None:
+    r = job.report
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(
+            state=RunState.OK,
+            finished_at=job.now,
+            progress_at=timezone.now(),
+            rows=job.rows,
+            created=r.created,
+            updated=r.updated,
+            unchanged=r.unchanged,
+            rejected=len(r.rejected),
+            rejected_rows=r.as_dict()["rejected"][: ImportRun.REJECTED_KEPT],
+        )
+        log.record(
+            "dossier.import_finished",
+            actor=job.actor,
+            obj=run,
+            at=job.now,
+            data={
+                "source": job.label,
+                "file": run.filename,
+                "sha256": job.digest,
+                "rows": job.rows,
+                "created": r.created,
+                "updated": r.updated,
+                "unchanged": r.unchanged,
+                "rejected": len(r.rejected),
+            },
+        )
+    run.refresh_from_db()
+    _forget_upload(run)
+
+
+def _fail(run: ImportRun, job: _Job, exc: BaseException) -> None:
+    """Record how the run ended early: refused (a DomainError, with its message), stopped
+    (Ctrl-C) or failed. Best effort: if the database itself is what failed, the run stays
+    "running" and is shown as interrupted once this process has gone."""
+    if isinstance(exc, DomainError):
+        state, message = RunState.FAILED, exc.message
+    elif isinstance(exc, KeyboardInterrupt | SystemExit):
+        state, message = RunState.INTERRUPTED, "Lần nhập bị dừng giữa chừng."
+    else:
+        state, message = RunState.FAILED, f"Lỗi hệ thống khi nhập ({type(exc).__name__})."
+    try:
+        with transaction.atomic():
+            _end(run, state, job.actor, job.now, message)
+    except Exception:  # the original error is what the caller reports
+        return
+    if state == RunState.FAILED:
+        run.refresh_from_db()
+        _forget_upload(run)
+
+
+def _end(run: ImportRun, state: str, actor: Any, now: dt.datetime, message: str) -> None:
+    """Close `run` as `state` (inside the caller's transaction), audited."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        state=state, finished_at=now, message=message, progress_at=timezone.now()
+    )
+    log.record(
+        f"dossier.import_{state}",
+        actor=actor,
+        obj=run,
+        at=now,
+        data={"run": run.pk, "rows": run.rows, "message": message},
+    )
+
+
+# -- web imports on the worker -------------------------------------------------------------------
+
+
+def upload_dir() -> Path:
+    path = Path(settings.CCHC_VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _forget_upload(run: ImportRun) -> None:
+    """Remove a finished run's stored upload (a run that was interrupted keeps it, so that
+    it can be resumed)."""
+    if not run.upload:
+        return
+    for key in ("file", "mapping"):
+        if run.upload.get(key):
+            (upload_dir() / run.upload[key]).unlink(missing_ok=True)
+    ImportRun.objects.filter(pk=run.pk).update(upload={})
+
+
+def queue_web_import(
+    actor: Any, upload: dict[str, Any], *, total: int | None, now: dt.datetime
+) -> ImportRun:
+    """Record a web upload's import as queued and hand it to the worker (after commit).
+    `upload`: the stored files ({"file", "mapping", "name", "source"} under `upload_dir`).
+    Refused at once (Conflict) if an import of the same file or source is running."""
+    policy.require(actor, DossierImporter.permission)
+    reach = policy.grant(actor, DossierImporter.permission)
+    mapping = load_mapping(upload_dir() / upload["mapping"]) if upload.get("mapping") else None
+    label = source_label(upload.get("source", ""), mapping)
+    try:
+        with (upload_dir() / upload["file"]).open("rb") as stream:
+            digest = sha256_of(stream)
+    except OSError:
+        raise InvalidInput("Tệp tải lên không còn; hãy chọn lại tệp.") from None
+    if busy(label, digest):
+        raise _busy_error(label, digest)
+    return _queue(actor, reach, upload, label=label, digest=digest, total=total, now=now)
+
+
+def _queue(
+    actor: Any,
+    reach: Any,
+    upload: dict[str, Any],
+    *,
+    label: str,
+    digest: str,
+    total: int | None,
+    now: dt.datetime,
+    resumes: int | None = None,
+) -> ImportRun:
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            kind=KIND,
+            source=label,
+            filename=Path(upload.get("name", "")).name[:255],
+            sha256=digest,
+            actor=actor if getattr(actor, "pk", None) is not None else None,
+            actor_label=getattr(actor, "username", "") or "hệ thống",
+            started_at=now,
+            progress_at=now,
+            scope=None if reach.everything else sorted(reach.agency_ids),
+            state=RunState.QUEUED,
+            total=total,
+            upload={k: upload[k] for k in ("file", "mapping", "name", "source") if upload.get(k)},
+        )
+        log.record(
+            "dossier.import_queued",
+            actor=actor,
+            obj=run,
+            at=now,
+            data={"source": label, "file": run.filename, "sha256": digest, "resumes": resumes},
+        )
+        enqueue("cchc.interop.dossiers.run_import", run.pk, name=f"import-{run.pk}")
+    return run
+
+
+def resume(actor: Any, run: ImportRun, *, now: dt.datetime) -> ImportRun:
+    """Queue again the import of an interrupted web run (its stored upload moves to the new
+    run); rows the interrupted run committed are found unchanged and left alone."""
+    policy.require(actor, DossierImporter.permission)
+    if state_of(run) != RunState.INTERRUPTED or not run.upload:
+        raise Conflict("Chỉ tiếp tục được lần nhập bị gián đoạn còn giữ tệp tải lên.")
+    upload = dict(run.upload)
+    with transaction.atomic():
+        if run.state == RunState.RUNNING:
+            _end(run, RunState.INTERRUPTED, actor, now, "Tiến trình nhập đã dừng giữa chừng.")
+        ImportRun.objects.filter(pk=run.pk).update(upload={})
+        reach = policy.grant(actor, DossierImporter.permission)
+        return _queue(
+            actor, reach, upload, label=run.source, digest=run.sha256, total=run.total,
+            now=now, resumes=run.pk,
+        )  # fmt: skip
+
+
+def run_import(run_id: int) -> dict[str, int]:
+    """The worker's job: carry out the queued web import `run_id`. Returns its counts (the
+    job's record); a refusal or a bad file ends the run as failed, with its message."""
+    run = ImportRun.objects.filter(pk=run_id, kind=KIND).first()
+    if run is None:
+        return {"skipped": 1}
+    actor: Any = run.actor if run.actor is not None else policy.SYSTEM
+    if run.state == RunState.RUNNING and state_of(run) == RunState.INTERRUPTED and run.upload:
+        # The queue hands a job out again when the worker that had it died: carry on, as a
+        # new run on the same upload (what the run page's "Tiếp tục nhập" does).
+        try:
+            resume(actor, run, now=timezone.now())
+        except DomainError:
+            return {"failed": 1}
+        return {"resumed": 1}
+    if run.state != RunState.QUEUED:
+        return {"skipped": 1}
+    now = timezone.now()
+    try:
+        mapping = None
+        if run.upload.get("mapping"):
+            mapping = load_mapping(upload_dir() / run.upload["mapping"])
+        report = DossierImporter().run(
+            str(upload_dir() / run.upload.get("file", "-")),
+            actor=actor,
+            now=now,
+            filename=run.upload.get("name") or run.filename,
+            mapping=mapping,
+            source_name=run.upload.get("source", ""),
+            run=run,
+        )
+    except DomainError as exc:
+        run.refresh_from_db()
+        if run.state in (RunState.QUEUED, RunState.RUNNING):
+            # Refused before it started (busy, bad file, no permission any more).
             with transaction.atomic():
-                outcomes = imported.store(
-                    batch,
-                    source=label,
-                    run_id=run.pk if run else None,
-                    actor=actor,
-                    now=now,
-                    dry_run=dry_run,
-                )
-            for o in outcomes:
-                if o.outcome == "rejected":
-                    f = batch[o.index]
-                    report.rejected.append(RowError(f.line, o.reason, f.code))
-                else:
-                    count_outcome(report, o.outcome)
-            if progress is not None:
-                progress(report.created + report.updated + report.unchanged + len(report.rejected))
+                _end(run, RunState.FAILED, actor, now, exc.message)
+            run.refresh_from_db()
+            _forget_upload(run)
+        return {"failed": 1}
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": len(report.rejected),
+    }
 
 
 @contextmanager
@@ -677,42 +612,3 @@ def _bulk_settings() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
             cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
-
-
-def _sha256(stream: IO[bytes]) -> str:
-    h = hashlib.sha256()
-    for chunk in iter(lambda: stream.read(1 << 20), b""):
-        h.update(chunk)
-    stream.seek(0)
-    return h.hexdigest()
-
-
-def _batches(
-    reader: _Reader, rows: Iterator[Row], report: ImportReport, sample: list[Facts] | None
-) -> Iterator[list[Facts]]:
-    """Parsed rows in batches; rows that fail to parse, or repeat a code seen earlier in
-    the file, go to the report."""
-    seen: dict[str, int] = {}
-    batch: list[Facts] = []
-    for row in rows:
-        try:
-            facts = reader.parse(row)
-        except CellError as exc:
-            key = text(reader.get(row, "Mã hồ sơ")).strip()
-            report.rejected.append(RowError(row.line, str(exc), key))
-            continue
-        first = seen.get(facts.code)
-        if first is not None:
-            report.rejected.append(
-                RowError(row.line, f"Mã hồ sơ {facts.code} trùng với dòng {first}", facts.code)
-            )
-            continue
-        seen[facts.code] = row.line
-        if sample is not None and len(sample) < 20:
-            sample.append(facts)
-        batch.append(facts)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

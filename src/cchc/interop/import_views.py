@@ -1,6 +1,12 @@
 """Web page of the dossier import: upload, preview (a dry run with the first parsed rows and
 every refused row), then import; and the record of past imports, each shown only to those
-whose scope covers the importer's (`cchc.interop.runs`)."""
+whose scope covers the importer's (`cchc.interop.runs`).
+
+On confirmation a file of up to CCHC_IMPORT_INLINE_ROWS data rows (default 2000, a few
+seconds of work) is imported inside the request, as before: the officer sees the result at
+once and does not depend on the worker being up. A larger file is queued for the worker
+(`dossiers.queue_web_import`) and the page goes to the run's page, which shows its progress
+and reloads itself until the run ends (a meta refresh: no JavaScript needed)."""
 
 from __future__ import annotations
 
@@ -20,12 +26,26 @@ from cchc import csvsafe
 from cchc.accounts.access import requires
 from cchc.dossiers.models import State
 from cchc.errors import DomainError
-from cchc.interop.dossiers import COLUMNS, DossierImporter, load_mapping
-from cchc.interop.runs import get_visible_run, visible_runs
+from cchc.interop.dossiers import (
+    COLUMNS,
+    DossierImporter,
+    load_mapping,
+    queue_web_import,
+    resume,
+    upload_dir,
+)
+from cchc.interop.models import RunState
+from cchc.interop.runs import get_visible_run, state_of, visible_runs
 from cchc.tabular.refused import refused_download
 
 SESSION_KEY = "cchc.import.dossiers"
 PREVIEW_REJECTED = 200
+INLINE_ROWS = 2000  # default of CCHC_IMPORT_INLINE_ROWS
+REFRESH_SECONDS = 3  # the run page reloads itself this often while the run goes on
+
+
+def inline_rows() -> int:
+    return int(getattr(settings, "CCHC_IMPORT_INLINE_ROWS", INLINE_ROWS))
 
 
 class DossierImportForm(forms.Form):
@@ -51,15 +71,9 @@ class DossierImportForm(forms.Form):
         return upload
 
 
-def _upload_dir() -> Path:
-    path = Path(settings.CCHC_VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _save(upload: Any, suffix: str) -> str:
     name = f"{secrets.token_hex(12)}{suffix}"
-    with (_upload_dir() / name).open("wb") as out:
+    with (upload_dir() / name).open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
     return name
@@ -70,14 +84,14 @@ def _forget(request: HttpRequest) -> None:
     if pending:
         for key in ("file", "mapping"):
             if pending.get(key):
-                (_upload_dir() / pending[key]).unlink(missing_ok=True)
+                (upload_dir() / pending[key]).unlink(missing_ok=True)
 
 
 def _run(request: HttpRequest, pending: dict[str, Any], *, dry_run: bool) -> tuple[Any, list]:
-    mapping = load_mapping(_upload_dir() / pending["mapping"]) if pending.get("mapping") else None
+    mapping = load_mapping(upload_dir() / pending["mapping"]) if pending.get("mapping") else None
     sample: list[Any] = []
     report = DossierImporter().run(
-        str(_upload_dir() / pending["file"]),
+        str(upload_dir() / pending["file"]),
         actor=request.user,
         now=timezone.now(),
         dry_run=dry_run,
@@ -85,6 +99,8 @@ def _run(request: HttpRequest, pending: dict[str, Any], *, dry_run: bool) -> tup
         mapping=mapping,
         source_name=pending.get("source", ""),
         sample=sample,
+        # Inside a request: refused at once if the file or source is being imported.
+        wait=0,
     )
     return report, sample
 
@@ -103,12 +119,11 @@ def import_dossiers(request: HttpRequest) -> HttpResponse:
             context["expired"] = True
         else:
             try:
-                report, _ = _run(request, pending, dry_run=False)
+                run_id = _confirm(request, pending)
             except DomainError as exc:
                 context["error"] = exc.message
             else:
-                _forget(request)
-                return HttpResponseRedirect(reverse("imports:run", args=[report.run_id]))
+                return HttpResponseRedirect(reverse("imports:run", args=[run_id]))
     elif request.method == "POST" and form.is_valid():
         _forget(request)
         upload = form.cleaned_data["file"]
@@ -127,7 +142,12 @@ def import_dossiers(request: HttpRequest) -> HttpResponse:
             _forget(request)
             form.add_error(None, exc.message)
         else:
+            pending["total"] = (
+                report.created + report.updated + report.unchanged + len(report.rejected)
+            )
+            request.session[SESSION_KEY] = pending
             context.update(
+                queued=pending["total"] > inline_rows(),
                 preview=report,
                 sample=sample,
                 rejected=report.rejected[:PREVIEW_REJECTED],
@@ -136,7 +156,23 @@ def import_dossiers(request: HttpRequest) -> HttpResponse:
                 states=dict(State.choices),
             )
     context["runs"] = visible_runs(request.user, kind="dossiers")
+    for r in context["runs"]:
+        r.state_label = RunState(state_of(r)).label  # a dead "running" run: interrupted
     return render(request, "interop/import_dossiers.html", context)
+
+
+def _confirm(request: HttpRequest, pending: dict[str, Any]) -> int:
+    """Import the previewed file (inline when small, else on the worker); the run's id."""
+    total = pending.get("total")
+    if total is not None and total > inline_rows():
+        run = queue_web_import(request.user, pending, total=total, now=timezone.now())
+        # The stored files now belong to the queued run (removed when it ends).
+        request.session.pop(SESSION_KEY, None)
+        return run.pk
+    report, _ = _run(request, pending, dry_run=False)
+    _forget(request)
+    assert report.run_id is not None  # a real run always records itself
+    return report.run_id
 
 
 @requires("dossier.import")
@@ -146,7 +182,27 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         return refused_download(
             run.rejected_rows, key_header="Mã hồ sơ", filename=f"dong-bi-tu-choi-{run.pk}.csv"
         )
-    return render(request, "interop/import_run.html", {"run": run})
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "resume":
+        try:
+            again = resume(request.user, run, now=timezone.now())
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return HttpResponseRedirect(reverse("imports:run", args=[again.pk]))
+    state = state_of(run)
+    going = state in (RunState.QUEUED, RunState.RUNNING)
+    context = {
+        "run": run,
+        "state": state,
+        "state_label": RunState(state).label,
+        "going": going,
+        "refresh": REFRESH_SECONDS if going else None,
+        "percent": min(100, run.rows * 100 // run.total) if run.total else None,
+        "resumable": state == RunState.INTERRUPTED and bool(run.upload),
+        "error": error,
+    }
+    return render(request, "interop/import_run.html", context)
 
 
 @requires("dossier.import")

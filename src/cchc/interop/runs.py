@@ -7,6 +7,11 @@ started (`ImportRun.scope`): a provincial supervisor sees the runs of the provin
 supervisors and of a city's, a city's supervisor not the province's. A run of the whole
 system (scope None: an administrator, a command-line import) is seen by those whose grant
 is the whole system.
+
+A run's state as recorded can be stale: a process killed mid-way leaves its run "running".
+`state_of` tells the truth: a running import holds the lock of its file (`file_lock`) for as
+long as it lives (`cchc.tabular.locks`: released by the database or the kernel when the
+process dies), so a "running" run whose file lock nobody holds was interrupted.
 """
 
 from __future__ import annotations
@@ -15,9 +20,28 @@ from typing import Any
 
 from cchc.accounts import policy
 from cchc.errors import NotFound
-from cchc.interop.models import ImportRun
+from cchc.interop.models import ImportRun, RunState
+from cchc.tabular import locks
 
 PERMISSION = "dossier.import"
+
+
+def file_lock(kind: str, sha256: str) -> str:
+    """The lock an import of the file with this SHA-256 holds while it runs."""
+    return f"import:{kind}:file:{sha256}"
+
+
+def source_lock(kind: str, source: str) -> str:
+    """The lock an import from this source holds while it runs (two files from one source
+    carry the same dossiers: they take turns)."""
+    return f"import:{kind}:source:{source}"
+
+
+def state_of(run: ImportRun) -> str:
+    """The run's state as it really is: "running" only while its process lives."""
+    if run.state == RunState.RUNNING and not locks.is_held(file_lock(run.kind, run.sha256)):
+        return RunState.INTERRUPTED
+    return run.state
 
 
 def _covers(reach: policy.Grant, scope: list[int] | None) -> bool:

@@ -1,4 +1,9 @@
-"""`cchc import <what> FILE`: load a CSV/XLSX file through the importer's services."""
+"""`cchc import <what> FILE`: load a CSV/XLSX file through the importer's services.
+
+Exit codes: 0 every row landed; 1 some rows were refused (the others landed); 2 bad
+arguments or an unreadable file; 3 no permission; 4 unknown user; 5 another import of the
+same file or source is running (dossiers; nothing was written, run it again later);
+130 stopped with Ctrl-C (written batches stay; run the file again to finish)."""
 
 from __future__ import annotations
 
@@ -31,6 +36,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", help="dossiers: name of the system the file comes from (marks them)"
         )
+        parser.add_argument(
+            "--batch-rows",
+            type=int,
+            help="dossiers: rows written per transaction (default CCHC_IMPORT_BATCH_ROWS, 5000)",
+        )
+        parser.add_argument(
+            "--wait",
+            type=float,
+            help="dossiers: seconds to wait for another import of the same file or source "
+            "before giving up with exit code 5 (default CCHC_IMPORT_LOCK_WAIT, 10)",
+        )
 
     _shown = 0
 
@@ -54,11 +70,18 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(exc.message, returncode=exc.exit_code) from None
             extra["source_name"] = opts["source"] or ""
+            if opts["batch_rows"] is not None:
+                if opts["batch_rows"] < 1:
+                    raise CommandError("--batch-rows phải là số dương.", returncode=2)
+                extra["batch_size"] = opts["batch_rows"]
+            if opts["wait"] is not None:
+                extra["wait"] = max(opts["wait"], 0.0)
             if not opts["json"]:
                 extra["progress"] = self._progress
-        elif opts["mapping"] or opts["source"]:
+        elif any(opts[k] is not None for k in ("mapping", "source", "batch_rows", "wait")):
             raise CommandError(
-                "--mapping và --source chỉ dùng khi nhập hồ sơ (dossiers).", returncode=2
+                "--mapping, --source, --batch-rows và --wait chỉ dùng khi nhập hồ sơ (dossiers).",
+                returncode=2,
             )
         try:
             report = importer(opts["what"]).run(
@@ -66,6 +89,13 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(exc.message, returncode=exc.exit_code) from None
+        except KeyboardInterrupt:
+            # Batches already written stay, with their audit entries; the run is recorded
+            # as interrupted, and importing the file again finishes it.
+            raise CommandError(
+                "Đã dừng giữa chừng; các lô đã ghi được giữ nguyên, nhập lại tệp để hoàn tất.",
+                returncode=130,
+            ) from None
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
