@@ -61,5 +61,5 @@ class CalendarVersionAdmin(AuditedAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        if not change:  # the version and its days are saved: announce it once committed
+        if not change:  # the version and its days are saved: announce it in their transaction
             announce_version(form.instance, actor=request.user, now=timezone.now())

@@ -160,8 +160,9 @@ def add_version(
     """Add a version with the `days` that differ from the calendar's current state and the
     `years` it declares covered. Returns None (and writes nothing) when nothing changes.
 
-    Needs `calendar.manage`. Once committed, `signals.version_added` is sent: the dossier
-    engine recomputes open dossiers against the new version; closed ones keep their outcome.
+    Needs `calendar.manage`. In the same transaction `signals.version_added` is sent: the
+    dossier engine records the recompute of open dossiers against the new version (run on
+    the worker once committed); closed ones keep their outcome.
     """
     policy.require(actor, "calendar.manage")
     if not title.strip():
@@ -222,14 +223,24 @@ def add_version(
 
 
 def announce_version(version: CalendarVersion, *, actor: Any, now: dt.datetime) -> None:
-    """After the current transaction commits, tell the rest of cchc that `version` exists
-    (open dossiers on this calendar are then recomputed against it)."""
-    code = version.calendar.code
-    transaction.on_commit(
-        lambda: signals.version_added.send(
-            sender=CalendarVersion, calendar_code=code, actor=actor, now=now
+    """Tell the rest of cchc, inside the transaction that adds `version`, that it exists:
+    the dossier engine records the recompute of open dossiers on this calendar in that
+    same transaction (and runs it on the worker once committed)."""
+    with transaction.atomic():
+        signals.version_added.send(
+            sender=CalendarVersion, calendar_code=version.calendar.code, actor=actor, now=now
         )
-    )
+
+
+def check_dependents(calendar: WorkingCalendar, *, actor: Any, now: dt.datetime) -> list[str]:
+    """Ask the apps that depend on `calendar` to make sure the work its version in force
+    calls for is recorded and queued (a recompute a crash interrupted is resumed), and to
+    say what is pending: one Vietnamese line each (`cchc calendar load` prints them)."""
+    with transaction.atomic():
+        responses = signals.calendar_checked.send(
+            sender=WorkingCalendar, calendar_code=calendar.code, actor=actor, now=now
+        )
+    return [str(line) for _, line in responses if line]
 
 
 def load_schedules(

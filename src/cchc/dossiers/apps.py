@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from cchc.calendars.signals import version_added
+from cchc.calendars.signals import calendar_checked, version_added
 
 
 class DossiersConfig(AppConfig):
@@ -10,12 +10,12 @@ class DossiersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        version_added.connect(_recompute_open_dossiers, dispatch_uid="dossiers.recompute")
+        # A new calendar version: open dossiers on that calendar are recomputed against it,
+        # each with a `recompute` event (spec 02 §9), as a resumable job recorded in the
+        # calendar's transaction.
+        from cchc.dossiers import recompute  # app registry: apps.py loads before models
 
-
-def _recompute_open_dossiers(sender, *, calendar_code, actor, now, **kwargs):
-    """A new calendar version: open dossiers on that calendar are recomputed against it,
-    each with a `recompute` event (spec 02 §9)."""
-    from cchc.dossiers.services import recompute_open  # app registry: apps.py loads before models
-
-    recompute_open(calendar_code, actor=actor, now=now)
+        version_added.connect(recompute.on_version_added, dispatch_uid="dossiers.recompute")
+        calendar_checked.connect(
+            recompute.on_calendar_checked, dispatch_uid="dossiers.recompute.check"
+        )

@@ -373,3 +373,82 @@ class CodeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.day}: {self.last}"
+
+
+class RecomputeStatus(models.TextChoices):
+    PENDING = "pending", "Chờ chạy"
+    RUNNING = "running", "Đang chạy"
+    DONE = "done", "Đã xong"
+    SUPERSEDED = "superseded", "Thay bằng phiên bản lịch mới hơn"
+
+
+UNFINISHED_RECOMPUTE = (RecomputeStatus.PENDING, RecomputeStatus.RUNNING)
+
+
+class RecomputeJob(models.Model):
+    """Moving the open dossiers of one calendar to the version in force (spec 02 §9), as a
+    resumable job (`cchc.dossiers.recompute`).
+
+    Recorded in the transaction that adds the calendar version, so a version never exists
+    without the work it calls for; then advanced batch by batch in dossier id order, each
+    batch in its own transaction that also moves `cursor`: a crash loses at most the batch
+    in flight, and `cchc dossiers recompute` (the worker runs it every minute) resumes from
+    the cursor. The counts are the progress administrators see."""
+
+    calendar_code = models.CharField("Lịch làm việc", max_length=50)
+    version = models.PositiveIntegerField("Phiên bản lịch áp dụng")
+    status = models.CharField(
+        "Trạng thái",
+        max_length=12,
+        choices=RecomputeStatus.choices,
+        default=RecomputeStatus.PENDING,
+    )
+    reason = models.CharField("Lý do", max_length=200, blank=True)
+    # The id of the last dossier a committed batch has dealt with (0: none yet).
+    cursor = models.BigIntegerField("Hồ sơ cuối cùng đã xử lý (id)", default=0)
+    total = models.PositiveIntegerField("Số hồ sơ cần tính lại khi ghi nhận", default=0)
+    changed = models.PositiveIntegerField("Số hồ sơ đã tính lại", default=0)
+    failed = models.PositiveIntegerField("Số hồ sơ không tính lại được", default=0)
+    # [[dossier id, code, Vietnamese reason], ...] (the first ones; `failed` counts all).
+    failures = models.JSONField("Hồ sơ không tính lại được", default=list, blank=True)
+    batches = models.PositiveIntegerField("Số lô đã xử lý", default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Người yêu cầu",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("Ghi nhận lúc")
+    started_at = models.DateTimeField("Bắt đầu lúc", null=True, blank=True)
+    progress_at = models.DateTimeField("Cập nhật tiến độ lúc", null=True, blank=True)
+    finished_at = models.DateTimeField("Kết thúc lúc", null=True, blank=True)
+
+    FAILURES_KEPT = 200
+
+    class Meta:
+        verbose_name = "Tính lại hạn theo lịch mới"
+        verbose_name_plural = "Tính lại hạn theo lịch mới"
+        ordering = ["-id"]
+        constraints = [
+            # One unfinished job per calendar version: recording it twice (a reload, the
+            # periodic catch-up racing a calendar load) finds the existing one.
+            models.UniqueConstraint(
+                fields=["calendar_code", "version"],
+                condition=Q(status__in=["pending", "running"]),
+                name="recompute_one_unfinished",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The calendar version as dossiers store it (`cchc.legaltime.Calendar.version`)."""
+        return f"{self.calendar_code}@v{self.version}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in UNFINISHED_RECOMPUTE

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cchc import legaltime
@@ -24,6 +25,7 @@ from cchc.calendars.services import calendar_for, get_calendar, version_in_force
 from cchc.catalog import competence
 from cchc.dossiers import access, files, payloads, replay, signals
 from cchc.dossiers.models import (
+    BEFORE_RECEIPT,
     OPEN_STATES,
     TERMINAL_STATES,
     Channel,
@@ -667,29 +669,50 @@ def _apology(
 # -- recomputation when a calendar changes ----------------------------------------------------
 
 
+def stale_open(calendar_code: str, label: str) -> QuerySet[Dossier]:
+    """Open dossiers on `calendar_code` whose clocks run on another version than `label`
+    (``code@vN``): received here (a clock exists) and not imported (an imported dossier
+    keeps the appointment its source system gave). What a recompute moves, and what
+    `cchc dossiers verify` reports while it has not."""
+    return Dossier.objects.filter(
+        calendar_code=calendar_code,
+        state__in=OPEN_STATES - BEFORE_RECEIPT,
+        source="",
+    ).exclude(calendar_version=label)
+
+
+def replan(dossier: Dossier, version: int, *, actor: Any, now: dt.datetime) -> bool:
+    """Move one dossier to calendar `version` with a `recompute` event (old due in its
+    data), inside the caller's transaction, under the dossier's row lock. Returns False,
+    writing nothing, when the locked row no longer needs it (closed meanwhile, already on
+    the version): so redoing a batch a crash interrupted changes nothing twice."""
+    locked = _lock(dossier, None)
+    label = f"{locked.calendar_code}@v{version}"
+    if not stale_open(locked.calendar_code, label).filter(pk=locked.pk).exists():
+        return False
+    before = locked.due
+    _append(
+        locked,
+        "recompute",
+        actor=actor,
+        now=now,
+        data={
+            **payloads.recompute(calendar_version=version),
+            "due_before": before.isoformat() if before else None,
+        },
+    )
+    return True
+
+
 def recompute_open(calendar_code: str, *, actor: Any, now: dt.datetime | None = None) -> int:
-    """After a new calendar version: move every open, received dossier on that calendar to
-    it, writing a `recompute` event with the old and new due. Returns the number changed."""
+    """Move every open, received dossier on that calendar to the version in force on `now`,
+    each in its own transaction, at once. Returns the number changed. (A new version is
+    recomputed as a resumable job, `cchc.dossiers.recompute`; this is the direct form.)"""
     at = _now(now)
     version = calendar_version_on(calendar_code, at.date())
-    label = f"{calendar_code}@v{version}"
     changed = 0
-    qs = Dossier.objects.filter(
-        calendar_code=calendar_code, state__in=OPEN_STATES - {State.SUBMITTED}
-    ).exclude(calendar_version=label)
+    qs = stale_open(calendar_code, f"{calendar_code}@v{version}").order_by("pk")
     for dossier in qs.iterator(chunk_size=500):
         with transaction.atomic():
-            locked = _lock(dossier, None)
-            before = locked.due
-            _append(
-                locked,
-                "recompute",
-                actor=actor,
-                now=at,
-                data={
-                    "calendar_version": version,
-                    "due_before": before.isoformat() if before else None,
-                },
-            )
-        changed += 1
+            changed += replan(dossier, version, actor=actor, now=at)
     return changed

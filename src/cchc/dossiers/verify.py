@@ -20,9 +20,10 @@ from django.utils import timezone
 from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
 from cchc.audit import log
-from cchc.dossiers import replay, services, signals
+from cchc.calendars.models import WorkingCalendar
+from cchc.dossiers import recompute, replay, services, signals
 from cchc.dossiers.models import Dossier, DossierEvent
-from cchc.errors import DomainError
+from cchc.errors import DomainError, NotFound
 
 BATCH = 500
 # Compared on top of the projection: the optimistic-concurrency version is the number of
@@ -58,6 +59,7 @@ class VerifyReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
     fixed: list[str] = field(default_factory=list)  # codes rewritten by --fix
+    replanned: list[str] = field(default_factory=list)  # codes moved to the version in force
 
     @property
     def clean(self) -> bool:
@@ -74,6 +76,7 @@ class VerifyReport:
             "mismatches": [m.as_dict() for m in self.mismatches],
             "errors": [{"code": c, "message": m} for c, m in self.errors],
             "fixed": self.fixed,
+            "replanned": self.replanned,
         }
 
 
@@ -167,3 +170,55 @@ def repair(actor: Any, dossier: Dossier, *, now: dt.datetime | None = None) -> b
             },
         )
     return True
+
+
+# -- open dossiers on the calendar version in force --------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotInForce(Mismatch):
+    """An open dossier whose clocks run on a calendar version other than the one in force:
+    its events are consistent, but a recompute (`cchc.dossiers.recompute`) has not reached
+    it yet — was interrupted, or could not compute it."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "reason": "calendar_version_not_in_force"}
+
+    def __str__(self) -> str:
+        return (
+            f"{self.code}: hạn đang tính theo lịch {self.stored!r}, chưa tính lại theo phiên "
+            f"bản đang có hiệu lực {self.derived!r}"
+        )
+
+
+def check_calendar_versions(
+    report: VerifyReport,
+    *,
+    fix: bool = False,
+    actor: Any = SYSTEM,
+    now: dt.datetime | None = None,
+) -> None:
+    """Add to `report` every open dossier not on its calendar's version in force today
+    (`services.stale_open`); with `fix`, move each to it now (`services.replan`: a
+    `recompute` event, audited), one transaction per dossier, and list it in
+    `report.replanned`. A dossier that cannot be computed is listed in `report.errors`."""
+    at = now or timezone.now()
+    for code in WorkingCalendar.objects.order_by("code").values_list("code", flat=True):
+        try:
+            version = recompute.version_in_force(code, at)
+        except NotFound:  # a calendar without any version: no dossier was received on it
+            continue
+        label = recompute.label(code, version)
+        stale = services.stale_open(code, label).order_by("pk")
+        for dossier in list(stale.only("pk", "code", "calendar_version")):
+            report.mismatches.append(
+                NotInForce(dossier.code, "calendar_version", dossier.calendar_version, label)
+            )
+            if not fix:
+                continue
+            try:
+                with transaction.atomic():
+                    if services.replan(dossier, version, actor=actor, now=at):
+                        report.replanned.append(dossier.code)
+            except (legaltime.LegalTimeError, DomainError) as exc:
+                report.errors.append((dossier.code, getattr(exc, "message", str(exc))))

@@ -1,4 +1,7 @@
-"""`cchc calendar show YEAR` / `cchc calendar load [FILE ...]`."""
+"""`cchc calendar show YEAR` / `cchc calendar load [FILE ...]`.
+
+`load` adds a version when the files change the calendar, then says what the version in
+force leaves pending (open dossiers to recompute, queued on the worker)."""
 
 from __future__ import annotations
 
@@ -62,10 +65,14 @@ class Command(BaseCommand):
         effective = (
             dt.date.fromisoformat(opts["effective_from"]) if opts["effective_from"] else None
         )
-        version = services.load_schedules(
-            SYSTEM, schedules, now=timezone.now(), effective_from=effective
-        )
+        now = timezone.now()
+        version = services.load_schedules(SYSTEM, schedules, now=now, effective_from=effective)
         if version is None:
             self.stdout.write("Lịch đã có đủ các ngày này: không tạo phiên bản mới.")
         else:
             self.stdout.write(f"Đã tạo {version} ({version.days.count()} ngày điều chỉnh).")
+        # Work the version in force calls for (open dossiers to recompute), including work a
+        # killed process left half done: said, and queued again, rather than silence.
+        calendar = services.get_calendar(schedules[0].calendar)
+        for line in services.check_dependents(calendar, actor=SYSTEM, now=now):
+            self.stdout.write(line)

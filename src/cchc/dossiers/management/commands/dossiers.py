@@ -1,6 +1,8 @@
-"""`cchc dossiers verify [--fix] [--json]` / `cchc dossiers scan [--now ISO] [--json]`.
+"""`cchc dossiers verify [--fix] [--json]` / `cchc dossiers scan [--now ISO] [--json]` /
+`cchc dossiers recompute [--json]`.
 
-Only parses options and calls services (`cchc.dossiers.verify`, `cchc.dossiers.risk`).
+Only parses options and calls services (`cchc.dossiers.verify`, `cchc.dossiers.risk`,
+`cchc.dossiers.recompute`).
 """
 
 from __future__ import annotations
@@ -15,31 +17,50 @@ from django.utils import timezone
 
 from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
-from cchc.dossiers import risk
+from cchc.dossiers import recompute, risk
 from cchc.dossiers import verify as verifying
+from cchc.dossiers.models import RecomputeJob
 from cchc.errors import DomainError
 
 
 class Command(BaseCommand):
     help = (
         "Hồ sơ TTHC: kiểm tra dữ liệu tính từ nhật ký sự kiện (verify), quét hồ sơ có nguy cơ "
-        "trễ hạn (scan)."
+        "trễ hạn (scan), tính lại hạn theo phiên bản lịch mới (recompute)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         check = sub.add_parser(
             "verify",
-            help="recompute every dossier from its events; exit 1 when stored data differs",
+            help="recompute every dossier from its events, and check that open dossiers run on "
+            "their calendar's version in force; exit 1 when stored data differs",
         )
         check.add_argument(
-            "--fix", action="store_true", help="rewrite differing dossiers from their events"
+            "--fix",
+            action="store_true",
+            help="rewrite differing dossiers from their events; move open dossiers to the "
+            "calendar version in force",
         )
         check.add_argument("--json", action="store_true", help="print a JSON report")
         check.add_argument("--batch", type=int, default=verifying.BATCH, help=argparse.SUPPRESS)
         scan = sub.add_parser("scan", help="flag dossiers at risk of missing their due instant")
         scan.add_argument("--now", help="scan instant, e.g. 2024-06-05T08:00 (default: now)")
         scan.add_argument("--json", action="store_true", help="print a JSON report")
+        again = sub.add_parser(
+            "recompute",
+            help="resume every unfinished calendar-version recompute (the worker runs it every "
+            "minute); exit 0 when there is nothing to do",
+        )
+        again.add_argument(
+            "--json", action="store_true", help="print one JSON line of counts at the end"
+        )
+        again.add_argument(
+            "--batch",
+            type=int,
+            default=None,
+            help=f"dossiers per transaction (default: CCHC_RECOMPUTE_BATCH, {recompute.BATCH})",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -50,9 +71,11 @@ class Command(BaseCommand):
             raise CommandError(exc.message, returncode=exc.exit_code) from None
 
     def _verify(self, opts: dict[str, Any]) -> None:
+        now = timezone.now()
         report = verifying.verify(
-            fix=opts["fix"], actor=SYSTEM, now=timezone.now(), batch=max(opts["batch"], 1)
+            fix=opts["fix"], actor=SYSTEM, now=now, batch=max(opts["batch"], 1)
         )
+        verifying.check_calendar_versions(report, fix=opts["fix"], actor=SYSTEM, now=now)
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         else:
@@ -69,7 +92,41 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Đã tính lại và ghi đè {len(report.fixed)} hồ sơ: {', '.join(report.fixed)}."
                 )
+            if report.replanned:
+                self.stdout.write(
+                    f"Đã tính lại hạn theo phiên bản lịch đang có hiệu lực cho "
+                    f"{len(report.replanned)} hồ sơ: {', '.join(report.replanned)}."
+                )
         if not report.clean:
+            self.stdout.flush()
+            sys.exit(1)
+
+    def _recompute(self, opts: dict[str, Any]) -> None:
+        def progress(job: RecomputeJob) -> None:
+            if opts["json"]:
+                return
+            left = max(job.total - job.changed - job.failed, 0)
+            self.stdout.write(
+                f"#{job.pk} {job.label}: đã tính lại {job.changed}/{job.total} hồ sơ, "
+                f"lỗi {job.failed}, còn {left} (lô {job.batches}, đến hồ sơ id {job.cursor})"
+                + (" — xong." if job.finished else "")
+            )
+            self.stdout.flush()
+
+        report = recompute.resume_all(batch=opts["batch"], progress=progress)
+        if opts["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        elif not report.jobs:
+            self.stdout.write("Không có việc tính lại hạn nào đang chờ.")
+        else:
+            self.stdout.write(
+                f"Đã tính lại {report.changed} hồ sơ trong {report.batches} lô "
+                f"({len(report.jobs)} công việc), {report.failed} hồ sơ không tính lại được."
+            )
+            for job in report.jobs:
+                for _, code, message in job.failures:
+                    self.stdout.write(f"  {code}: {message}")
+        if report.failed:
             self.stdout.flush()
             sys.exit(1)
 

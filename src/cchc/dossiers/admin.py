@@ -1,0 +1,39 @@
+"""Calendar-version recomputes in the admin ("Tính lại hạn theo lịch mới"): administrators
+see each job's progress (cursor, counts, the dossiers it could not recompute). Read-only:
+the jobs are written by `cchc.dossiers.recompute` and resumed by `cchc dossiers recompute`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cchc.accounts.admin_base import AuditedAdmin
+from cchc.dossiers.models import RecomputeJob
+
+
+@admin.register(RecomputeJob)
+class RecomputeJobAdmin(AuditedAdmin):
+    list_display = [
+        "id",
+        "calendar_code",
+        "version",
+        "status",
+        "total",
+        "changed",
+        "failed",
+        "batches",
+        "created_at",
+        "progress_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "calendar_code"]
+    readonly_fields = [f.name for f in RecomputeJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
