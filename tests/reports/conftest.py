@@ -64,6 +64,24 @@ def data(built, db) -> Data:
     return fresh(built)
 
 
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path) -> Any:
+    """Report files (MEDIA_ROOT/reports) and the job locks (CCHC_VAR_DIR/locks) of each test
+    in its own directory, never in the repository's var/."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    settings.CCHC_VAR_DIR = tmp_path
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(monkeypatch) -> None:
+    """The suite's CCHC_JOBS_SYNC, made sure of: django-q2 reads its configuration once, at
+    import, which may come before tests/conftest.py sets the variable."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
 def build(now: dt.datetime, make_user: Any) -> Data:
     from cchc.accounts.policy import SYSTEM
     from cchc.accounts.roles import Role

@@ -1,5 +1,6 @@
 """`cchc report` (paths printed, exit codes and Vietnamese messages) and the "Báo cáo định
-kỳ" page under the dashboard (permission, download, audit)."""
+kỳ" page under the dashboard (permission, download, audit). The page's job machinery
+(queue, states, reuse, stored files) is tested in test_report_jobs.py."""
 
 from __future__ import annotations
 
@@ -85,7 +86,14 @@ def test_page_needs_indicator_rights(data, client):
     assert not AuditEntry.objects.filter(action="reports.periodic.generated").exists()
 
 
-def test_leader_downloads_own_agency_but_not_the_province(data, client):
+def _request_id(response) -> int:
+    """The request id in the 303 to the request's page."""
+    return int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_leader_downloads_own_agency_but_not_the_province(
+    data, client, django_capture_on_commit_callbacks
+):
     url = reverse("reports:periodic")
     client.force_login(data.justice_leader)
     page = client.get(url, {"period": "2024-Q2", "issuer": data.justice.code}).content.decode()
@@ -97,7 +105,10 @@ def test_leader_downloads_own_agency_but_not_the_province(data, client):
     assert denied.status_code == 403 and "chỉ tiêu" in denied.content.decode()
     other = client.post(url, {**form, "issuer": data.construction.code})
     assert other.status_code == 403
-    ok = client.post(url, {**form, "issuer": data.justice.code})
+    with django_capture_on_commit_callbacks(execute=True):  # the queued job runs at once
+        posted = client.post(url, {**form, "issuer": data.justice.code})
+    assert posted.status_code == 303
+    ok = client.get(reverse("reports:download", args=[_request_id(posted)]))
     assert ok.status_code == 200
     assert ok["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheet"
@@ -105,20 +116,25 @@ def test_leader_downloads_own_agency_but_not_the_province(data, client):
     assert ok["Content-Disposition"] == (
         'attachment; filename="bao-cao-cchc-2024-q2-000-00-03-h06.xlsx"'
     )
-    assert ok.content[:2] == b"PK"
+    assert b"".join(ok.streaming_content)[:2] == b"PK"
     entry = AuditEntry.objects.get(action="reports.periodic.generated")
     assert entry.actor == data.justice_leader and entry.agency_id == data.justice.pk
     assert entry.data["formats"] == ["xlsx"] and entry.data["issuer"] == data.justice.code
 
 
-def test_supervisor_downloads_the_province_report_as_word(data, client):
+def test_supervisor_downloads_the_province_report_as_word(
+    data, client, django_capture_on_commit_callbacks
+):
     url = reverse("reports:periodic")
     client.force_login(data.supervisor)
     page = client.get(url).content.decode()
     assert 'value="24"' in page and "Tỉnh Bắc Giang" in page
-    response = client.post(
-        url, {"period": "2024-Q2", "issuer": "24", "format": "docx", "date": "2024-07-05"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the queued job runs at once
+        posted = client.post(
+            url, {"period": "2024-Q2", "issuer": "24", "format": "docx", "date": "2024-07-05"}
+        )
+    assert posted.status_code == 303
+    response = client.get(reverse("reports:download", args=[_request_id(posted)]))
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('bao-cao-cchc-2024-q2-24.docx"')
     bad = client.post(url, {"period": "2024-Q9", "issuer": "24", "format": "docx"})

@@ -25,6 +25,7 @@ from cchc.indicators.services import check_view
 from cchc.reports import issuer as issuers
 from cchc.reports import periodic
 from cchc.reports.document import Report
+from cchc.reports.plan_tasks import plan_for
 
 VN = legaltime.VN_TZ
 
@@ -117,6 +118,44 @@ def _instant(now: dt.datetime | None) -> dt.datetime:
     return instant
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What `check` found: the period, the issuer's scope and the instant of the figures."""
+
+    period: Period
+    scope: issuers.Scope
+    now: dt.datetime
+
+
+def check(
+    actor: object,
+    *,
+    period: str | Period,
+    issuer: str,
+    now: dt.datetime | None = None,
+    formats: str | Iterable[str] | None = None,
+) -> Checked:
+    """Every refusal `generate` can give before it starts computing, in the same order and
+    with the same messages, without computing anything: the formats, the period, the
+    instant, the issuer, the actor's right to view its indicators and the plan the period
+    is measured against. The web page calls it in the request and leaves the (long) work to
+    the worker, which calls `generate` and so checks again at run time."""
+    if formats is not None:
+        parse_formats(formats)
+    p = periods.parse(period) if isinstance(period, str) else period
+    instant = _instant(now)
+    if p.start > instant.date():
+        raise InvalidInput(
+            f"Kỳ báo cáo {p.label} chưa bắt đầu tại thời điểm tổng hợp số liệu "
+            f"({instant:%d/%m/%Y}).",
+            code="reports.period",
+        )
+    scope = issuers.resolve(issuer, p)
+    check_view(actor, scope.filters)
+    plan_for(p)  # NotFound when no plan applies (cheap: one selector)
+    return Checked(p, scope, instant)
+
+
 def build(
     actor: object,
     *,
@@ -129,20 +168,11 @@ def build(
 ) -> Report:
     """The report for `issuer` (agency or unit code) and `period`, with figures computed at
     `now` (default: now). PermissionDenied unless `actor` may view those indicators."""
-    p = periods.parse(period) if isinstance(period, str) else period
-    instant = _instant(now)
-    if p.start > instant.date():
-        raise InvalidInput(
-            f"Kỳ báo cáo {p.label} chưa bắt đầu tại thời điểm tổng hợp số liệu "
-            f"({instant:%d/%m/%Y}).",
-            code="reports.period",
-        )
-    scope = issuers.resolve(issuer, p)
-    check_view(actor, scope.filters)
+    checked = check(actor, period=period, issuer=issuer, now=now)
     return periodic.build(
-        scope,
-        p,
-        now=instant,
+        checked.scope,
+        checked.period,
+        now=checked.now,
         issue_date=issue_date or timezone.localdate(),
         number_=number,
         recipients=recipients,
@@ -159,9 +189,14 @@ def generate(
     issue_date: dt.date | None = None,
     number: str | None = None,
     recipients: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Output]:
-    """Build, render every format in `formats` and record the generation (audited)."""
+    """Build, render every format in `formats` and record the generation (audited).
+    `progress`, if given, is told (in Vietnamese) which step starts: the worker shows it on
+    the request's page while a large report is made."""
     wanted = parse_formats(formats)
+    tell = progress or (lambda _step: None)
+    tell("Đang tổng hợp số liệu")
     report = build(
         actor,
         period=period,
@@ -174,6 +209,7 @@ def generate(
     outputs = []
     for code in wanted:
         f = FORMATS[code]
+        tell(f"Đang dựng tệp {f.label}")
         outputs.append(Output(code, f"{report.file_stem}.{code}", f.content_type, f.render(report)))
     scope_agency = getattr(report.issuer, "code", "")
     with transaction.atomic():

@@ -6,4 +6,6 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.periodic, name="periodic"),
+    path("yeu-cau/<int:pk>/", views.request_page, name="request"),
+    path("yeu-cau/<int:pk>/tai-ve/", views.download, name="download"),
 ]

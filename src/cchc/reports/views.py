@@ -1,25 +1,36 @@
 """The "Báo cáo định kỳ" page under the dashboard (/chi-so/bao-cao/): choose a period, an
-issuer and a format; the POST downloads the file. Permission and audit are the service's
-(`cchc.reports.services.generate`); this view only parses the form and shapes the answer."""
+issuer and a format. The POST checks the form and the permission at once (same messages
+and statuses as ever), records the request and queues it for the worker
+(`cchc.reports.jobs.ask`), then sends the user to the request's page, which reloads itself
+until the file is ready and then offers it. Only the requester sees a request or its file,
+and only while they may still view the issuer's indicators. Permission and audit are the
+services' (`reports.services`, `reports.jobs`); these views parse and shape the answer."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.accounts.access import requires
 from cchc.dashboard import selection
-from cchc.errors import DomainError
+from cchc.errors import DomainError, NotFound
 from cchc.indicators import periods
 from cchc.indicators.services import Filters, check_view
+from cchc.jobs import health
 from cchc.org.models import AdministrativeUnit
-from cchc.reports import services
+from cchc.reports import jobs, services
+from cchc.reports.models import GOING, RequestState
+
+REFRESH_SECONDS = 3  # the request's page reloads itself this often while the job goes on
 
 
 def _issuers(user: Any) -> dict[str, list[tuple[str, str]]]:
@@ -63,6 +74,7 @@ def _context(request: HttpRequest, values: dict[str, str], error: str = "") -> d
         "period_groups": [(y, periods.choices(y)) for y in sorted(years, reverse=True)],
         "issuers": _issuers(request.user),
         "formats": [(f.code, f.label) for f in services.FORMATS.values()],
+        "recent": jobs.recent(request.user),
     }
 
 
@@ -88,13 +100,13 @@ def periodic(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     try:
-        (output,) = services.generate(
+        req = jobs.ask(
             request.user,
             period=values["period"],
             issuer=values["issuer"],
-            formats=[values["format"]],
+            format=values["format"],
+            number=values["number"],
             issue_date=issue_date,
-            number=values["number"] or None,
         )
     except DomainError as exc:
         if exc.http_status == 403:
@@ -105,6 +117,46 @@ def periodic(request: HttpRequest) -> HttpResponse:
             _context(request, values, exc.message),
             status=exc.http_status,
         )
-    response = HttpResponse(output.content, content_type=output.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{output.filename}"'
-    return response
+    return HttpResponseRedirect(reverse("reports:request", args=[req.pk]), status=303)
+
+
+@requires()
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a request stands; reloads itself (meta refresh, no JavaScript needed) while
+    the worker has not finished, then offers the download."""
+    req = jobs.for_user(request.user, pk)
+    state = jobs.state_of(req)
+    going = state in GOING
+    worker_down = False
+    if state == RequestState.QUEUED and not getattr(settings, "Q_CLUSTER", {}).get("sync"):
+        worker_down = not health.freshness()["worker"]["fresh"]
+    context = {
+        "req": req,
+        "state": state,
+        "state_label": RequestState(state).label,
+        "going": going,
+        "refresh": REFRESH_SECONDS if going else None,
+        "worker_down": worker_down,
+        "stored": state == RequestState.DONE and jobs.stored_path(req) is not None,
+        "error": req.error or (jobs.INTERRUPTED if state == RequestState.INTERRUPTED else ""),
+        "form_query": urlencode(req.params),
+    }
+    return render(request, "reports/request.html", context)
+
+
+@requires()
+def download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file of a finished request, to its requester only (404 to anyone else)."""
+    req = jobs.for_user(request.user, pk)
+    path = jobs.stored_path(req) if req.state == RequestState.DONE else None
+    if path is None:
+        raise NotFound(
+            "Báo cáo chưa lập xong hoặc tệp không còn được lưu; hãy lập lại báo cáo.",
+            code="reports.file",
+        )
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=req.filename,
+        content_type=req.content_type,
+    )
