@@ -49,6 +49,8 @@ BROAD = [str(2**70), "[]'%s%(x)s%☃", "2024-13-45"]
 
 # Prefixes not fuzzed here: Django's own admin, and the API (Schemathesis below).
 SKIPPED_PREFIXES = ("admin/", "api/")
+# Readiness answers 503 by design while no worker or scheduler runs (as in this test).
+NOT_READY_IS_AN_ANSWER = ("/readyz",)
 
 # Query-string keys a view reads, found in source as `.get("name"` / `["name"]` on a
 # request-like object, or `source.get(...)`.
@@ -245,7 +247,8 @@ def test_every_page_survives_hostile_query_values(demo, db):
 
     def check(who: str | None, url: str, params: dict[str, str]) -> int:
         response = clients[who].get(url, params)
-        if response.status_code >= 500:
+        expected = response.status_code == 503 and url in NOT_READY_IS_AN_ANSWER
+        if response.status_code >= 500 and not expected:
             shown = {k: _short(v) for k, v in params.items()}
             failures.append(f"{response.status_code} {who or 'khách'} GET {url} {shown}")
         return response.status_code
