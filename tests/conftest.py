@@ -103,6 +103,18 @@ def _two_factor_not_required_by_default():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fees_before_result_off_by_default():
+    """Most suites build approved and returned dossiers to test other things (clocks,
+    indicators, forms) without collecting their fees; so the suite runs with the
+    fees-before-results rule off. tests/payments/ turns it on (`fees_rule`) and exercises the
+    rule itself; `cchc demo` and production run with it on (the default)."""
+    from django.test import override_settings
+
+    with override_settings(CCHC_FEES_BEFORE_RESULT=False):
+        yield
+
+
 @contextmanager
 def built_once(django_db_blocker: Any) -> Iterator[None]:
     """For a module-scoped fixture: what is written in the block stays while the module's

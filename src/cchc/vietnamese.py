@@ -50,3 +50,79 @@ def money(amount: int, unit: str = "đ") -> str:
     """Integer đồng with Vietnamese thousands separators: 1500000 -> '1.500.000 đ' (printed
     forms spell the unit out: `unit="đồng"`)."""
     return f"{int(amount):,}".replace(",", ".") + f" {unit}"
+
+
+_DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+# Scales of three digits under a billion; a billion (tỷ) repeats: nghìn tỷ, triệu tỷ, tỷ tỷ.
+_SCALES = ("", "nghìn", "triệu")
+
+
+def _three(n: int, *, full: bool, odd: str) -> list[str]:
+    """Words of 0 < n < 1000. `full`: a group after a higher one, read with all its places
+    ("không trăm", "lẻ") as accounting documents do: 1 005 000 = "một triệu không trăm lẻ
+    năm nghìn"."""
+    hundreds, tens, ones = n // 100, n // 10 % 10, n % 10
+    words: list[str] = []
+    if hundreds or full:
+        words += [_DIGITS[hundreds], "trăm"]
+    if tens == 0:
+        if ones and words:
+            words.append(odd)  # một trăm lẻ năm
+        if ones:
+            words.append(_DIGITS[ones])
+        return words
+    words += ["mười"] if tens == 1 else [_DIGITS[tens], "mươi"]
+    if ones == 1:
+        words.append("mốt" if tens > 1 else "một")  # hai mươi mốt, mười một
+    elif ones == 4:
+        words.append("tư" if tens > 1 else "bốn")  # hai mươi tư, mười bốn
+    elif ones == 5:
+        words.append("lăm")  # mười lăm, hai mươi lăm
+    elif ones:
+        words.append(_DIGITS[ones])
+    return words
+
+
+def _below_billion(n: int, *, full: bool, odd: str) -> list[str]:
+    words: list[str] = []
+    groups = [n // 1_000_000, n // 1000 % 1000, n % 1000]
+    for index, group in enumerate(groups):
+        scale = _SCALES[2 - index]
+        if group == 0:
+            continue
+        words += _three(group, full=full or bool(words), odd=odd)
+        if scale:
+            words.append(scale)
+    return words
+
+
+def number_words(n: int, *, odd: str = "lẻ") -> str:
+    """A whole number in Vietnamese words, lower case: 0 → "không", 15 → "mười lăm",
+    21 → "hai mươi mốt", 24 → "hai mươi tư", 105 → "một trăm lẻ năm" (`odd="linh"` for the
+    northern "một trăm linh năm"), 1 000 000 000 → "một tỷ", 10¹² → "một nghìn tỷ".
+    Raises ValueError for a negative number."""
+    if n < 0:
+        raise ValueError("number_words: negative numbers are not read")
+    if n == 0:
+        return _DIGITS[0]
+
+    def read(value: int, full: bool) -> list[str]:
+        billions, rest = divmod(value, 1_000_000_000)
+        words: list[str] = []
+        if billions:
+            words += [*read(billions, full), "tỷ"]
+        if rest:
+            words += _below_billion(rest, full=full or bool(words), odd=odd)
+        return words
+
+    return " ".join(read(n, False))
+
+
+def money_words(amount: int, *, odd: str = "lẻ") -> str:
+    """An amount in đồng as written on receipts ("Số tiền bằng chữ"): capitalised, with
+    "đồng", and "chẵn" when it is a round number of thousands: 200 000 → "Hai trăm nghìn
+    đồng chẵn"; 1 500 → "Một nghìn năm trăm đồng"."""
+    text = number_words(int(amount), odd=odd) + " đồng"
+    if amount and amount % 1000 == 0:
+        text += " chẵn"
+    return text[0].upper() + text[1:]

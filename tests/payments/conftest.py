@@ -62,3 +62,11 @@ def later():
         return timezone.now() + dt.timedelta(minutes=minutes)
 
     return shift
+
+
+@pytest.fixture
+def fees_rule(settings):
+    """The fees-before-results rule as production runs it (the suite turns it off by
+    default: tests/conftest.py)."""
+    settings.CCHC_FEES_BEFORE_RESULT = True
+    return settings

@@ -20,6 +20,7 @@ from cchc.dossiers import replay, risk, services
 from cchc.dossiers.intake import Applicant, Component, receive_at_desk, submit_online
 from cchc.dossiers.models import Dossier
 from cchc.org.models import Desk
+from cchc.payments.services import owed, record_cash
 
 NAMES = [
     "Nguyễn Văn An",
@@ -233,5 +234,9 @@ def _finish(
         )
         services.act(desk, d, "supplement_received", now=later(d, 16))
     services.act(officer, d, "propose", now=later(d, work))
+    if d.fee_total:
+        # Fees before results (CCHC_FEES_BEFORE_RESULT): the applicant pays at the desk
+        # before the leader approves.
+        record_cash(desk, d, owed(d), now=later(d, 1))
     services.act(leader, d, "approve", now=later(d, 2))
     services.act(desk, d, "return_result", now=later(d, 3))

@@ -18,7 +18,8 @@ from cchc.dossiers import access
 from cchc.dossiers.documents import pdf
 from cchc.dossiers.models import PaymentChannel
 from cchc.payments.models import Receipt
-from cchc.vietnamese import money
+from cchc.payments.services import receipt_form_and_series
+from cchc.vietnamese import money, money_words
 
 
 def receipt_html(receipt: Receipt, *, viewer: Any) -> str:
@@ -27,6 +28,10 @@ def receipt_html(receipt: Receipt, *, viewer: Any) -> str:
     issued = timezone.localtime(receipt.issued_at)
     place = getattr(getattr(agency, "unit", None), "name", "") or ""
     full = access.sees_personal_data(viewer, dossier)
+    # Receipts issued before form and series were recorded print today's configuration.
+    configured = receipt_form_and_series(issued.year)
+    form_number = receipt.form_number or configured[0]
+    series = receipt.series or configured[1]
     return pdf.render_html(
         "payments/receipt_pdf.html",
         {
@@ -36,6 +41,9 @@ def receipt_html(receipt: Receipt, *, viewer: Any) -> str:
             "masked": not full,
             "agency_name": agency.name,
             "amount_text": money(receipt.amount),
+            "amount_words": money_words(receipt.amount),
+            "form_number": form_number,
+            "series": series,
             "channel_label": PaymentChannel(receipt.channel).label
             if receipt.channel in PaymentChannel.values
             else receipt.channel,

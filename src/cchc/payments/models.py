@@ -165,6 +165,12 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_by_label = models.CharField("Người thu", max_length=200)
+    # Mẫu số and ký hiệu (Nghị định 123/2020/NĐ-CP, Thông tư 78/2021/TT-BTC) as configured
+    # when the receipt was issued (CCHC_RECEIPT_FORM / CCHC_RECEIPT_SERIES): a reprint shows
+    # what was issued, whatever the configuration says later. Empty on older receipts.
+    # (Declared last: the demo generator writes receipt rows in field order.)
+    form_number = models.CharField("Mẫu số", max_length=20, blank=True, default="")
+    series = models.CharField("Ký hiệu", max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name = "Biên lai"

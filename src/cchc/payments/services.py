@@ -45,7 +45,12 @@ from cchc.payments.models import (
 from cchc.vietnamese import fold, money, nfc
 
 logger = logging.getLogger(__name__)
-PAYABLE_STATES = frozenset(OPEN_STATES | {State.RESOLVED})
+# Fees can be collected until settled, also once the result is returned (dossiers returned
+# unpaid before the fees-before-results rule); not after a refusal or withdrawal, where
+# nothing more is owed for a result.
+PAYABLE_STATES = frozenset(OPEN_STATES | {State.RESOLVED, State.RETURNED})
+# Actions that hand a result out: refused while fees are owed (`fees_before_result`).
+RESULT_ACTIONS = frozenset({"approve", "return_result"})
 LINK_SALT = "cchc.payments.link"
 LINK_MAX_AGE = 7 * 24 * 3600
 IPN_MESSAGES = {
@@ -169,6 +174,15 @@ def _next_receipt_number(year: int) -> tuple[int, str]:
     return last, f"{year}-{last:06d}"
 
 
+def receipt_form_and_series(year: int) -> tuple[str, str]:
+    """The form number (mẫu số) and series (ký hiệu) a receipt issued in `year` carries:
+    `CCHC_RECEIPT_FORM`, and `CCHC_RECEIPT_SERIES` with {yy}/{yyyy} put in."""
+    form_number = str(getattr(settings, "CCHC_RECEIPT_FORM", "") or "01BLP0-001")
+    template = str(getattr(settings, "CCHC_RECEIPT_SERIES", "") or "AA-{yy}E")
+    series = template.format(yy=f"{year % 100:02d}", yyyy=f"{year:04d}")
+    return form_number[:20], series[:20]
+
+
 def issue_receipt(
     dossier: Dossier,
     *,
@@ -179,8 +193,11 @@ def issue_receipt(
     order: PaymentOrder | None = None,
 ) -> Receipt:
     seq, number = _next_receipt_number(now.year)
+    form_number, series = receipt_form_and_series(now.year)
     receipt = Receipt.objects.create(
         number=number,
+        form_number=form_number,
+        series=series,
         year=now.year,
         seq=seq,
         dossier=dossier,
@@ -561,3 +578,80 @@ def refund(
         )
     order.refresh_from_db()
     return record
+
+
+# -- fees before results -----------------------------------------------------------------------
+
+# Keys of an approve/return action's data through which the officer settles the fees in the
+# same step: cash taken now (đồng) and/or an exemption of what is still owed, with its reason.
+FEE_CASH = "fee_cash"
+FEE_EXEMPTION_REASON = "fee_exemption_reason"
+
+
+def fees_owed_message(dossier: Dossier, amount: int) -> str:
+    return (
+        f"Hồ sơ {dossier.code} còn nợ {money(amount)} phí, lệ phí: thu tiền, ghi nhận thanh "
+        "toán trực tuyến hoặc miễn/giảm có lý do trước khi trả kết quả."
+    )
+
+
+def fees_before_result(
+    actor: Any, dossier: Dossier, action: str, data: dict[str, Any], now: dt.datetime
+) -> bool:
+    """The dossier engine's pre-action guard (`dossiers.services.register_pre_action_guard`):
+    a result is not approved or returned while fees are owed (Nghị định 61/2018/NĐ-CP: the
+    one-stop desk collects fees and charges before handing the result over), unless the
+    same step collects cash (`fee_cash`, a receipt issued in the same transaction) and/or
+    exempts the rest with a reason (`fee_exemption_reason`). Runs under the dossier's lock
+    inside `act`'s transaction; returns True when it wrote events (cash, exemption).
+    Raises Conflict `payment.fees_owed` (details: `owed`, đồng) while something is still
+    owed; `CCHC_FEES_BEFORE_RESULT=false` turns the refusal off (fees collected elsewhere)."""
+    cash = data.pop(FEE_CASH, None)
+    reason = nfc(str(data.pop(FEE_EXEMPTION_REASON, None) or ""))
+    collecting = cash not in (None, "", 0) or bool(reason)
+    if action not in RESULT_ACTIONS:
+        if collecting:
+            raise InvalidInput(
+                "Chỉ thu phí, lệ phí hoặc miễn, giảm kèm thao tác phê duyệt hoặc trả kết quả; "
+                "các lúc khác dùng mục «Phí, lệ phí và thanh toán» của hồ sơ.",
+                code="payment.fees_not_with_action",
+            )
+        return False
+    enforced = bool(getattr(settings, "CCHC_FEES_BEFORE_RESULT", True))
+    if not collecting and (not enforced or dossier.fee_total == 0):
+        return False
+    wrote = False
+    if cash not in (None, "", 0):
+        record_cash(actor, dossier, cash, now=now)
+        wrote = True
+    if reason and owed(dossier) > 0:
+        record_exemption(actor, dossier, reason=reason, now=now)
+        wrote = True
+    remaining = owed(dossier)
+    if remaining > 0 and enforced:
+        raise Conflict(
+            fees_owed_message(dossier, remaining), code="payment.fees_owed", owed=remaining
+        )
+    return wrote
+
+
+def fee_status_text(dossier: Dossier) -> str:
+    """The dossier's fees in one honest sentence for the citizen: what was paid (and how),
+    what was exempted and why, and what is still owed — never "paid 0 / 200 000" without
+    saying whether it is owed or exempted."""
+    if dossier.fee_total == 0:
+        return "Thủ tục không thu phí, lệ phí."
+    exemptions = list(Exemption.objects.filter(dossier=dossier).order_by("recorded_at", "pk"))
+    exempt = sum(e.amount for e in exemptions)
+    remaining = max(dossier.fee_total - dossier.paid_amount - exempt, 0)
+    parts = [f"Tổng phí, lệ phí {money(dossier.fee_total)}"]
+    if dossier.paid_amount:
+        how = f" ({dossier.get_payment_channel_display()})" if dossier.payment_channel else ""
+        full = "đủ " if dossier.paid_amount >= dossier.fee_total else ""
+        parts.append(f"đã thanh toán {full}{money(dossier.paid_amount)}{how}")
+    if exempt:
+        reasons = "; ".join(e.reason for e in exemptions)
+        parts.append(f"miễn/giảm {money(exempt)}: {reasons}")
+    if remaining:
+        parts.append(f"còn nợ {money(remaining)} (chưa thu)")
+    return " · ".join(parts) + "."

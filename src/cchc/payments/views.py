@@ -7,6 +7,7 @@ write to the database themselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -16,11 +17,13 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cchc.accounts import policy
 from cchc.accounts.access import deny, requires
+from cchc.dossiers import access
 from cchc.dossiers.models import Dossier
 from cchc.errors import DomainError, NotFound
 from cchc.payments import callbacks, gateways, services, simulator
@@ -51,6 +54,33 @@ def _dossier(code: str) -> Dossier:
 
 
 # -- the citizen's payment page ------------------------------------------------------------------
+
+
+def _frame(request: HttpRequest, dossier: Dossier | None) -> dict[str, Any]:
+    """Which layout a payment page uses and where its "back" link goes: officials keep the
+    staff layout and go back to the dossier's page; citizens and anonymous payers (a pay
+    link from tracking) get the public portal's layout and go back to their dossier or to
+    the tracking page. (Portal pages are named by URL, never imported: portal sits above.)"""
+    user = request.user
+    code = dossier.code if dossier is not None else ""
+    mine = f"← Quay lại hồ sơ {code}"
+    if user.is_authenticated and policy.can(user, "dossier.view"):
+        back = reverse("dossiers:detail", args=[code]) if code else ""
+        return {"layout": "base.html", "portal": False, "back_url": back, "back_label": mine}
+    if dossier is not None and access.is_applicant(user, dossier):
+        with contextlib.suppress(NoReverseMatch):
+            back = reverse("portal:dossier", args=[code])
+            return {
+                "layout": "portal/base.html",
+                "portal": True,
+                "back_url": back,
+                "back_label": mine,
+            }
+    back = ""
+    with contextlib.suppress(NoReverseMatch):
+        back = reverse("portal:track")
+    label = f"← Quay lại tra cứu hồ sơ {code}" if code else "← Quay lại tra cứu hồ sơ"
+    return {"layout": "portal/base.html", "portal": True, "back_url": back, "back_label": label}
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,6 +132,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
             "can_pay": can_pay,
             "token": token,
             "can_view": services.may_view(user, dossier),
+            **_frame(request, dossier),
         },
     )
 
@@ -134,6 +165,7 @@ def result(request: HttpRequest) -> HttpResponse:
             "waiting": order is not None and order.status == OrderStatus.PENDING,
             "paid": order is not None and order.status == OrderStatus.PAID,
             "can_view": order is not None and services.may_view(request.user, order.dossier),
+            **_frame(request, order.dossier if order is not None else None),
         },
     )
 

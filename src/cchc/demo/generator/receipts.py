@@ -14,6 +14,7 @@ from cchc.demo.generator.templates import INT, TEXT, Template
 from cchc.dossiers import payloads
 from cchc.legaltime.instants import from_epoch
 from cchc.payments.models import PaymentOrder, Receipt, ReceiptCounter
+from cchc.payments.services import receipt_form_and_series
 
 PAY_CASH = Template(payloads.pay, amount=INT, channel="cash", receipt=TEXT)
 PAY_ONLINE = Template(payloads.pay, amount=INT, channel=TEXT, order=TEXT, receipt=TEXT)
@@ -131,6 +132,7 @@ class ReceiptRows:
 
     def _receipt(self, values: tuple[Any, ...], *, issuer: tuple[Any, str]) -> None:
         """(number text, year, number, dossier, order, amount, channel, payer, at) and the
-        issuing user and label, as a receipt row."""
-        self.receipts.append((self.receipt_id, *values, *issuer))
+        issuing user and label, as a receipt row (with the configured form and series)."""
+        form_and_series = receipt_form_and_series(values[1])
+        self.receipts.append((self.receipt_id, *values, *issuer, *form_and_series))
         self.receipt_id += 1
