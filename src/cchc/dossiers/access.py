@@ -69,6 +69,10 @@ def agency_for(dossier: Dossier, which: str) -> int:
 def may(user: Any, dossier: Dossier, action: str) -> bool:
     if action in APPLICANT_ACTIONS and is_applicant(user, dossier):
         return True
+    if action == "resubmit" and dossier.channel != 2:
+        # A walk-in guided to complete the dossier (form 02 at the counter) brings it back
+        # to the desk, which takes it up again (issue 17, part "counter").
+        return may(user, dossier, "receive")
     if action in ("resubmit", "citizen_upload", "rate"):
         return False
     if action in ("attach", "note"):

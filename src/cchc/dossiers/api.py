@@ -298,6 +298,11 @@ def work_queue(
     after: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
+    """`q` searches (at least 3 characters): the dossier's code or its tail ("240610-0001",
+    "0001"), a phone number in any format ("0912 345 678", "+84 912.345.678"), an ID number
+    (CCCD/CMND, tax code), the applicant's name with or without diacritics, the procedure.
+    Outside the caller's personal-data reach only the code and the procedure match. A
+    shorter `q` answers 400 `queue.search_too_short`."""
     now = clock()
     page = queries.work_queue(
         request.user,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.core import signing
 
 from cchc.errors import InvalidInput
 
@@ -89,3 +90,58 @@ def open_stored(relative: str) -> Path:
     if root not in path.parents:
         raise InvalidInput("Đường dẫn tệp không hợp lệ.", code="file.path")
     return path
+
+
+# -- pending uploads (part "counter") ----------------------------------------------------------
+
+# A file attached to a form that was sent back with an error is kept as a pending upload: its
+# content is stored at once (by hash, where the dossier will keep it), and the page carries a
+# signed token naming it, bound to the officer and expiring, so the resubmission uses it and
+# the officer never attaches it again.
+PENDING_SALT = "cchc.dossiers.pending-upload"
+PENDING_MAX_AGE = 24 * 3600  # seconds: a form left open overnight must be attached again
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A pending upload as the form shows it: the file's name and the token to send back."""
+
+    name: str
+    size: int
+    token: str
+
+
+def keep_pending(upload: Upload, *, user_id: int) -> Pending:
+    """Store `upload` and return the token that lets `user_id` use it within
+    `PENDING_MAX_AGE`."""
+    store(upload)
+    token = signing.dumps(
+        {"u": user_id, "h": upload.sha256, "n": upload.name, "t": upload.content_type},
+        salt=PENDING_SALT,
+        compress=True,
+    )
+    return Pending(upload.name, upload.size, token)
+
+
+def take_pending(token: str, *, user_id: int) -> Upload:
+    """The upload a pending token names, for the user it was issued to. InvalidInput when
+    the token is forged, another user's, expired or its content is gone."""
+    try:
+        data = signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
+    except signing.SignatureExpired:
+        raise InvalidInput(
+            "Tệp đã tải lên trước đó đã hết hạn lưu tạm (24 giờ); hãy đính kèm lại.",
+            code="file.pending_expired",
+        ) from None
+    except signing.BadSignature:
+        raise InvalidInput("Tệp tải lên tạm không hợp lệ.", code="file.pending_invalid") from None
+    if data.get("u") != user_id:
+        raise InvalidInput("Tệp tải lên tạm không hợp lệ.", code="file.pending_invalid")
+    digest = str(data.get("h", ""))
+    path = Path(settings.MEDIA_ROOT) / "dossiers" / digest[:2] / digest
+    if len(digest) != 64 or not path.is_file():
+        raise InvalidInput(
+            f"Không còn nội dung tệp «{data.get('n', '')}» đã tải lên; hãy đính kèm lại.",
+            code="file.pending_missing",
+        )
+    return check(str(data.get("n", "tep")), path.read_bytes())

@@ -7,11 +7,11 @@ of `cchc.dossiers.services`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from cchc.accounts import policy
@@ -26,6 +26,7 @@ from cchc.dossiers.models import (
     Dossier,
     DossierComponent,
     DossierFee,
+    IntakeKey,
     ReturnChannel,
     State,
 )
@@ -37,10 +38,10 @@ from cchc.dossiers.services import (
     calendar_version_on,
     store_file,
 )
-from cchc.errors import InvalidInput
+from cchc.errors import Conflict, InvalidInput
 from cchc.eventlog import counters
 from cchc.org.models import Agency, Desk
-from cchc.vietnamese import fold, nfc
+from cchc.vietnamese import fold, nfc, nfc_text
 
 
 @dataclass
@@ -290,6 +291,21 @@ def submit_online(
     return dossier
 
 
+def _hand_in(actor: Any, *, at: dt.datetime, channel: Any, **fields: Any) -> Dossier:
+    """A dossier handed in at the desk: created with its code and components, and its
+    submission recorded (what follows — receipt, form 02 or form 03 — is the caller's)."""
+    dossier = _create(actor, channel=channel, now=at, applicant_user=None, **fields)
+    _append(
+        dossier,
+        "submit",
+        actor=actor,
+        now=at,
+        to_state=State.SUBMITTED,
+        data=payloads.submit(channel=channel),
+    )
+    return dossier
+
+
 def receive_at_desk(
     actor: Any,
     *,
@@ -319,28 +335,19 @@ def receive_at_desk(
             missing=missing,
         )
     with transaction.atomic():
-        dossier = _create(
+        dossier = _hand_in(
             actor,
             desk=desk,
             procedure=procedure,
             competent_agency=competent_agency,
             applicant=applicant,
             channel=channel,
-            now=at,
+            at=at,
             matter=matter,
             sets=sets,
             return_channel=return_channel,
             components=components,
-            applicant_user=None,
             is_demo=is_demo,
-        )
-        _append(
-            dossier,
-            "submit",
-            actor=actor,
-            now=at,
-            to_state=State.SUBMITTED,
-            data=payloads.submit(channel=channel),
         )
         version = calendar_version_on(dossier.calendar_code, at.date())
         event = _append(
@@ -367,4 +374,121 @@ def receive_at_desk(
                     {"step": min(1, max(len(dossier.step_plan) - 1, 0)), "assignee": assignee},
                 ),
             )
+    return dossier
+
+
+# -- at the counter: one dossier per form, and the two other answers (part "counter") --------
+
+# What the desk may answer a walk-in applicant instead of receiving: guide them to complete
+# the dossier (form 02, TT 01/2018 Art. 19 §1 b) or refuse to receive it (form 03, with the
+# reason). Either way the dossier is recorded, coded and never received (no clock, not
+# counted as received by the indicators), and the form is printed from its event.
+COUNTER_OUTCOMES = {
+    "guide": ("request_completion", State.AWAITING_COMPLETION),
+    "refuse": ("refuse_intake", State.REFUSED_AT_INTAKE),
+}
+
+
+def once(actor: Any, key: str, *, now: dt.datetime, make: Callable[[], Dossier]) -> Dossier:
+    """Run `make` (which creates one dossier) at most once per intake form `key`: a
+    double click or a resubmitted page returns the dossier the first submission made, with
+    `repeated = True` on it. Without a key, `make` simply runs."""
+    if not key:
+        return make()
+    key = key[:64]
+    found = _keyed(actor, key)
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            row = IntakeKey.objects.create(key=key, actor=actor, created_at=now)
+            dossier = make()
+            IntakeKey.objects.filter(pk=row.pk).update(dossier=dossier)
+            return dossier
+    except IntegrityError:
+        found = _keyed(actor, key)
+        if found is None:
+            raise Conflict(
+                "Biểu mẫu tiếp nhận này vừa được gửi và đang xử lý; tải lại danh sách hồ sơ "
+                "để xem hồ sơ đã tạo.",
+                code="dossier.intake_in_progress",
+            ) from None
+        return found
+
+
+def _keyed(actor: Any, key: str) -> Dossier | None:
+    row = IntakeKey.objects.filter(key=key).select_related("dossier").first()
+    if row is None or row.dossier is None:
+        return None
+    if row.actor_id != getattr(actor, "pk", None):
+        raise InvalidInput("Mã biểu mẫu tiếp nhận không hợp lệ.", code="dossier.intake_key")
+    dossier = row.dossier
+    dossier.repeated = True  # type: ignore[attr-defined]
+    return dossier
+
+
+def turn_away_at_desk(
+    actor: Any,
+    *,
+    outcome: str,
+    reason: str,
+    desk: Desk,
+    procedure: Procedure,
+    applicant: Applicant,
+    components: Sequence[Component] = (),
+    competent_agency: Agency | None = None,
+    channel: int = Channel.IN_PERSON,
+    matter: str = "",
+    sets: int = 1,
+    return_channel: str = ReturnChannel.DESK,
+    now: dt.datetime | None = None,
+    is_demo: bool = False,
+) -> Dossier:
+    """The desk does not receive a walk-in's dossier: `outcome` "guide" records form 02
+    (what to complete, in `reason`; the dossier waits for the applicant, who comes back
+    with it completed) and "refuse" form 03 (why it is refused, in `reason`). The dossier
+    gets its code and components and ends before receipt."""
+    at = _now(now)
+    policy.require(actor, "dossier.receive", agency=desk.host_agency_id)
+    if outcome not in COUNTER_OUTCOMES:
+        raise InvalidInput("Cách xử lý hồ sơ tại quầy không hợp lệ.", code="dossier.outcome")
+    action, target = COUNTER_OUTCOMES[outcome]
+    text = nfc_text(reason)
+    if not text:
+        raise InvalidInput(
+            "Ghi rõ nội dung cần bổ sung, hoàn thiện (mẫu 02)."
+            if outcome == "guide"
+            else "Ghi rõ lý do từ chối tiếp nhận hồ sơ (mẫu 03).",
+            code="dossier.reason_required",
+            fields={"counter_reason": "Bắt buộc."},
+        )
+    applicant = applicant.clean()
+    with transaction.atomic():
+        dossier = _hand_in(
+            actor,
+            desk=desk,
+            procedure=procedure,
+            competent_agency=competent_agency,
+            applicant=applicant,
+            channel=channel,
+            at=at,
+            matter=matter,
+            sets=sets,
+            return_channel=return_channel,
+            components=components,
+            is_demo=is_demo,
+        )
+        event = _append(
+            dossier,
+            action,
+            actor=actor,
+            now=at,
+            reason=text[:2000],
+            to_state=target,
+            data={"at_counter": True},
+        )
+        if outcome == "refuse":
+            # The applicant is told on every channel they gave; a guide (form 02) is handed
+            # over at the counter, and the portal's "complete online" message would mislead.
+            _after(dossier, event)
     return dossier

@@ -452,3 +452,22 @@ class RecomputeJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status not in UNFINISHED_RECOMPUTE
+
+
+class IntakeKey(models.Model):
+    """The idempotency key of one desk intake form (part "counter"): a double click or a
+    resubmitted page finds the dossier the first submission made instead of making a second
+    one. The unique key is inserted in the intake's transaction, so a concurrent duplicate
+    waits for it and then fails on the constraint."""
+
+    key = models.CharField(max_length=64, unique=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "Khóa chống tiếp nhận trùng"
+        verbose_name_plural = "Khóa chống tiếp nhận trùng"
+
+    def __str__(self) -> str:
+        return self.key

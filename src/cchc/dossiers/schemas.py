@@ -99,7 +99,8 @@ class ResultIn(StrictIn):
 
 class TransitionData(StrictIn):
     """Data some actions need: assign (assignee), forward/propose (step, agency, assignee),
-    approve (results), apologise (new_due, delivery, agency_at_fault, reference)."""
+    approve (results), apologise (new_due, delivery, agency_at_fault, reference); approve and
+    return_result also fee_cash / fee_exemption_reason (fees settled in the same step)."""
 
     assignee: RecordId | None = None
     step: int | None = Field(None, ge=0, le=MAX_ID)
@@ -110,6 +111,11 @@ class TransitionData(StrictIn):
     delivery: Literal["in_person", "email", "sms", "post"] | None = None
     agency_at_fault: RecordId | None = None
     reference: str | None = Field(None, max_length=60)
+    # approve / return_result: fees settled in the same step (cchc.payments' guard).
+    fee_cash: int | None = Field(None, ge=1, le=MAX_ID, description="Tiền mặt thu kèm (đồng)")
+    fee_exemption_reason: str | None = Field(
+        None, min_length=1, max_length=1000, description="Miễn, giảm số còn nợ: căn cứ, lý do"
+    )
 
 
 class TransitionIn(StrictIn):

@@ -21,14 +21,14 @@ from django.utils import timezone
 from cchc import legaltime
 from cchc.accounts import policy
 from cchc.accounts.models import User
+from cchc.calendars.models import WorkingCalendar
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
 from cchc.catalog import competence
-from cchc.dossiers import access, files, payloads, replay, signals
+from cchc.dossiers import access, files, guards, messages, payloads, replay, signals
 from cchc.dossiers.models import (
     BEFORE_RECEIPT,
     OPEN_STATES,
     TERMINAL_STATES,
-    Channel,
     Dossier,
     DossierEvent,
     DossierResult,
@@ -37,9 +37,8 @@ from cchc.dossiers.models import (
 )
 from cchc.errors import Conflict, DomainError, InvalidInput, NotFound
 from cchc.eventlog import workflow
-from cchc.notifications.services import notify
+from cchc.legaltime.sessions import format_clock
 from cchc.org.models import Agency
-from cchc.vietnamese import money
 
 S = State
 ACCEPTED = frozenset({S.RECEIVED, S.IN_PROGRESS, S.AWAITING_APPROVAL})
@@ -75,7 +74,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "citizen_upload": (frozenset(OPEN_STATES), None),
     # Payments (cash at the desk, or confirmed by an online gateway), refunds, the citizen's
     # rating after return, a complaint (PAKN) about the dossier.
-    "pay": (frozenset(OPEN_STATES | {S.RESOLVED}), None),
+    # Fees stay collectable after the result is returned: dossiers returned unpaid before
+    # fees were required first (`cchc.dossiers.guards`, payments) must still be settled.
+    "pay": (frozenset(OPEN_STATES | {S.RESOLVED, S.RETURNED}), None),
     "refund": (ANY, None),
     "rate": (frozenset({S.RETURNED}), None),
     "complaint": (ANY, None),
@@ -353,7 +354,10 @@ def act(
         with transaction.atomic():
             locked = _lock(dossier, expected_version)
             target = _check_transition(locked, action)
-            payload = _prepare(actor, locked, action, at, dict(data or {}))
+            given = dict(data or {})  # pre-action guards (cchc.dossiers.guards) may run first
+            if guards.run(actor, locked, action, given, at):
+                locked = _lock(locked, None)  # a guard wrote events: append after them
+            payload = _prepare(actor, locked, action, at, given)
             event = _append(
                 locked,
                 action,
@@ -491,127 +495,7 @@ def _after(dossier: Dossier, event: DossierEvent) -> None:
             event=event,
             issued_at=event.at,
         )
-    _notify_citizen(dossier, event)
-
-
-# Messages to the applicant (in-app, e-mail and SMS), per action. The portal owns this
-# section: `{code}` dossier code, `{procedure}` its procedure, `{due}` the current
-# appointment, `{reason}` the officer's reason, `{amount}` a payment.
-CITIZEN_MESSAGES = {
-    "receive": "Hồ sơ {code} ({procedure}) đã được tiếp nhận. Hẹn trả kết quả: {due}.",
-    "refuse_intake": "Hồ sơ {code} không được tiếp nhận. Lý do: {reason}",
-    "request_completion": "Hồ sơ {code} chưa được tiếp nhận, cần hoàn thiện: {reason} "
-    "Vui lòng bổ sung và nộp lại trên Cổng dịch vụ công.",
-    "resubmit": "Đã nhận hồ sơ {code} nộp lại sau khi hoàn thiện; bộ phận một cửa sẽ kiểm "
-    "tra và tiếp nhận.",
-    "request_supplement": "Hồ sơ {code} cần bổ sung, hoàn thiện: {reason} Thời hạn giải "
-    "quyết tạm dừng đến khi nhận đủ hồ sơ bổ sung.",
-    "citizen_upload": "Đã nhận tệp bổ sung trực tuyến cho hồ sơ {code}; bộ phận một cửa sẽ "
-    "kiểm tra.",
-    "supplement_received": "Đã nhận đủ hồ sơ bổ sung của hồ sơ {code}; thời hạn giải quyết "
-    "được tính tiếp. Hẹn trả kết quả: {due}.",
-    "request_obligation": "Hồ sơ {code} đang chờ thực hiện nghĩa vụ tài chính: {reason}",
-    "approve": "Hồ sơ {code} đã có kết quả. Mời nhận kết quả theo hình thức đã đăng ký.",
-    "return_result": "Hồ sơ {code} đã được trả kết quả. Mời đánh giá mức độ hài lòng trên "
-    "Cổng dịch vụ công.",
-    "refuse": "Hồ sơ {code} bị từ chối giải quyết. Lý do: {reason}",
-    "stop": "Hồ sơ {code} bị dừng xử lý. Lý do: {reason}",
-    "withdraw": "Hồ sơ {code} đã được rút. {reason}",
-    "apologise": "Cơ quan xin lỗi vì hồ sơ {code} chậm so với hẹn; hẹn trả kết quả mới: {due}.",
-    "pay": "Đã nhận thanh toán {amount} cho hồ sơ {code}.",
-    "refund": "Đã hoàn trả {amount} cho hồ sơ {code}. {reason}",
-}
-
-# Where a citizen follows the dossier (the portal's page for it).
-CITIZEN_LINK = "/dich-vu-cong/ho-so/{code}/"
-
-
-def citizen_message(dossier: Dossier, action: str, *, reason: str = "", amount: int = 0) -> str:
-    """The Vietnamese text telling the applicant about `action` ("" if none)."""
-    template = CITIZEN_MESSAGES.get(action)
-    if template is None:
-        return ""
-    due = (
-        dossier.due.astimezone(legaltime.VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
-        if dossier.due
-        else ""
-    )
-    return " ".join(
-        template.format(
-            code=dossier.code,
-            procedure=dossier.procedure.name,
-            due=due,
-            reason=reason,
-            amount=money(amount),
-        ).split()
-    )
-
-
-def notify_applicant(
-    dossier: Dossier,
-    *,
-    kind: str,
-    subject: str,
-    text: str,
-    key: str,
-    now: dt.datetime,
-    attachment: str = "",
-) -> None:
-    """Tell the applicant on every channel they have: the portal inbox (account), e-mail
-    (with `attachment`, e.g. form 01) and SMS. Each message is recorded on the dossier."""
-    link = CITIZEN_LINK.format(code=dossier.code)
-    common = {"kind": kind, "subject": subject, "body": text, "link": link, "now": now}
-    if dossier.applicant_user_id:
-        notify(
-            user=dossier.applicant_user,
-            key=f"{key}:app",
-            dossier_id=dossier.pk,
-            **common,
-        )
-    if dossier.applicant_email:
-        notify(
-            channel="email",
-            address=dossier.applicant_email,
-            key=f"{key}:mail",
-            dossier_id=dossier.pk,
-            attachment=attachment,
-            **common,
-        )
-    if dossier.applicant_phone:
-        notify(
-            channel="sms",
-            address=dossier.applicant_phone,
-            key=f"{key}:sms",
-            dossier_id=dossier.pk,
-            **common,
-        )
-
-
-def _notify_citizen(dossier: Dossier, event: DossierEvent) -> None:
-    text = citizen_message(
-        dossier,
-        event.action,
-        reason=event.reason,
-        amount=int(event.data.get("amount", 0) or 0),
-    )
-    if not text:
-        return
-    # Form 01 goes with the e-mail when the desk receives a dossier submitted at a distance
-    # (in person, the desk hands it over).
-    attachment = (
-        "dossier-form:receipt"
-        if event.action == "receive" and dossier.channel != Channel.IN_PERSON
-        else ""
-    )
-    notify_applicant(
-        dossier,
-        kind=f"dossier.{event.action}",
-        subject=f"[{dossier.code}] {ACTION_LABELS[event.action]}",
-        text=text,
-        key=f"dossier:{dossier.pk}:{event.seq}",
-        now=event.at,
-        attachment=attachment,
-    )
+    messages.notify_event(dossier, event, label=ACTION_LABELS[event.action])
 
 
 # -- apology (form 04) ------------------------------------------------------------------------
@@ -634,17 +518,125 @@ def propose_appointment(dossier: Dossier, *, now: dt.datetime | None = None) -> 
     return replay.shift(cal, base, remaining)
 
 
+# -- instants typed by people ------------------------------------------------------------------
+
+# How far ahead `next_working_instant` looks for a working session (a long Tết break is
+# about ten days; a calendar without any working day for two months is broken).
+_LOOKAHEAD_DAYS = 62
+
+
+def typed_instant(value: Any, *, what: str = "Thời điểm") -> dt.datetime:
+    """An instant a person typed (ISO text from a form, the API or the CLI, or a datetime),
+    as an aware local datetime; naive input is local (Asia/Ho_Chi_Minh) time. InvalidInput
+    with the expected format when it cannot be read."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = str(value or "").strip()
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(
+                f"{what} «{text[:40]}» không đúng định dạng ngày giờ (ví dụ 2026-12-14T08:00).",
+                code="dossier.instant_format",
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=legaltime.VN_TZ)
+    return moment.astimezone(legaltime.VN_TZ)
+
+
+def _calendar_name(dossier: Dossier) -> str:
+    name = (
+        WorkingCalendar.objects.filter(code=dossier.calendar_code)
+        .values_list("name", flat=True)
+        .first()
+    )
+    return f"«{name}»" if name else f"«{dossier.calendar_code}»"
+
+
+def _in_session(cal: legaltime.Calendar, moment: dt.datetime) -> bool:
+    info = cal.day_info(moment.date())
+    clock = moment.hour * 3600 + moment.minute * 60 + moment.second
+    return info.working and any(a <= clock <= b for a, b in info.sessions)
+
+
+def next_working_instant(cal: legaltime.Calendar, moment: dt.datetime) -> dt.datetime:
+    """The first instant at or after `moment` that lies inside a working session of `cal`
+    (whole minutes)."""
+    local = moment.astimezone(legaltime.VN_TZ)
+    clock = local.hour * 3600 + local.minute * 60 + (59 if local.second else 0)
+    day = local.date()
+    for offset in range(_LOOKAHEAD_DAYS):
+        current = day + dt.timedelta(days=offset)
+        info = cal.day_info(current)
+        if info.working:
+            for a, b in info.sessions:
+                at = max(a, clock) if offset == 0 else a
+                if at <= b:
+                    return dt.datetime.combine(current, dt.time(), tzinfo=legaltime.VN_TZ) + (
+                        dt.timedelta(seconds=at - at % 60)
+                    )
+    raise InvalidInput(
+        f"Lịch làm việc không có buổi làm việc nào trong {_LOOKAHEAD_DAYS} ngày từ {day:%d/%m/%Y}.",
+        code="dossier.no_working_time",
+    )
+
+
+def check_working_instant(
+    dossier: Dossier,
+    value: Any,
+    *,
+    proposal: dt.datetime | None = None,
+    what: str = "Thời điểm hẹn",
+) -> dt.datetime:
+    """The one check for every instant an officer or leader types for a dossier (a new
+    appointment, an extension…), used by the pages, the API and the CLI through the
+    services: it must fall in a working session of the calendar the dossier's clocks run
+    on. Returns it as an aware local datetime; otherwise InvalidInput
+    (`dossier.non_working_instant`) explaining the calendar's day and hours and proposing
+    `proposal` (the engine's computed instant) or the next working instant."""
+    moment = typed_instant(value, what=what)
+    cal = calendar_of(dossier)
+    try:
+        if _in_session(cal, moment):
+            return moment
+        suggested = proposal or next_working_instant(cal, moment)
+        info = cal.day_info(moment.date())
+        hours_on = cal.sessions_on(suggested.astimezone(legaltime.VN_TZ).date())
+    except legaltime.LegalTimeError as exc:
+        raise InvalidInput(
+            f"{what} {moment:%H:%M %d/%m/%Y}: {exc}", code="dossier.instant"
+        ) from None
+    name = _calendar_name(dossier)
+    day = f"{info.weekday_name} {moment:%d/%m/%Y}"
+    if not info.working:
+        kind = "" if info.weekend else f" ({info.name})"
+        why = f"{day} là ngày nghỉ{kind} theo lịch {name}"
+    else:
+        why = f"{moment:%H:%M} {day} nằm ngoài giờ làm việc theo lịch {name}"
+    hours = ", ".join(f"{format_clock(a)}–{format_clock(b)}" for a, b in hours_on)
+    local = suggested.astimezone(legaltime.VN_TZ)
+    raise InvalidInput(
+        f"{what} {moment:%H:%M %d/%m/%Y} không phải thời gian làm việc: {why}; giờ làm việc "
+        f"{hours}. Đề xuất: {local:%H:%M %d/%m/%Y}.",
+        code="dossier.non_working_instant",
+        instant=moment.isoformat(),
+        proposal=local.isoformat(),
+    )
+
+
 def _apology(
     actor: Any, dossier: Dossier, now: dt.datetime, data: dict[str, Any]
 ) -> dict[str, Any]:
     if dossier.due is None:
         raise InvalidInput("Hồ sơ chưa được tiếp nhận nên chưa có hẹn trả.", code="dossier.no_due")
     new_due = data.get("new_due")
+    suggested = propose_appointment(dossier, now=now)
     proposed = (
-        dt.datetime.fromisoformat(new_due) if new_due else propose_appointment(dossier, now=now)
+        check_working_instant(dossier, new_due, proposal=suggested, what="Hẹn trả kết quả mới")
+        if new_due
+        else suggested
     )
-    if proposed.tzinfo is None:
-        proposed = proposed.replace(tzinfo=legaltime.VN_TZ)
     delivery = data.get("delivery", "in_person")
     if delivery not in ("in_person", "email", "sms", "post"):
         raise InvalidInput("Hình thức gửi văn bản xin lỗi không hợp lệ.", code="dossier.delivery")

@@ -6,20 +6,26 @@ shown in Vietnamese on the page they came from; nothing the officer typed is los
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from cchc.accounts import policy
 from cchc.accounts.access import deny, requires
 from cchc.catalog import competence
-from cchc.dossiers import access, files, presenters, queries, services
+from cchc.dossiers import access, desk_queue, files, presenters, queries, services
 from cchc.dossiers.documents import (
     available_forms,
     print_form,
@@ -30,10 +36,13 @@ from cchc.dossiers.documents import (
 from cchc.dossiers.intake import (
     Applicant,
     Component,
+    check_components,
     competent_agency_for,
+    once,
     procedures_at,
     receive_at_desk,
     receiving_desks,
+    turn_away_at_desk,
 )
 from cchc.dossiers.models import Channel, Dossier, ReturnChannel, State
 from cchc.dossiers.rules import ruleset_on
@@ -45,40 +54,69 @@ def _now() -> dt.datetime:
     return timezone.localtime()
 
 
+# Session key: the dossier the officer has just received, guided or refused at the counter;
+# its page then shows the banner with the form to print.
+JUST_DONE = "cchc.dossiers.just_done"
+
 EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "Excel (.xlsx)"), ("parquet", "Parquet"))
 
 
 @requires("dossier.view")
 def queue(request: HttpRequest) -> HttpResponse:
-    step = request.GET.get("buoc", "")
-    filters = queries.queue_filters(request.GET)
+    """The work queue: the handler starts on "của tôi", everyone else on the whole agency;
+    every filter is in the URL (the home page's cards link to them) and shown as a chip."""
+    default_mine = queries.mine_by_default(request.user)
     now = _now()
+    query = request.GET
+    typed = ""
     try:
-        result = queries.work_queue(request.user, filters, now=now, after=request.GET.get("sau"))
+        filters = queries.queue_filters(query, default_mine=default_mine)
+        result = queries.work_queue(request.user, filters, now=now, after=query.get("sau"))
     except InvalidInput as exc:
         messages.error(request, exc.message)
-        return redirect("dossiers:queue")
-    params = request.GET.copy()
-    params.pop("sau", None)
+        if not query.get("q"):
+            return redirect("dossiers:queue")
+        # A search the index cannot answer (too short): the list without it, the other
+        # filters kept, and what was typed left in the box to correct.
+        typed = query.get("q", "")
+        query = query.copy()
+        query.pop("q")
+        query.pop("sau", None)
+        try:
+            filters = queries.queue_filters(query, default_mine=default_mine)
+            result = queries.work_queue(request.user, filters, now=now)
+        except InvalidInput:
+            return redirect("dossiers:queue")
+    params = desk_queue.export_params(query, filters)
     export_query = params.urlencode()  # the export buttons keep the list's filters
     next_url = None
     if result.next_cursor:
         params["sau"] = result.next_cursor
         next_url = "?" + params.urlencode()
+    can_approve = policy.can(request.user, "dossier.approve")
+    can_receive = policy.can(request.user, "dossier.receive")
+    counts = queries.counts(request.user, now=now)
     return render(
         request,
         "dossiers/queue.html",
         {
             "page": result,
             "now": now,
-            "counts": queries.counts(request.user, now=now),
+            "stats": desk_queue.stat_links(
+                counts, filters, can_approve=can_approve, can_receive=can_receive
+            ),
+            "scopes": desk_queue.scope_links(query, filters)
+            if policy.can(request.user, "dossier.process")
+            else [],
+            "chips": desk_queue.chips(query, filters, default_mine=default_mine),
             "risky": queries.risk_list(request.user) if not filters.risk else [],
             "states": State.choices,
+            "steps": queries.step_names(request.user, procedure=filters.procedure),
             "filters": filters,
-            "step_number": step,
+            "typed_q": typed,
             "next_url": next_url,
-            "first_url": "?" + params.urlencode() if request.GET.get("sau") else None,
-            "can_receive": policy.can(request.user, "dossier.receive"),
+            "first_url": "?" + export_query if query.get("sau") else None,
+            "can_receive": can_receive,
             "can_register": policy.can(request.user, "dossier.register"),
             "export_query": export_query,
             "export_formats": EXPORT_FORMATS,
@@ -87,6 +125,23 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 # -- desk intake -------------------------------------------------------------------------------
+
+# Channels offered follow the place (issue 17): at the counter a dossier is handed in person,
+# or arrives by the public postal service when the desk takes postal dossiers
+# (CCHC_POSTAL_INTAKE, default on); "online" is only for submissions made on the portal.
+COUNTER_BUTTONS = {
+    "receive": "Tiếp nhận và cấp giấy hẹn",
+    "guide": "Hướng dẫn bổ sung, hoàn thiện (mẫu 02)",
+    "refuse": "Từ chối tiếp nhận (mẫu 03)",
+}
+
+
+def counter_channels() -> list[tuple[int, str]]:
+    """The submission channels a desk officer may record at the counter."""
+    allowed = [Channel.IN_PERSON]
+    if settings.CCHC_POSTAL_INTAKE:
+        allowed.append(Channel.POSTAL)
+    return [(int(c), Channel(c).label) for c in allowed]
 
 
 class ApplicantForm(forms.Form):
@@ -107,6 +162,122 @@ class ApplicantForm(forms.Form):
     return_channel = forms.ChoiceField(
         label="Hình thức nhận kết quả", choices=ReturnChannel.choices, initial=ReturnChannel.DESK
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = counter_channels()  # type: ignore[attr-defined]
+
+
+@dataclass
+class DocumentRow:
+    """One line of the document checklist as the officer left it: tick, counts, files kept
+    from earlier submissions of the form (pending uploads) and what is wrong with it."""
+
+    doc: Any
+    given: bool
+    originals: int
+    copies: int
+    digitised: bool
+    reused: bool
+    pending: list[files.Pending] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    uploads: list[files.Upload] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"doc_{self.doc.pk}"
+
+
+def _rows(request: HttpRequest, documents: list[Any]) -> list[DocumentRow]:
+    """The checklist from the request: catalogue defaults on a first visit, exactly what was
+    posted after an error. New files are checked and kept as pending uploads at once, so a
+    later error never loses them; files the officer dropped ("bỏ") are left out."""
+    if request.method != "POST":
+        return [DocumentRow(d, d.mandatory, d.originals, d.copies, False, False) for d in documents]
+    post, user_id = request.POST, request.user.pk
+    rows = []
+    for doc in documents:
+        key = f"doc_{doc.pk}"
+        row = DocumentRow(
+            doc,
+            given=bool(post.get(f"{key}_given")),
+            originals=_int(post.get(f"{key}_originals")),
+            copies=_int(post.get(f"{key}_copies")),
+            digitised=bool(post.get(f"{key}_digitised")),
+            reused=bool(post.get(f"{key}_reused")),
+        )
+        dropped = set(post.getlist(f"{key}_drop"))
+        for token in post.getlist(f"{key}_pending"):
+            if token in dropped:
+                continue
+            try:
+                upload = files.take_pending(token, user_id=user_id)
+            except DomainError as exc:
+                row.errors.append(exc.message)
+                continue
+            row.uploads.append(upload)
+            row.pending.append(files.Pending(upload.name, upload.size, token))
+        for f in request.FILES.getlist(f"{key}_file"):
+            try:
+                upload = files.check(f.name or "", f.read(files.MAX_BYTES + 1))
+            except DomainError as exc:
+                row.errors.append(exc.message)
+                continue
+            row.uploads.append(upload)
+            row.pending.append(files.keep_pending(upload, user_id=user_id))
+        rows.append(row)
+    return rows
+
+
+def _components(rows: list[DocumentRow]) -> list[Component]:
+    return [
+        Component(
+            document_id=row.doc.pk,
+            originals=row.originals,
+            copies=row.copies,
+            digitised=row.digitised or bool(row.uploads),
+            reused=row.reused,
+            uploads=row.uploads,
+        )
+        for row in rows
+        if row.given
+    ]
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
+
+
+def _problems(form: ApplicantForm, rows: list[DocumentRow]) -> list[str]:
+    """What is wrong with the form, field by field and document by name."""
+    out = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else "Biểu mẫu"
+        out += [f"{label}: {e}" for e in errors]
+    for row in rows:
+        out += [f"«{row.doc.name}»: {e}" for e in row.errors]
+    return out
+
+
+def _precheck(form: ApplicantForm) -> None:
+    """The applicant's checks the service makes, run first so that every problem is listed
+    together (each on its field)."""
+    data = form.cleaned_data
+    try:
+        Applicant(
+            name=data["name"],
+            kind=data["kind"],
+            id_number=data["id_number"],
+            address=data["address"],
+            phone=data["phone"],
+            email=data["email"],
+        ).clean()
+    except DomainError as exc:
+        for name, text in exc.details.get("fields", {}).items():
+            form.add_error(name if name in form.fields else None, text)
 
 
 @requires("dossier.receive")
@@ -131,41 +302,39 @@ def intake(request: HttpRequest) -> HttpResponse:
     competent = competent_agency_for(desk, procedure, today)
     documents = list(procedure.documents.all())
     form = ApplicantForm(request.POST or None)
-    error_details: list[str] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            components = _components(request, documents)
-            agency_id = request.POST.get("competent_agency")
-            dossier = receive_at_desk(
-                request.user,
-                desk=desk,
-                procedure=procedure,
-                competent_agency=next((a for a in competent if str(a.pk) == agency_id), None),
-                applicant=Applicant(
-                    name=form.cleaned_data["name"],
-                    kind=form.cleaned_data["kind"],
-                    id_number=form.cleaned_data["id_number"],
-                    address=form.cleaned_data["address"],
-                    phone=form.cleaned_data["phone"],
-                    email=form.cleaned_data["email"],
-                ),
-                components=components,
-                channel=form.cleaned_data["channel"],
-                matter=form.cleaned_data["matter"],
-                sets=form.cleaned_data["sets"],
-                return_channel=form.cleaned_data["return_channel"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            error_details = list(exc.details.get("missing", []))
-        else:
-            messages.success(
-                request,
-                f"Đã tiếp nhận hồ sơ {dossier.code}. Hẹn trả kết quả: "
-                f"{timezone.localtime(dossier.due):%H:%M ngày %d/%m/%Y}. "
-                "In giấy tiếp nhận và hẹn trả kết quả (mẫu 01) để giao người nộp.",
-            )
-            return redirect("dossiers:detail", code=dossier.code)
+    rows = _rows(request, documents)
+    outcome = request.POST.get("outcome", "receive")
+    if outcome not in COUNTER_BUTTONS:
+        outcome = "receive"
+    key = request.POST.get("intake_key", "")[:64] or uuid.uuid4().hex
+    reason = request.POST.get("counter_reason", "")
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        valid = form.is_valid()
+        if valid:
+            _precheck(form)
+        problems = _problems(form, rows)
+        if outcome == "receive":
+            # Every missing document at once, named, whatever else is wrong.
+            problems += check_components(procedure, _components(rows))
+        if valid and not problems:
+            try:
+                dossier = _counter_intake(request, desk, procedure, competent, form, rows, key)
+            except DomainError as exc:
+                for name, text in exc.details.get("fields", {}).items():
+                    if name in form.fields:
+                        form.add_error(name, text)
+                problems = _problems(form, rows) or list(exc.details.get("missing", []))
+                problems = problems or [exc.message]
+            else:
+                return _after_intake(request, dossier, outcome)
+        status = 400
+        messages.error(
+            request,
+            "Chưa lưu được hồ sơ — mọi thông tin và tệp đã nhập vẫn được giữ nguyên; "
+            "sửa những mục sau rồi gửi lại.",
+        )
     return render(
         request,
         "dossiers/intake.html",
@@ -174,39 +343,102 @@ def intake(request: HttpRequest) -> HttpResponse:
             "desk": desk,
             "procedure": procedure,
             "competent": competent,
-            "documents": documents,
+            "rows": rows,
             "form": form,
             "posted": request.POST,
-            "error_details": error_details,
+            "error_details": problems,
+            "intake_key": key,
+            "outcome": outcome,
+            "counter_reason": reason,
+            "buttons": COUNTER_BUTTONS,
         },
+        status=status,
     )
 
 
-def _components(request: HttpRequest, documents: list[Any]) -> list[Component]:
-    out = []
-    for doc in documents:
-        key = f"doc_{doc.pk}"
-        if not request.POST.get(f"{key}_given"):
-            continue
-        uploads = [files.check(f.name, f.read()) for f in request.FILES.getlist(f"{key}_file")]
-        out.append(
-            Component(
-                document_id=doc.pk,
-                originals=_int(request.POST.get(f"{key}_originals")),
-                copies=_int(request.POST.get(f"{key}_copies")),
-                digitised=bool(request.POST.get(f"{key}_digitised")) or bool(uploads),
-                reused=bool(request.POST.get(f"{key}_reused")),
-                uploads=uploads,
-            )
+def _counter_intake(
+    request: HttpRequest,
+    desk: Any,
+    procedure: Any,
+    competent: list[Any],
+    form: ApplicantForm,
+    rows: list[DocumentRow],
+    key: str,
+) -> Dossier:
+    """Receive, guide (form 02) or refuse (form 03) the walk-in's dossier, once per form."""
+    data = form.cleaned_data
+    agency_id = request.POST.get("competent_agency")
+    common: dict[str, Any] = {
+        "desk": desk,
+        "procedure": procedure,
+        "competent_agency": next((a for a in competent if str(a.pk) == agency_id), None),
+        "applicant": Applicant(
+            name=data["name"],
+            kind=data["kind"],
+            id_number=data["id_number"],
+            address=data["address"],
+            phone=data["phone"],
+            email=data["email"],
+        ),
+        "components": _components(rows),
+        "channel": data["channel"],
+        "matter": data["matter"],
+        "sets": data["sets"],
+        "return_channel": data["return_channel"],
+    }
+    outcome = request.POST.get("outcome", "receive")
+    if outcome in ("guide", "refuse"):
+        reason = request.POST.get("counter_reason", "")
+        return once(
+            request.user,
+            key,
+            now=_now(),
+            make=lambda: turn_away_at_desk(request.user, outcome=outcome, reason=reason, **common),
         )
-    return out
+    return once(request.user, key, now=_now(), make=lambda: receive_at_desk(request.user, **common))
 
 
-def _int(value: str | None) -> int:
-    try:
-        return max(0, int(value or 0))
-    except ValueError:
-        return 0
+def _after_intake(request: HttpRequest, dossier: Dossier, outcome: str) -> HttpResponse:
+    """To the dossier page, with a success banner that offers the form to print at once."""
+    if getattr(dossier, "repeated", False):
+        messages.info(
+            request,
+            f"Biểu mẫu này đã được gửi trước đó: hồ sơ {dossier.code} đã được lập, không tạo "
+            "thêm hồ sơ mới.",
+        )
+    if dossier.state == State.RECEIVED:
+        due = timezone.localtime(dossier.due)
+        text = (
+            f"Đã tiếp nhận hồ sơ {dossier.code}. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}. "
+            "In giấy tiếp nhận và hẹn trả kết quả (mẫu {number}) để giao người nộp."
+        )
+    elif dossier.state == State.AWAITING_COMPLETION:
+        text = (
+            f"Đã lập phiếu hướng dẫn bổ sung, hoàn thiện hồ sơ {dossier.code} (mẫu {{number}}); "
+            "hồ sơ chưa được tiếp nhận. In phiếu để giao người nộp."
+        )
+    else:
+        text = (
+            f"Đã từ chối tiếp nhận hồ sơ {dossier.code}. In phiếu từ chối (mẫu {{number}}) để "
+            "giao người nộp."
+        )
+    purpose = FIRST_FORM.get(dossier.state)
+    form = next((f for f in available_forms(dossier) if f[0] == purpose), None)
+    if form is None:
+        messages.success(request, text.format(number="—"))
+    else:
+        messages.success(
+            request,
+            format_html(
+                '{} <a class="button primary" href="{}" target="_blank" rel="noopener">'
+                "In {} (PDF)</a>",
+                text.format(number=form[1]),
+                reverse("dossiers:form", args=[dossier.code, form[0]]),
+                form[2][:1].lower() + form[2][1:],
+            ),
+        )
+    request.session[JUST_DONE] = dossier.code
+    return redirect("dossiers:detail", code=dossier.code)
 
 
 # -- the dossier page ---------------------------------------------------------------------------
@@ -216,10 +448,59 @@ def _visible(request: HttpRequest, code: str) -> Dossier:
     return access.get_visible(request.user, code)
 
 
-@requires("dossier.view")
-def detail(request: HttpRequest, code: str) -> HttpResponse:
-    dossier = _visible(request, code)
+# Actions that are the obvious next step in the state they are offered in: the first safe
+# action is shown open only when it is one of these; dangerous ones are never open by default.
+NEXT_STEPS = frozenset(
+    {
+        "receive",
+        "resubmit",
+        "assign",
+        "propose",
+        "approve",
+        "supplement_received",
+        "obligation_met",
+        "return_result",
+    }
+)
+# The form printed first for a dossier in this state, offered at the top of its page.
+FIRST_FORM = {
+    State.RECEIVED: "receipt",
+    State.AWAITING_COMPLETION: "supplement",
+    State.REFUSED_AT_INTAKE: "refusal",
+}
+
+
+def _ordered_actions(user: Any, dossier: Dossier, offered: list[dict[str, Any]]) -> list[Any]:
+    """Safe actions first, dangerous ones last and asking for a confirmation; only the one
+    obvious next step open. A walk-in's dossier sent back to be completed (form 02) is taken
+    up again at the desk with "resubmit" when the applicant comes back."""
+    acts = [dict(a) for a in offered]
+    if (
+        dossier.state == State.AWAITING_COMPLETION
+        and dossier.channel != Channel.ONLINE
+        and access.may(user, dossier, "resubmit")
+    ):
+        acts.insert(
+            0,
+            {
+                "code": "resubmit",
+                "label": "Người nộp đã hoàn thiện: nhận lại hồ sơ để tiếp nhận",
+                "needs_reason": False,
+                "dangerous": False,
+            },
+        )
+    acts = [a for a in acts if not a["dangerous"]] + [a for a in acts if a["dangerous"]]
+    for a in acts:
+        a["confirm"] = a["dangerous"]
+        a["open"] = False
+    if acts and not acts[0]["dangerous"] and acts[0]["code"] in NEXT_STEPS:
+        acts[0]["open"] = True
+    return acts
+
+
+def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
     context = presenters.page(request.user, dossier, now=_now())
+    context["actions"] = _ordered_actions(request.user, dossier, context["actions"])
     context["forms"] = available_forms(dossier)
     context["officers"] = queries.officers_for(dossier) if context["actions"] else []
     # Forwarding (liên thông) offers only the agencies that may handle the procedure today.
@@ -230,6 +511,20 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     if any(a["code"] == "apologise" for a in context["actions"]):
         context["proposed_due"] = services.propose_appointment(dossier)
+    purpose = FIRST_FORM.get(dossier.state)
+    context["first_form"] = next((f for f in context["forms"] if f[0] == purpose), None)
+    context["posted"] = {}
+    context["failed_action"] = ""
+    return context
+
+
+@requires("dossier.view")
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _visible(request, code)
+    context = _detail_context(request, dossier)
+    context["just_done"] = request.session.get(JUST_DONE) == dossier.code
+    if context["just_done"]:
+        del request.session[JUST_DONE]
     return render(request, "dossiers/detail.html", context)
 
 
@@ -250,8 +545,17 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
         data["reference"] = request.POST.get("reference", "")
     if action == "approve" and request.POST.get("result_title"):
         data["results"] = [{"title": request.POST["result_title"]}]
+    for key in ("fee_cash", "fee_exemption_reason"):  # fees settled in the same step
+        if request.POST.get(key, "").strip():
+            data[key] = request.POST[key].strip()
     version = request.POST.get("version", "")
     try:
+        if action in presenters.DANGEROUS and not request.POST.get("confirm"):
+            raise InvalidInput(
+                f"Đánh dấu ô «Tôi xác nhận…» để {services.ACTION_LABELS[action].lower()}: "
+                "thao tác này kết thúc hồ sơ và không hoàn tác được.",
+                code="dossier.confirm_required",
+            )
         uploads = [files.check(f.name, f.read()) for f in request.FILES.getlist("files")]
         event = services.act(
             request.user,
@@ -263,13 +567,36 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             expected_version=int(version) if version.isdigit() else None,
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        return _refused_action(request, dossier, action, exc)
     else:
         text = f"{services.ACTION_LABELS[action]}: đã ghi nhận."
         for warning in event.data.get("warnings", []):
             messages.warning(request, warning)
         messages.success(request, text)
     return redirect("dossiers:detail", code=dossier.code)
+
+
+def _refused_action(
+    request: HttpRequest, dossier: Dossier, action: str, error: DomainError
+) -> HttpResponse:
+    """The dossier page again with the refused action open and what the officer typed kept;
+    a non-working appointment is replaced by the engine's proposal."""
+    messages.error(request, error.message)
+    dossier.refresh_from_db()
+    context = _detail_context(request, dossier)
+    posted = {k: request.POST.get(k, "") for k in ("reason", "reference", "delivery", "new_due")}
+    proposal = error.details.get("proposal")
+    if proposal and error.code == "dossier.non_working_instant":
+        context["proposed_due"] = dt.datetime.fromisoformat(proposal)
+    elif posted["new_due"]:
+        with contextlib.suppress(DomainError):
+            context["proposed_due"] = services.typed_instant(posted["new_due"])
+    context["posted"] = posted
+    context["failed_action"] = action
+    for a in context["actions"]:
+        a["open"] = a["code"] == action
+    context["just_done"] = False
+    return render(request, "dossiers/detail.html", context, status=400)
 
 
 @requires("dossier.view")

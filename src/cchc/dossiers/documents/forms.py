@@ -33,7 +33,9 @@ from cchc.vietnamese import money
 # purpose -> the events a form of that purpose is printed from (None: the whole dossier)
 EVENTS: dict[str, tuple[str, ...] | None] = {
     "receipt": ("receive",),
-    "supplement": ("request_supplement",),
+    # Form 02 also guides an applicant whose dossier is incomplete before it is received
+    # (at the counter, or an online submission sent back to be completed).
+    "supplement": ("request_supplement", "request_completion"),
     "refusal": ("refuse_intake", "refuse"),
     "apology": ("apologise",),
     "stop": ("stop",),
@@ -128,7 +130,7 @@ def available_forms(dossier: Dossier) -> list[tuple[str, str, str]]:
     received = dossier.received_at is not None
     wanted = {
         "receipt": received,
-        "supplement": "request_supplement" in actions,
+        "supplement": bool(actions & {"request_supplement", "request_completion"}),
         "refusal": bool(actions & {"refuse_intake", "refuse"}),
         "apology": "apologise" in actions,
         "stop": "stop" in actions,
@@ -269,15 +271,22 @@ def _receipt(dossier: Dossier, event: DossierEvent | None) -> dict[str, Any]:
 
 def _supplement(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
     at = wording.local(event.at)
-    agency = _agency_at(dossier, event)
-    count = dossier.events.filter(action="request_supplement", seq__lte=event.seq).count()
+    before_receipt = event.action == "request_completion"
+    # Before receipt the guide is written by the receiving desk's agency (TT 01/2018 Art. 19).
+    agency = dossier.receiving_agency if before_receipt else _agency_at(dossier, event)
+    unit = dossier.desk.unit if before_receipt else agency.unit
+    count = dossier.events.filter(action=event.action, seq__lte=event.seq).count()
     return {
-        **_header(agency, agency.unit, at.date()),
+        **_header(agency, unit, at.date()),
         "agency": agency,
+        "before_receipt": before_receipt,
         "reason_lines": _lines(event.reason),
         "request_number": count,
         "requested_words": wording.moment_words(at),
-        "received_words": wording.moment_words(dossier.received_at),
+        "submitted_words": wording.moment_words(dossier.submitted_at),
+        "received_words": (
+            wording.moment_words(dossier.received_at) if dossier.received_at else ""
+        ),
         "guide_name": event.actor_label,
         "desk_name": dossier.desk.name,
     }
