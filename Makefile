@@ -18,6 +18,8 @@ BENCH_ARGS ?=
 BENCH_INDICATORS_ARGS ?=
 # benchmarks/import.py, e.g. make bench BENCH_IMPORT_ARGS="--rows 100000 --backends sqlite"
 BENCH_IMPORT_ARGS ?=
+# benchmarks/search.py (default 100 000 dossiers), e.g. make bench BENCH_SEARCH_ARGS="--n 1000000"
+BENCH_SEARCH_ARGS ?=
 
 # Extra options of scripts/stack.py, e.g. SERVE_ARGS="--no-scheduler", RUN_ARGS="--no-worker"
 SERVE_ARGS ?=
@@ -102,6 +104,7 @@ bench: install
 	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS)
 	$(BIN)/python benchmarks/import.py $(BENCH_IMPORT_ARGS)
+	$(BIN)/python benchmarks/search.py $(BENCH_SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -13,9 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from cchc.accounts import policy
 from cchc.audit import log
+from cchc.catalog import synonyms
 from cchc.catalog.models import (
     Field,
     InternalProcedure,
@@ -350,11 +352,39 @@ def save_internal_procedure(
     return item, outcome
 
 
+def _whole_word(word: str) -> Q:
+    """`word` as a whole word of a procedure's folded code and name (a comma may follow)."""
+    return (
+        Q(search_text__startswith=f"{word} ")
+        | Q(search_text__contains=f" {word} ")
+        | Q(search_text__contains=f" {word},")
+        | Q(search_text__endswith=f" {word}")
+    )
+
+
+def _any_of(alternatives: list[tuple[str, ...]]) -> Q:
+    """One word group of the query (`cchc.catalog.synonyms.groups`): a word typed is found
+    anywhere, as before; a synonym key and its expansions match whole words, all words of
+    one alternative, so "KT" (khai tử) finds neither every "khai" nor the "tu" of "thủ
+    tục"."""
+    if len(alternatives) == 1 and len(alternatives[0]) == 1:
+        return Q(search_text__contains=alternatives[0][0])
+    any_q = Q(pk__in=[])
+    for words in alternatives:
+        all_q = Q()
+        for word in words:
+            all_q &= _whole_word(word)
+        any_q |= all_q
+    return any_q
+
+
 def search_procedures(query: str = "", *, level: str | None = None, field_id: int | None = None):
-    """Active procedures matching `query` by code or name, ignoring case and diacritics."""
+    """Active procedures matching `query` by code or name, ignoring case and diacritics;
+    abbreviations and everyday phrases ("GPLX", "sổ đỏ") are expanded from the maintained
+    synonyms file (`cchc.catalog.synonyms`)."""
     qs = Procedure.objects.filter(active=True).select_related("field", "competent_agency_type")
-    for word in fold(query).split():
-        qs = qs.filter(search_text__contains=word)
+    for alternatives in synonyms.groups(query):
+        qs = qs.filter(_any_of(alternatives))
     if level:
         qs = qs.filter(levels__code=level)
     if field_id:

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 from cchc.calendars.signals import calendar_checked, version_added
+from cchc.dossiers import search
 
 
 class DossiersConfig(AppConfig):
@@ -19,3 +21,6 @@ class DossiersConfig(AppConfig):
         calendar_checked.connect(
             recompute.on_calendar_checked, dispatch_uid="dossiers.recompute.check"
         )
+        # SQLite rebuilds a table to alter it, dropping the search triggers and expression
+        # indexes on it: put them back after every migrate (cchc.dossiers.search).
+        post_migrate.connect(search.on_post_migrate, sender=self, dispatch_uid="dossiers.search")
