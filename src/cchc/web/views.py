@@ -13,14 +13,13 @@ from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.accounts.access import deny, requires
 from cchc.accounts.roles import Role
-from cchc.audit import signin
 from cchc.audit.models import AuditEntry
 from cchc.catalog import services as catalog
 from cchc.catalog.models import Field, InternalProcedure, OnlineLevel, Procedure
@@ -30,6 +29,7 @@ from cchc.org.models import AdministrativeUnit, Agency, UnitLevel
 from cchc.tabular.forms import run_import_form
 from cchc.tabular.refused import refused_download
 from cchc.tabular.registry import importer
+from cchc.web import audit_labels, audit_log, desk
 from cchc.webkit import dbfailures, params, request_guard
 
 PAGE_SIZE = 50
@@ -86,29 +86,34 @@ ROLE_TASKS: dict[str, list[tuple[str, str]]] = {
 
 @requires()
 def home(request: HttpRequest) -> HttpResponse:
+    """Per role: cards counting what waits (each a link to the queue filtered to exactly
+    those dossiers or PAKN, `cchc.web.desk`), what the role can do, the plan reminders; the
+    catalogue's figures as one small line for those who manage the catalogue."""
     codes = policy.role_codes(request.user)
     tasks: list[tuple[str, str]] = []
     for role in Role.values:
         if role in codes:
             tasks.extend(t for t in ROLE_TASKS.get(role, []) if t not in tasks)
-    stats = {}
-    if policy.can(request.user, "catalog.view"):
-        stats = {
-            "procedures": Procedure.objects.filter(active=True).count(),
-            "full_online": Procedure.objects.filter(
-                active=True, online_level=OnlineLevel.FULL
-            ).count(),
-            "agencies": policy.visible_agencies(request.user)
-            .valid_on(timezone.localdate())
-            .count(),
-        }
+    now = timezone.localtime()
+    catalogue = {}
+    if policy.can(request.user, "catalog.manage"):
+        catalogue = Procedure.objects.filter(active=True).aggregate(
+            procedures=Count("pk"),
+            full_online=Count("pk", filter=Q(online_level=OnlineLevel.FULL)),
+        )
     from cchc.plans.services import home_panel  # plan reminders (issue 6)
 
-    plan_panel = home_panel(request.user, timezone.now())
+    plan_panel = home_panel(request.user, now)
     return render(
         request,
         "web/home.html",
-        {"tasks": tasks, "stats": stats, "no_role": not codes, "plan_panel": plan_panel},
+        {
+            "cards": desk.home_cards(request.user, now=now),
+            "tasks": tasks,
+            "catalogue": catalogue,
+            "no_role": not codes,
+            "plan_panel": plan_panel,
+        },
     )
 
 
@@ -306,38 +311,62 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# Groups of actions the audit page filters by (nhóm): slug → (label, action prefix).
-AUDIT_GROUPS = {"dang-nhap": ("Đăng nhập", signin.PREFIX)}
-
-
 @requires("audit.view")
 def audit(request: HttpRequest) -> HttpResponse:
-    qs = AuditEntry.objects.select_related("actor")
-    action = request.GET.get("hanh_dong", "").strip()
-    actor = request.GET.get("tai_khoan", "").strip()
-    group = request.GET.get("nhom", "").strip()
-    if group not in AUDIT_GROUPS:
-        group = ""
-    if group:
-        qs = qs.filter(action__startswith=AUDIT_GROUPS[group][1])
-    if action:
-        qs = qs.filter(action__startswith=action)
-    if actor:
-        qs = qs.filter(actor_label__icontains=actor)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
-    query = urlencode({"nhom": group, "hanh_dong": action, "tai_khoan": actor})
+    """The audit log, filtered (`cchc.web.audit_log`); ``xuat=csv|xlsx`` downloads the
+    same filtered list, masked as the page is, and audits the download."""
+    filters = audit_log.AuditFilters.from_query(request.GET)
+    selection = audit_log.select(filters)
+    fmt = request.GET.get("xuat", "").strip()
+    if fmt:
+        try:
+            fmt = audit_log.check_format(fmt)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect(f"{request.path}?{urlencode(filters.query())}")
+        return _audit_download(request, filters, selection, fmt)
+    page = Paginator(selection.entries, PAGE_SIZE).get_page(request.GET.get("trang"))
+    query = urlencode(filters.query())
     return render(
         request,
         "web/audit.html",
         {
             "page": page,
-            "action": action,
-            "actor": actor,
-            "group": group,
-            "groups": [(slug, label) for slug, (label, _) in AUDIT_GROUPS.items()],
+            "rows": audit_log.Presenter(request.user).rows(list(page.object_list)),
+            "filters": filters,
+            "notes": selection.notes,
+            "groups": [(slug, label) for slug, (label, _) in audit_log.GROUPS.items()],
+            "action_choices": audit_labels.choices(),
+            "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
             "query": query,
+            "export_query": f"{query}&" if query else "",
         },
     )
+
+
+def _audit_download(
+    request: HttpRequest,
+    filters: audit_log.AuditFilters,
+    selection: audit_log.Selection,
+    fmt: str,
+) -> HttpResponse:
+    export = audit_log.AuditExport(request.user, filters, selection.entries)
+    name = export.filename(fmt)
+    response: HttpResponse
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            export.csv_stream(), content_type=audit_log.content_type(fmt)
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = FileResponse(
+            export.xlsx_file(),
+            as_attachment=True,
+            filename=name,
+            content_type=audit_log.content_type(fmt),
+        )
+    response["Cache-Control"] = "no-store"  # may hold personal data (masked)
+    return response
 
 
 def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
