@@ -241,7 +241,9 @@ def test_rating_by_the_sender_or_a_signed_link(world, file_pakn):
         services.rate(None, anon, satisfaction="satisfied", token="sai", now=at("2024-06-12"))
     token = services.rating_token(anon)
     assert not services.check_rating_token(f, token)
-    services.rate(None, anon, satisfaction="dissatisfied", token=token, now=at("2024-06-12"))
+    services.rate(
+        None, anon, satisfaction="dissatisfied", reasons=["late"], token=token, now=at("2024-06-12")
+    )
     assert anon.satisfaction == "dissatisfied"
 
 

@@ -150,7 +150,9 @@ def test_feedback_handled_on_time_and_satisfaction_5a_5b(world):
     pakn.accept(world.leader, f4, now=at("2024-06-12"))
     pakn.answer(world.leader, f4, text="Trả lời.", now=at("2024-06-20"))
     pakn.publish(world.leader, f4, now=at("2024-06-21"))
-    pakn.rate(world.citizen, f4, satisfaction="dissatisfied", now=at("2024-06-22"))
+    pakn.rate(
+        world.citizen, f4, satisfaction="dissatisfied", reasons=["late"], now=at("2024-06-22")
+    )
     s = subs(services.index766(JUNE, now=dt.datetime(2024, 7, 10, tzinfo=VN)))
     assert (s["5a"].numerator, s["5a"].denominator, s["5a"].points) == (2, 3, D("4.00"))
     assert (s["5b"].numerator, s["5b"].denominator, s["5b"].points) == (1, 2, D("3.00"))

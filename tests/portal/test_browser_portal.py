@@ -10,19 +10,18 @@ at a 375 px wide viewport (no horizontal scrolling). Screenshots: var/test-artif
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from cchc.dossiers.models import Dossier
 from cchc.vietnamese import money
+from tests.browser.fixtures import check_page as check
 from tests.browser.fixtures import login, logout
 from tests.conftest import VN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Mk-portal-2026!"
 CITIZEN_PASSWORD = "Mat-khau-cong-dan-2026"
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PDF = b"%PDF-1.4\n% scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -75,29 +74,6 @@ def people(page, clock, settings, tmp_path):
         "officer": user("processing_officer", agency=building),
         "leader": user("agency_leader", agency=building),
     }
-
-
-def check(pg, name: str) -> None:
-    """axe-core (serious/critical) and no horizontal scroll at 375 px; screenshot."""
-    assert AXE.exists(), "axe-core chưa được cài: chạy `make install` (npm ci)."
-    # Evaluated through DevTools: an injected <script> would be refused by the page CSP.
-    pg.evaluate(AXE.read_text(encoding="utf-8"))
-    violations = pg.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations
-              .filter(v => v.impact === 'serious' || v.impact === 'critical')
-              .map(v => `${v.id} (${v.impact}): `
-                        + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
-        }"""
-    )
-    assert violations == [], f"{name}: {violations}"
-    size = pg.viewport_size
-    pg.set_viewport_size({"width": 375, "height": 800})
-    width = pg.evaluate("document.documentElement.scrollWidth")
-    pg.shot(f"{name}-375")
-    pg.set_viewport_size(size)
-    assert width <= 375, f"{name}: trang rộng {width}px ở màn hình 375px"
 
 
 def portal_login(pg) -> None:

@@ -192,12 +192,15 @@ def test_tracking_right_wrong_unknown_look_identical(portal, settings):
     for code, factor in (
         (dossier.code, "0999999999"),
         ("KHONG-CO-0001", "0912345678"),
-        (dossier.code, ""),
+        (dossier.code, "024199999999"),
     ):
         with pytest.raises(NotFound) as err:
             services.lookup(code, factor, address="1.1.1.2")
         messages.append((err.value.code, err.value.message))
     assert len(set(messages)) == 1
+    # An empty second factor is asked for (issue 17), whatever the code: it tells nothing.
+    with pytest.raises(InvalidInput, match="Nhập số điện thoại hoặc số định danh"):
+        services.lookup(dossier.code, "", address="1.1.1.2")
 
 
 def test_tracking_is_rate_limited_per_address_and_per_code(portal, settings, clock):

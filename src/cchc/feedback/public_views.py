@@ -18,7 +18,7 @@ from django.utils import timezone
 from cchc.accounts.access import requires
 from cchc.dossiers import files
 from cchc.errors import DomainError, InvalidInput
-from cchc.feedback import access, linking, queries, services
+from cchc.feedback import access, linking, queries, ratings, services
 from cchc.feedback.models import DossierLink, Feedback, Satisfaction, State
 from cchc.ratelimit.web import limit_posts
 
@@ -75,6 +75,14 @@ class FeedbackForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.error_messages["required"] = "Mục này không được để trống."
+            limit = getattr(field, "max_length", None)
+            if limit:
+                # The limit is stated beside the label and checked on the server with a
+                # message; a browser `maxlength` would cut a paste silently instead.
+                field.widget.attrs.pop("maxlength", None)
+                field.error_messages["max_length"] = (
+                    f"Tối đa {limit} ký tự (bạn đã nhập %(show_value)d); hãy rút gọn."
+                )
         self.fields["agency"].choices = [("", "— Chọn cơ quan —")] + [
             (a.pk, a.name) for a in agencies
         ]
@@ -236,11 +244,41 @@ class RatingForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Chọn mức độ hài lòng."},
     )
-    comment = forms.CharField(
-        label="Ý kiến thêm (không bắt buộc)",
+    reasons = forms.MultipleChoiceField(
+        label="Lý do không hài lòng",
+        choices=list(ratings.DISSATISFIED_REASONS.items()),
+        widget=forms.CheckboxSelectMultiple,
         required=False,
+    )
+    comment = forms.CharField(
+        label="Ý kiến thêm",
+        required=False,
+        max_length=ratings.RATING_COMMENT_LIMIT,
+        error_messages={
+            "max_length": "Ý kiến tối đa %(limit_value)d ký tự (bạn đã nhập %(show_value)d); "
+            "hãy rút gọn.",
+        },
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].widget.attrs.pop("maxlength", None)  # refused, never cut
+
+    def clean(self) -> dict[str, Any]:
+        """«Không hài lòng» asks why, on the form, before anything is recorded."""
+        data = super().clean()
+        if data.get("satisfaction") == Satisfaction.DISSATISFIED:
+            reasons = data.get("reasons") or []
+            if not reasons and not data.get("comment"):
+                self.add_error(
+                    "reasons",
+                    "Bạn chọn «Không hài lòng»: hãy cho biết lý do (chọn ít nhất một lý do hoặc "
+                    "ghi ý kiến) để cơ quan khắc phục.",
+                )
+            elif "other" in reasons and not data.get("comment"):
+                self.add_error("comment", "Bạn chọn «Lý do khác»: hãy ghi rõ lý do.")
+        return data
 
 
 @limit_posts("rating", target=lambda request: request.resolver_match.kwargs.get("code", ""))
@@ -267,10 +305,12 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 feedback,
                 satisfaction=form.cleaned_data["satisfaction"],
                 comment=form.cleaned_data["comment"],
+                reasons=form.cleaned_data["reasons"],
                 token=token,
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            field = exc.details.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(request, "Cảm ơn bạn đã đánh giá. Ý kiến của bạn đã được ghi nhận.")
             if access.is_sender(request.user, feedback):

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from cchc import legaltime
 from cchc.feedback import access, replay
@@ -93,3 +93,14 @@ def published(q: str = "") -> QuerySet[Feedback]:
     if text:
         qs = qs.filter(Q(subject__icontains=text) | Q(code__icontains=text))
     return qs.order_by("-published_at", "-id")
+
+
+def pending_counts(user: Any) -> dict[str, int]:
+    """PAKN waiting for their handlers (chờ xử lý) as the queue lists them with
+    `trang_thai=open` (open, or answered and not yet published), all and assigned to
+    `user`: one aggregate, for the home page's card, whatever the number of PAKN."""
+    qs = access.visible(user).filter(state__in=[*OPEN_STATES, State.RESOLVED])
+    return qs.aggregate(
+        open=Count("pk"),
+        mine=Count("pk", filter=Q(assignee_id=getattr(user, "pk", None))),
+    )

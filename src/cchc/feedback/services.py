@@ -40,9 +40,9 @@ from cchc.feedback.models import (
     Feedback,
     FeedbackEvent,
     FeedbackFile,
-    Satisfaction,
     State,
 )
+from cchc.feedback.ratings import rating_data
 from cchc.notifications.models import Channel
 from cchc.notifications.services import notify
 from cchc.org.models import Agency, Desk
@@ -311,10 +311,7 @@ def _prepare(feedback: Feedback, action: str, data: dict[str, Any]) -> dict[str,
             )
         data = {"assignee": user.pk, "assignee_label": _label(user)}
     if action == "rate":
-        value = data.get("satisfaction")
-        if value not in Satisfaction.values:
-            raise InvalidInput("Chọn mức độ hài lòng.", code="feedback.satisfaction")
-        data = {"satisfaction": value, "comment": nfc(str(data.get("comment", ""))).strip()[:2000]}
+        data = rating_data(data)
     if action == "publish":
         text = nfc(str(data.get("public_content") or "")).strip()
         data = {"public_content": text or feedback.content}
@@ -607,16 +604,18 @@ def rate(
     *,
     satisfaction: str,
     comment: str = "",
+    reasons: Iterable[str] = (),
     token: str = "",
     **kw: Any,
 ) -> FeedbackEvent:
-    """The sender rates the answer (signed in, or through the link of the answer e-mail)."""
+    """The sender rates the answer (signed in, or through the link of the answer e-mail).
+    «Không hài lòng» needs `reasons` (codes of `ratings.DISSATISFIED_REASONS`) or a comment."""
     authorised = bool(token) and check_rating_token(feedback, token)
     return act(
         actor,
         feedback,
         "rate",
-        data={"satisfaction": satisfaction, "comment": comment},
+        data={"satisfaction": satisfaction, "comment": comment, "reasons": list(reasons)},
         authorised=authorised,
         **kw,
     )

@@ -63,11 +63,22 @@ class Draft(models.Model):
         related_name="portal_draft",
     )
     discarded_at = models.DateTimeField(null=True, blank=True)
+    # One draft per submission form: the token is written into the form when it is first
+    # shown, so a failed submit, a double click or a re-posted page updates this draft
+    # instead of creating another (unique per citizen; empty for drafts made by services).
+    client_token = models.CharField("Mã phiên nhập", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "Hồ sơ nháp"
         verbose_name_plural = "Hồ sơ nháp"
         ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "client_token"],
+                condition=~models.Q(client_token=""),
+                name="portal_draft_token_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Nháp {self.pk}: {self.procedure_id}"

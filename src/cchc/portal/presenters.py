@@ -15,8 +15,8 @@ from cchc.dossiers import presenters as staff
 from cchc.dossiers import services
 from cchc.dossiers.models import Dossier, Rating, State
 from cchc.notifications.services import for_dossier
+from cchc.payments.services import PAYABLE_STATES, fee_status_text, pay_link
 from cchc.payments.services import owed as payments_owed
-from cchc.payments.services import pay_link
 from cchc.vietnamese import money
 
 PLAIN_STATE = {
@@ -103,7 +103,7 @@ def status(dossier: Dossier, *, now: dt.datetime, owner: bool = False) -> dict[s
             }
         )
     unpaid = owed(dossier)
-    open_ = dossier.is_open or dossier.state == State.RESOLVED
+    open_ = dossier.state in PAYABLE_STATES  # returned unpaid: still to pay
     if unpaid and open_:
         waiting.append(
             {
@@ -128,22 +128,7 @@ def status(dossier: Dossier, *, now: dt.datetime, owner: bool = False) -> dict[s
                 x for x in (apology.data.get("signer_title"), apology.data.get("signer_name")) if x
             ),
         }
-    if dossier.fee_total == 0:
-        payment = "Thủ tục không thu phí, lệ phí."
-    elif unpaid == 0 and dossier.paid_amount < dossier.fee_total:
-        payment = (
-            f"Không còn phải nộp: đã thanh toán {money(dossier.paid_amount)}, phần còn lại "
-            "được miễn, giảm."
-        )
-    elif unpaid == 0:
-        payment = f"Đã thanh toán đủ {money(dossier.paid_amount)}" + (
-            f" ({dossier.get_payment_channel_display()})." if dossier.payment_channel else "."
-        )
-    else:
-        payment = (
-            f"Đã thanh toán {money(dossier.paid_amount)} / {money(dossier.fee_total)}; "
-            f"còn {money(unpaid)}."
-        )
+    payment = fee_status_text(dossier)
     timeline = [
         {
             "at": e.at,

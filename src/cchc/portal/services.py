@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -28,12 +28,15 @@ from cchc.accounts.roles import Role
 from cchc.audit import log
 from cchc.catalog.models import OnlineLevel, Procedure
 from cchc.dossiers import access, files, intake, payloads
+from cchc.dossiers import messages as dossier_messages
 from cchc.dossiers import services as dossier_services
 from cchc.dossiers.models import Dossier, DossierEvent, Rating, ReturnChannel
 from cchc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cchc.org.models import Agency, Desk
 from cchc.portal.identity import Identity
+from cchc.portal.limits import ACCOUNT_NAME_LIMIT, DRAFT_TEXT_CAP, length_problems, too_long
 from cchc.portal.models import CitizenProfile, Draft, DraftFile
+from cchc.portal.ratings import DISSATISFIED_REASONS, rating_details
 from cchc.ratelimit import limiter
 from cchc.vietnamese import nfc
 
@@ -84,7 +87,10 @@ def register_citizen(reg: Registration, *, now: dt.datetime | None = None) -> Us
     name = nfc(reg.full_name).strip()
     if not name:
         errors["full_name"] = "Nhập họ và tên."
+    elif len(name) > ACCOUNT_NAME_LIMIT:
+        errors["full_name"] = too_long("Họ và tên", ACCOUNT_NAME_LIMIT, len(name))
     raw = reg.identifier.strip()
+    overlong = len(raw) > ACCOUNT_NAME_LIMIT
     email = phone = ""
     if "@" in raw:
         if not EMAIL_RE.match(raw):
@@ -98,6 +104,10 @@ def register_citizen(reg: Registration, *, now: dt.datetime | None = None) -> Us
                 "Nhập thư điện tử hoặc số điện thoại di động (10 số, ví dụ 0912345678)."
             )
         username = phone
+    if overlong:  # said as such, not as an invalid address
+        errors["identifier"] = too_long(
+            "Thư điện tử hoặc số điện thoại", ACCOUNT_NAME_LIMIT, len(raw)
+        )
     id_number = normalise_id(reg.id_number)
     if reg.id_number.strip() and len(id_number) != 12:
         errors["id_number"] = "Số định danh cá nhân gồm 12 chữ số."
@@ -231,6 +241,15 @@ def own_draft(user: Any, pk: int) -> Draft:
     return draft
 
 
+def draft_by_pk(user: Any, pk: int) -> Draft | None:
+    """The citizen's draft `pk` whatever its state (None if it is not theirs)."""
+    return (
+        Draft.objects.select_related("dossier")
+        .filter(pk=pk, citizen_id=getattr(user, "pk", None))
+        .first()
+    )
+
+
 def drafts_of(user: Any) -> list[Draft]:
     return list(
         Draft.objects.filter(
@@ -254,15 +273,18 @@ def draft_file(user: Any, draft_pk: int, file_pk: int) -> DraftFile:
 
 
 def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The draft's content as typed (over-long values are kept: `submit_draft` refuses them
+    with `length_problems`, the page says so, and the citizen shortens them)."""
     applicant = {
-        key: nfc(str((data.get("applicant") or {}).get(key, "")))[:300] for key in APPLICANT_FIELDS
+        key: nfc(str((data.get("applicant") or {}).get(key, "")))[:DRAFT_TEXT_CAP]
+        for key in APPLICANT_FIELDS
     }
     return_channel = str(data.get("return_channel") or ReturnChannel.ONLINE)
     if return_channel not in ReturnChannel.values:
         return_channel = ReturnChannel.ONLINE
     return {
         "applicant": applicant,
-        "matter": nfc(str(data.get("matter", "")))[:500],
+        "matter": nfc(str(data.get("matter", "")))[:DRAFT_TEXT_CAP],
         "return_channel": return_channel,
     }
 
@@ -277,12 +299,25 @@ def save_draft(
     data: dict[str, Any] | None = None,
     uploads: Sequence[tuple[int | None, files.Upload]] = (),
     remove: Sequence[int] = (),
+    token: str = "",
     now: dt.datetime | None = None,
 ) -> Draft:
     """Create or update a draft with what was typed and the files given (document id,
-    checked upload). Nothing is validated beyond its shape: a draft keeps everything."""
+    checked upload). Nothing is validated beyond its shape: a draft keeps everything.
+
+    `token` is the submission form's idempotency token: without `draft`, the citizen's draft
+    carrying that token is updated if there is one (a failed submit, a double click, a
+    re-posted page), so one form never makes two drafts. Raises Conflict when that draft
+    was already submitted (`DraftSubmitted`, with the dossier)."""
     at = _now(now)
     _require_citizen(user)
+    token = token.strip()[:64]
+    if draft is None and token:
+        draft = draft_by_token(user, token)
+        if draft is not None and draft.dossier_id is not None:
+            raise DraftSubmitted(draft)
+        if draft is not None and not draft.is_open:  # discarded: this post starts afresh
+            draft, token = None, ""
     if draft is not None and (draft.citizen_id != user.pk or not draft.is_open):
         raise NotFound("Không tìm thấy hồ sơ nháp.", code="portal.draft_not_found")
     if procedure.online_level == OnlineLevel.NONE or not procedure.active:
@@ -295,16 +330,26 @@ def save_draft(
     with transaction.atomic():
         created = draft is None
         if draft is None:
-            draft = Draft.objects.create(
-                citizen=user,
-                procedure=procedure,
-                desk=desk,
-                competent_agency=competent_agency,
-                data=clean,
-                created_at=at,
-                updated_at=at,
-            )
-        else:
+            try:
+                with transaction.atomic():  # a savepoint: the twin request may win the race
+                    draft = Draft.objects.create(
+                        citizen=user,
+                        procedure=procedure,
+                        desk=desk,
+                        competent_agency=competent_agency,
+                        data=clean,
+                        client_token=token,
+                        created_at=at,
+                        updated_at=at,
+                    )
+            except IntegrityError:
+                twin = draft_by_token(user, token)
+                if twin is None:
+                    raise
+                if twin.dossier_id is not None or not twin.is_open:
+                    raise DraftSubmitted(twin) from None
+                draft, created = twin, False
+        if not created:
             Draft.objects.filter(pk=draft.pk).update(
                 desk=desk, competent_agency=competent_agency, data=clean, updated_at=at
             )
@@ -334,6 +379,30 @@ def save_draft(
             at=at,
         )
     return draft
+
+
+class DraftSubmitted(Conflict):
+    """The submission form was already sent and became a dossier (a double click)."""
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__(
+            "Hồ sơ này đã được nộp"
+            + (f" với mã {draft.dossier.code}." if draft.dossier_id else ".")
+            + " Không cần nộp lại.",
+            code="portal.draft_submitted",
+        )
+        self.draft = draft
+
+
+def draft_by_token(user: Any, token: str) -> Draft | None:
+    """The citizen's draft made from the submission form carrying `token`, if any."""
+    if not token:
+        return None
+    return (
+        Draft.objects.select_related("procedure", "desk", "competent_agency", "dossier")
+        .filter(citizen_id=getattr(user, "pk", None), client_token=token)
+        .first()
+    )
 
 
 def discard_draft(user: Any, draft: Draft, *, now: dt.datetime | None = None) -> None:
@@ -376,6 +445,9 @@ def submit_draft(
         if doc.mandatory and not by_document.get(doc.pk):
             problems.append(f"Thiếu tệp «{doc.name}» (bắt buộc).")
             fields[f"doc_{doc.pk}"] = "Giấy tờ bắt buộc: tải lên bản chụp hoặc bản điện tử."
+    for key, message in length_problems(draft.data).items():
+        problems.append(message)
+        fields[key] = message
     values = draft.data.get("applicant", {})
     applicant = intake.Applicant(**{k: str(values.get(k, "")) for k in APPLICANT_FIELDS})
     if not applicant.kind:
@@ -433,7 +505,7 @@ def submit_draft(
             data={"dossier": dossier.code, "online_level": dossier.online_level},
             at=at,
         )
-        dossier_services.notify_applicant(
+        dossier_messages.notify_applicant(
             dossier,
             kind="dossier.submit",
             subject=f"[{dossier.code}] Đã nộp hồ sơ trực tuyến",
@@ -500,11 +572,13 @@ def citizen_act(
     reason: str = "",
     uploads: Sequence[files.Upload] = (),
     rating: str = "",
+    reasons: Sequence[str] = (),
     expected_version: int | None = None,
     now: dt.datetime | None = None,
 ) -> DossierEvent:
     """The applicant's own actions: resubmit after a completion request, send supplement
-    files, withdraw, rate after return."""
+    files, withdraw, rate after return (`reasons`: codes of `DISSATISFIED_REASONS`, required
+    with «Không hài lòng»; `reason` is then the comment)."""
     if action not in access.APPLICANT_ACTIONS or not access.is_applicant(user, dossier):
         raise PermissionDenied(
             "Bạn chỉ thực hiện được thao tác này với hồ sơ của chính mình.",
@@ -521,8 +595,19 @@ def citizen_act(
             )
         if dossier.rating:
             raise Conflict("Bạn đã đánh giá hồ sơ này.", code="portal.rated")
-        data = payloads.rate(rating=rating, comment=nfc(reason)[:1000])
+        chosen, comment, problems = rating_details(rating, reasons, reason)
+        if problems:
+            raise InvalidInput(" ".join(problems.values()), code="portal.rating", fields=problems)
+        data = payloads.rate(rating=rating, comment=comment)
         reason = ""
+        if chosen:
+            data["reasons"] = chosen
+            # Written out in the event's reason: what officers and supervisors read in the
+            # dossier's timeline.
+            reason = "Không hài lòng: " + "; ".join(DISSATISFIED_REASONS[c] for c in chosen)
+            reason += f". Góp ý: {comment}" if comment else "."
+        elif rating == Rating.DISSATISFIED:
+            reason = f"Không hài lòng. Góp ý: {comment}"
     return dossier_services.act(
         user,
         dossier,
@@ -554,10 +639,31 @@ def _limits() -> tuple[int, dt.timedelta]:
     )
 
 
+def lookup_missing(code: str, factor: str) -> dict[str, str]:
+    """Field → what to type, for a look-up form sent without its code or second factor."""
+    missing = {}
+    if not "".join((code or "").split()):
+        missing["code"] = (
+            "Nhập mã hồ sơ để tra cứu (in trên giấy tiếp nhận hoặc thông báo đã nhận)."
+        )
+    if not re.sub(r"\D", "", factor or ""):
+        missing["factor"] = (
+            "Nhập số điện thoại hoặc số định danh của người nộp hồ sơ để xác nhận bạn là người nộp."
+        )
+    return missing
+
+
 def lookup(code: str, factor: str, *, address: str, now: dt.datetime | None = None) -> Dossier:
     """The dossier with `code` if `factor` (phone or identity number, compared normalised)
     is the applicant's. Limited per address and per code (`cchc.ratelimit`, scope "track");
-    every attempt counts. Unknown code and wrong factor raise the same NotFound."""
+    every attempt counts. Unknown code and wrong factor raise the same NotFound. A form
+    without its code or second factor is not an attempt: InvalidInput (`lookup_missing`),
+    not counted."""
+    missing = lookup_missing(code, factor)
+    if missing:
+        raise InvalidInput(
+            " ".join(missing.values()), code="portal.lookup_incomplete", fields=missing
+        )
     limit, window = _limits()
     typed = "".join(code.split())[:60]
     code = typed.upper()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("ho-so/<str:code>/", views.dossier, name="dossier"),
     path("ho-so/<str:code>/thao-tac/", views.dossier_act, name="dossier_act"),
     path("ho-so/<str:code>/tep/<int:pk>/", views.dossier_file, name="dossier_file"),
+    path("ho-so/<str:code>/ket-qua/<int:number>/", views.dossier_result, name="dossier_result"),
     path("dang-ky/", views.register, name="register"),
     path("quen-mat-khau/", password_views.request_link, name="password_reset"),
     path("quen-mat-khau/da-gui/", password_views.sent, name="password_reset_sent"),

@@ -21,7 +21,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cchc import legaltime
@@ -34,7 +34,7 @@ from cchc.dossiers.models import ReturnChannel
 from cchc.dossiers.services import TRANSITIONS
 from cchc.errors import DomainError
 from cchc.org.models import UnitLevel
-from cchc.portal import identity, presenters, services
+from cchc.portal import identity, limits, presenters, ratings, results, services
 from cchc.portal.models import Draft
 from cchc.ratelimit.web import client_address, limit_posts
 from cchc.vietnamese import money
@@ -250,6 +250,7 @@ def _draft_page(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    token: str = "",
     status: int = 200,
 ) -> HttpResponse:
     desks = services.desks_for(p, timezone.localdate())
@@ -270,6 +271,8 @@ def _draft_page(
     selected_desk = draft.desk_id if draft is not None and draft.desk_id else None
     if selected_desk is None and len(desks) == 1:
         selected_desk = desks[0][0].pk
+    if draft is not None and draft.client_token:
+        token = draft.client_token
     return render(
         request,
         "portal/submit.html",
@@ -285,6 +288,9 @@ def _draft_page(
             "values": values,
             "a": values.get("applicant", {}),
             "errors": errors or {},
+            "limits": limits.LIMITS,
+            # One token per form shown: every post of it reaches the same draft.
+            "token": token or secrets.token_urlsafe(24),
             "return_channels": ReturnChannel.choices,
             "kinds": [("person", "Cá nhân"), ("organisation", "Tổ chức, doanh nghiệp")],
             "accept": ",".join(sorted(files.ACCEPTED)),
@@ -294,8 +300,17 @@ def _draft_page(
     )
 
 
+def _already_submitted(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """A second post of a form already submitted (double click, back and resend)."""
+    messages.info(
+        request, f"Hồ sơ {draft.dossier.code} đã được nộp từ biểu mẫu này; không cần nộp lại."
+    )
+    return redirect("portal:dossier", code=draft.dossier.code)
+
+
 def _save_from_post(request: HttpRequest, p: Procedure, draft: Draft | None) -> HttpResponse:
     values = _form_values(request)
+    token = request.POST.get("submission_token", "")[:64]
     desks = services.desks_for(p, timezone.localdate())
     desk_id = request.POST.get("desk", "")
     desk, agencies = next(((d, a) for d, a in desks if str(d.pk) == desk_id), (None, []))
@@ -324,18 +339,27 @@ def _save_from_post(request: HttpRequest, p: Procedure, draft: Draft | None) -> 
             data=values,
             uploads=uploads,
             remove=remove,
+            token=token if draft is None else "",
         )
+    except services.DraftSubmitted as exc:
+        return _already_submitted(request, exc.draft)
     except DomainError as exc:
+        if draft is not None:
+            current = services.draft_by_pk(request.user, draft.pk)
+            if current is not None and current.dossier_id is not None:
+                return _already_submitted(request, current)
         messages.error(request, exc.message)
-        return _draft_page(request, p, draft, values=values, status=400)
+        return _draft_page(request, p, draft, values=values, token=token, status=400)
     for message in file_errors:
         messages.error(request, message + " Tệp này chưa được lưu; các nội dung khác đã lưu nháp.")
     if request.POST.get("action") == "submit" and not file_errors:
         try:
             dossier = services.submit_draft(request.user, draft)
         except DomainError as exc:
-            messages.error(request, exc.message + " Nội dung đã nhập được lưu trong hồ sơ nháp.")
             draft.refresh_from_db()
+            if draft.dossier_id is not None:
+                return _already_submitted(request, draft)
+            messages.error(request, exc.message + " Nội dung đã nhập được lưu trong hồ sơ nháp.")
             return _draft_page(
                 request, p, draft, errors=dict(exc.details.get("fields", {})), status=400
             )
@@ -345,6 +369,14 @@ def _save_from_post(request: HttpRequest, p: Procedure, draft: Draft | None) -> 
             "nhận thông báo ở từng bước.",
         )
         return redirect("portal:dossier", code=dossier.code)
+    too_long = limits.length_problems(draft.data)
+    if too_long and not file_errors:
+        # Saved as typed, but say now what must be shortened before it can be submitted.
+        messages.warning(
+            request,
+            "Đã lưu nháp. Một số mục dài hơn giới hạn; hãy rút gọn trước khi nộp.",
+        )
+        return _draft_page(request, p, draft, errors=too_long)
     if not file_errors:
         messages.success(
             request, "Đã lưu nháp. Bạn có thể quay lại mục «Hồ sơ nháp» để tiếp tục bất cứ lúc nào."
@@ -413,6 +445,14 @@ def track(request: HttpRequest) -> HttpResponse:
         code = request.POST.get("code", "")
         factor = request.POST.get("factor", "")
         context["code"] = code.strip()
+        context["factor"] = factor.strip()
+        # An incomplete form is asked again, never looked up: it is not an attempt, so it
+        # neither answers "not found" nor counts against the rate limit.
+        missing = services.lookup_missing(code, factor)
+        if missing:
+            context["errors"] = missing
+            context["error"] = " ".join(missing.values())
+            return render(request, "portal/track.html", context, status=400)
         try:
             dossier = services.lookup(code, factor, address=client_address(request))
         except services.LookupLimited as exc:
@@ -438,16 +478,34 @@ def my_dossiers(request: HttpRequest) -> HttpResponse:
     page = Paginator(services.my_dossiers(request.user), PAGE_SIZE).get_page(
         request.GET.get("trang")
     )
+    rows = list(page.object_list)
+    downloads = results.e_results_of(rows)
     return render(
         request,
         "portal/dossiers.html",
-        {"page": page, "drafts": services.drafts_of(request.user)},
+        {
+            "page": page,
+            "rows": [(d, downloads.get(d.pk, [])) for d in rows],
+            "drafts": services.drafts_of(request.user),
+        },
     )
 
 
 @citizen_required
 def dossier(request: HttpRequest, code: str) -> HttpResponse:
     found = services.own_dossier(request.user, code)
+    return render(request, "portal/dossier.html", _dossier_context(request, found))
+
+
+def _dossier_context(
+    request: HttpRequest,
+    found: Any,
+    *,
+    rate_values: dict[str, Any] | None = None,
+    rate_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The citizen's dossier page; `rate_values`/`rate_errors` bring back a refused rating
+    as it was typed."""
     context: dict[str, Any] = {"s": presenters.status(found, now=_now(), owner=True), "d": found}
     context["can"] = {
         action: found.state in TRANSITIONS[action][0] and may(request.user, found, action)
@@ -458,7 +516,12 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
     context["components"] = list(found.components.prefetch_related("files"))
     context["notifications"] = presenters.notices(found)
     context["accept"] = ",".join(sorted(files.ACCEPTED))
-    return render(request, "portal/dossier.html", context)
+    context["e_results"] = {r.number for r in results.e_results(found)}
+    context["dissatisfied_reasons"] = list(ratings.DISSATISFIED_REASONS.items())
+    context["comment_limit"] = limits.RATING_COMMENT_LIMIT
+    context["rate_values"] = rate_values or {"rating": "", "reasons": [], "comment": ""}
+    context["rate_errors"] = rate_errors or {}
+    return context
 
 
 @require_POST
@@ -477,10 +540,23 @@ def dossier_act(request: HttpRequest, code: str) -> HttpResponse:
             action,
             reason=request.POST.get("reason", ""),
             rating=request.POST.get("rating", ""),
+            reasons=request.POST.getlist("reasons"),
             uploads=uploads,
             expected_version=int(version) if version.isdigit() else None,
         )
     except DomainError as exc:
+        if action == "rate" and exc.code == "portal.rating":
+            # Asked again on the same page with what was typed, never a lost comment.
+            messages.error(request, exc.message)
+            values = {
+                "rating": request.POST.get("rating", ""),
+                "reasons": request.POST.getlist("reasons"),
+                "comment": request.POST.get("reason", ""),
+            }
+            context = _dossier_context(
+                request, found, rate_values=values, rate_errors=dict(exc.details.get("fields", {}))
+            )
+            return render(request, "portal/dossier.html", context, status=400)
         messages.error(request, exc.message)
     else:
         done = {
@@ -503,3 +579,17 @@ def dossier_file(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         filename=stored.name,
         content_type=stored.content_type,
     )
+
+
+@citizen_required
+def dossier_result(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """«Tải kết quả»: the electronic result of the citizen's own dossier (audited)."""
+    found = services.own_dossier(request.user, code)
+    try:
+        got = results.download(request.user, found, number)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:dossier", code=found.code)
+    response = HttpResponse(got.content, content_type=got.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, got.filename)
+    return response
