@@ -141,7 +141,12 @@ def test_api_docs_are_served_from_our_own_static_files(client):
 
 
 # Printed by WeasyPrint from render_to_string, never sent to a browser: no CSP applies.
-PRINT_ONLY = {"dossiers/forms/base.html", "payments/receipt_pdf.html", "reports/periodic.html"}
+PRINT_ONLY = {
+    "dossiers/forms/base.html",
+    "payments/receipt_pdf.html",
+    "portal/result_pdf.html",
+    "reports/periodic.html",
+}
 
 
 def test_templates_have_no_inline_scripts_or_handlers():

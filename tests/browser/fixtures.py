@@ -109,3 +109,47 @@ def login(pg, username: str, password: str = DEMO_PASSWORD) -> None:
 
 def logout(pg) -> None:
     pg.context.clear_cookies()
+
+
+# -- accessibility and the phone -------------------------------------------------------------
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+def axe_violations(pg) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each. axe is
+    evaluated through DevTools (an injected <script> would be refused by the page's CSP)."""
+    assert AXE.exists(), "axe-core chưa được cài: chạy `make install` (npm ci)."
+    if not pg.evaluate("typeof axe !== 'undefined'"):
+        pg.evaluate(AXE.read_text(encoding="utf-8"))
+    return pg.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => `${v.id} (${v.impact}): `
+                        + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
+        }"""
+    )
+
+
+def assert_accessible(pg, name: str) -> None:
+    violations = axe_violations(pg)
+    assert violations == [], f"{name}: {violations}"
+
+
+def check_page(pg, name: str) -> None:
+    """The checks every journey's page gets: no serious/critical axe-core violation,
+    screenshots at 1366 px and 375 px wide, and no sideways scrolling on the phone. The
+    page is left at the size it had."""
+    assert_accessible(pg, name)
+    size = pg.viewport_size
+    pg.set_viewport_size(DESKTOP)
+    pg.shot(f"{name}-1366")
+    pg.set_viewport_size(PHONE)
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    pg.shot(f"{name}-375")
+    pg.set_viewport_size(size or DESKTOP)
+    assert width <= PHONE["width"], f"{name}: trang rộng {width}px ở màn hình 375px"

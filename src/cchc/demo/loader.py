@@ -67,17 +67,17 @@ def demo_users() -> list[DemoUser]:
         .first()
     )
     return [
-        DemoUser("quantri", "Quản trị hệ thống", Role.ADMINISTRATOR),
-        DemoUser("kiemtra", "Cán bộ kiểm tra nhật ký", Role.AUDITOR),
+        DemoUser("quantri", "Vũ Minh Quân", Role.ADMINISTRATOR),
+        DemoUser("kiemtra", "Đặng Thu Hà", Role.AUDITOR),
         DemoUser(
             "giamsat",
-            "Chuyên viên Sở Nội vụ (giám sát)",
+            "Bùi Quốc Khánh",
             Role.PROVINCIAL_SUPERVISOR,
             unit=current_province.code if current_province else None,
         ),
         DemoUser(
             "motcua",
-            "Nguyễn Thị Hương (một cửa tỉnh)",
+            "Nguyễn Thị Hương",
             Role.DESK_OFFICER,
             agency=centre.host_agency.short_name if centre else None,
             desk=centre.code if centre else None,
@@ -85,32 +85,32 @@ def demo_users() -> list[DemoUser]:
         ),
         DemoUser(
             "thuly",
-            "Trần Văn Minh (thụ lý Sở Tư pháp)",
+            "Trần Văn Minh",
             Role.PROCESSING_OFFICER,
             agency="Sở Tư pháp",
             on=TODAY_ORG_DAY,
         ),
         DemoUser(
             "lanhdao",
-            "Lê Văn Đức (lãnh đạo Sở Tư pháp)",
+            "Lê Văn Đức",
             Role.AGENCY_LEADER,
             agency="Sở Tư pháp",
             on=TODAY_ORG_DAY,
         ),
         DemoUser(
             "daumoi",
-            "Phạm Thị Lan (đầu mối CCHC Sở Tư pháp)",
+            "Phạm Thị Lan",
             Role.PAR_FOCAL_POINT,
             agency="Sở Tư pháp",
         ),
         DemoUser(
             "thuly_xd",
-            "Hoàng Văn Sơn (thụ lý Sở Xây dựng)",
+            "Hoàng Văn Sơn",
             Role.PROCESSING_OFFICER,
             agency="Sở Xây dựng",
             on=TODAY_ORG_DAY,
         ),
-        DemoUser("congdan", "Đỗ Thị Mai (công dân)", Role.CITIZEN),
+        DemoUser("congdan", "Đỗ Thị Mai", Role.CITIZEN),
     ]
 
 

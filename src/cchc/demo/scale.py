@@ -274,7 +274,7 @@ def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, generator.S
     leaders: dict[int, list[User]] = {}
     desk_officers: dict[int, list[User]] = {}
     citizens = [
-        _user(f"{PREFIX}congdan{i:02d}", f"{_name(i * 31 + 5)} (mẫu)", Role.CITIZEN, now=now)
+        _user(f"{PREFIX}congdan{i:02d}", _name(i * 31 + 5), Role.CITIZEN, now=now)
         for i in range(1, CITIZENS + 1)
     ]
     out = {}
@@ -286,7 +286,7 @@ def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, generator.S
             officers[agency.pk] = [
                 _user(
                     f"{PREFIX}{code}.thuly{i}",
-                    f"{_name(agency.pk * 13 + i)} (thụ lý, mẫu)",
+                    _name(agency.pk * 13 + i),
                     Role.PROCESSING_OFFICER,
                     agency=agency,
                     now=now,
@@ -296,7 +296,7 @@ def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, generator.S
             leaders[agency.pk] = [
                 _user(
                     f"{PREFIX}{code}.lanhdao{i}",
-                    f"{_name(agency.pk * 17 + i)} (lãnh đạo, mẫu)",
+                    _name(agency.pk * 17 + i),
                     Role.AGENCY_LEADER,
                     agency=agency,
                     now=now,
@@ -309,7 +309,7 @@ def staff_for(groups: list[Group], *, now: dt.datetime) -> dict[int, generator.S
             desk_officers[desk.pk] = [
                 _user(
                     f"{PREFIX}{desk.code}.motcua{i}",
-                    f"{_name(desk.pk * 19 + i)} (một cửa, mẫu)",
+                    _name(desk.pk * 19 + i),
                     Role.DESK_OFFICER,
                     agency=desk.host_agency,
                     desk=desk,

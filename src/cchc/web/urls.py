@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from cchc.accounts.twofactor_views import SignIn
-from cchc.web import views
+from cchc.web import favicon, views
 
 app_name = "web"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("don-vi-hanh-chinh/", views.units, name="units"),
     path("don-vi-hanh-chinh/<int:pk>/", views.unit_detail, name="unit"),
     path("nhat-ky/", views.audit, name="audit"),
+    path("favicon.ico", favicon.ico, name="favicon"),
 ]
