@@ -102,6 +102,10 @@ SETTINGS_DOC: dict[str, str] = {
     "PORTAL_LOOKUP_LIMIT": "anonymous status look-ups per address and per dossier code in the "
     "window (default 10)",
     "PORTAL_LOOKUP_WINDOW_MINUTES": "length of the look-up rate-limit window (default 15)",
+    "CCHC_PORTAL_NAME": "the citizen portal's name in its header and page titles (default: "
+    "«Cổng Dịch vụ công» followed by CCHC_PROVINCE_NAME)",
+    "CCHC_PROVINCE_NAME": "the province as written after «Cổng Dịch vụ công», e.g. «tỉnh Bắc "
+    "Ninh» (default: the province-level unit of the organisation in force today)",
     # Rate limits of anonymous requests (cchc.ratelimit).
     "CCHC_RATE_LIMITS": "per-scope limits of anonymous requests, per client address and per "
     "target, as scope=requests/minutes, comma-separated (0 = no limit); scopes and defaults: "
@@ -119,6 +123,14 @@ SETTINGS_DOC: dict[str, str] = {
     "CCHC_PAYMENT_ORDER_MINUTES": "minutes an online payment order stays open (default 15)",
     "CCHC_PAYMENT_RECONCILE_MINUTES": "reconcile queries pending orders older than this many "
     "minutes (default 15)",
+    "CCHC_FEES_BEFORE_RESULT": "refuse to approve or return a result while fees are owed "
+    "unless the same step collects cash or records an exemption with its reason (default "
+    "true; false only where fees are collected outside this system)",
+    "CCHC_POSTAL_INTAKE": "offer «Bưu chính công ích» as a channel at the counter (default "
+    "true; false where the province does not receive dossiers by public post)",
+    "CCHC_RECEIPT_FORM": "form number (mẫu số) printed on fee receipts (default 01BLP0-001)",
+    "CCHC_RECEIPT_SERIES": "series (ký hiệu) printed on fee receipts; {yy} / {yyyy} stand for "
+    "the year of issue (default AA-{yy}E: an electronic receipt series of that year)",
     "CCHC_VNPAY_TMN_CODE": "VNPAY merchant terminal code (vnp_TmnCode)",
     "CCHC_VNPAY_HASH_SECRET": "VNPAY hash secret for HMAC-SHA512 checksums (required in "
     "production when vnpay is enabled)",
@@ -267,7 +279,10 @@ def _required_roles(env: Mapping[str, str]) -> tuple[str, ...]:
 SQLITE_OPTIONS: dict[str, Any] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 SQLITE_WRITABLE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 # PostgreSQL: an unreachable server is reported after this many seconds instead of hanging.
-POSTGRES_OPTIONS: dict[str, Any] = {"connect_timeout": 10}
+# JIT off: the app's statements are short look-ups; JIT compiles for 50–400 ms whenever the
+# planner's estimate passes jit_above_cost (e.g. a queue search matching a procedure's name:
+# benchmarks/search.py), far longer than the query itself.
+POSTGRES_OPTIONS: dict[str, Any] = {"connect_timeout": 10, "options": "-c jit=off"}
 
 
 def sqlite_read_only_mode(path: Path) -> str:
@@ -324,6 +339,21 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _receipt_series(env: Mapping[str, str]) -> str:
+    """The receipt series template (ký hiệu biên lai): at most 20 characters once the year
+    is put in, and only the {yy}/{yyyy} placeholders."""
+    value = env.get("CCHC_RECEIPT_SERIES", "").strip() or "AA-{yy}E"
+    try:
+        example = value.format(yy="24", yyyy="2024")
+    except (KeyError, IndexError, ValueError):
+        raise ImproperlyConfigured(
+            f"CCHC_RECEIPT_SERIES={value!r}: only {{yy}} and {{yyyy}} may stand for the year."
+        ) from None
+    if len(example) > 20:
+        raise ImproperlyConfigured("CCHC_RECEIPT_SERIES is longer than 20 characters.")
+    return value
+
+
 def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     """Online payment settings (cchc.payments): enabled gateways and their credentials."""
     simulator = _flag(env, "CCHC_PAYMENT_SIMULATOR", debug)
@@ -365,6 +395,10 @@ def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
         "CCHC_PAYMENT_SIMULATOR": simulator,
         "CCHC_PAYMENT_ORDER_MINUTES": _int(env, "CCHC_PAYMENT_ORDER_MINUTES", 15),
         "CCHC_PAYMENT_RECONCILE_MINUTES": _int(env, "CCHC_PAYMENT_RECONCILE_MINUTES", 15),
+        "CCHC_FEES_BEFORE_RESULT": _flag(env, "CCHC_FEES_BEFORE_RESULT", True),
+        "CCHC_POSTAL_INTAKE": _flag(env, "CCHC_POSTAL_INTAKE", True),
+        "CCHC_RECEIPT_FORM": env.get("CCHC_RECEIPT_FORM", "").strip() or "01BLP0-001",
+        "CCHC_RECEIPT_SERIES": _receipt_series(env),
         "CCHC_PAYMENT_GATEWAYS": {
             name: {
                 "protocol": "vnpay",
@@ -572,6 +606,8 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         },
         "PORTAL_LOOKUP_LIMIT": _int(env, "PORTAL_LOOKUP_LIMIT", 10),
         "PORTAL_LOOKUP_WINDOW_MINUTES": _int(env, "PORTAL_LOOKUP_WINDOW_MINUTES", 15),
+        "CCHC_PORTAL_NAME": " ".join(env.get("CCHC_PORTAL_NAME", "").split())[:150],
+        "CCHC_PROVINCE_NAME": " ".join(env.get("CCHC_PROVINCE_NAME", "").split())[:100],
         "CCHC_RATE_LIMITS": _rate_limits(env),
         "CCHC_TRUSTED_PROXIES": _networks(env, "CCHC_TRUSTED_PROXIES"),
         "CCHC_PAYMENT_IPN_ALLOW": _networks(env, "CCHC_PAYMENT_IPN_ALLOW"),
