@@ -38,6 +38,7 @@ def test_every_documented_periodic_command_is_scheduled_by_default():
         "dossiers-scan",
         "feedback-remind",
         "plans-remind",
+        "dossiers-digest",
         "indicators-snapshot",
         "dossiers-verify",
         "indicators-verify",

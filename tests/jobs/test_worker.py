@@ -9,22 +9,13 @@ import json
 
 import pytest
 
+from cchc.jobs.schedule import PERIODIC
 from tests import processes
 
+# Only the hourly scan (every minute here) and one nightly check; every other job off.
+KEPT = ("dossiers-scan", "audit-verify")
 ONLY = "dossiers-scan=1m;audit-verify=daily@04:00;" + ";".join(
-    f"{name}=off"
-    for name in (
-        "notifications-send",
-        "dossiers-recompute",
-        "payments-reconcile",
-        "indicators-snapshot",
-        "reports-prune",
-        "backup",
-        "dossiers-verify",
-        "indicators-verify",
-        "feedback-remind",
-        "plans-remind",
-    )
+    f"{job.name}=off" for job in PERIODIC if job.name not in KEPT
 )
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -444,13 +444,18 @@ def _notify(items: Sequence[Assessment], now: dt.datetime) -> int:
     return sent
 
 
-def _overdue_without_apology(now: dt.datetime) -> list[Flagged]:
-    """Open dossiers past due without an apology. A paused dossier is past due only if it
-    was already past due when its clock stopped."""
-    qs = Dossier.objects.filter(state__in=RECEIVED_OPEN, has_apology=False).filter(
+def overdue_without_apology_q(now: dt.datetime) -> Q:
+    """Open dossiers past due without an apology, as a filter (also the leaders' daily
+    digest, `cchc.dossiers.digest`). A paused dossier is past due only if it was already
+    past due when its clock stopped."""
+    return Q(state__in=RECEIVED_OPEN, has_apology=False) & (
         Q(state__in=CLOCK_RUNNING, due__lt=now)
         | Q(state__in=PAUSED_STATES, due__lt=now, paused_since__gt=F("due"))
     )
+
+
+def _overdue_without_apology(now: dt.datetime) -> list[Flagged]:
+    qs = Dossier.objects.filter(overdue_without_apology_q(now))
     return [
         Flagged(d.code, d.due, d.current_agency_id, f"Quá hạn từ {_local(d.due)}")
         for d in qs.order_by("due", "pk").only("code", "due", "current_agency_id")

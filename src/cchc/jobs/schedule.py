@@ -139,6 +139,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         "nhắc hạn nhiệm vụ kế hoạch cải cách hành chính",
         at=_daily("07:05"),
     ),
+    PeriodicJob(
+        "dossiers-digest",
+        ("dossiers", "digest", "--json"),
+        "bản tin hằng ngày cho lãnh đạo: hồ sơ sắp đến hạn, quá hạn chưa xin lỗi",
+        at=_daily("07:10"),
+    ),
 )
 
 _SPEC = re.compile(r"^(?:(?P<m>\d{1,4})m|daily@(?P<at>\d{2}:\d{2})|(?P<off>off))$")

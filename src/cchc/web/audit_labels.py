@@ -62,6 +62,7 @@ EXACT: dict[str, str] = {
     "dossier.form.printed": "In biểu mẫu hồ sơ",
     "dossier.register.downloaded": "Tải sổ theo dõi hồ sơ",
     "dossier.risk_scan": "Rà soát hồ sơ có nguy cơ trễ hạn",
+    "dossier.digest": "Gửi bản tin hằng ngày về hồ sơ sắp đến hạn, quá hạn chưa xin lỗi",
     "dossier.projection_repaired": "Sửa dữ liệu tổng hợp của hồ sơ theo lịch sử xử lý",
     "dossiers.recompute_job.recorded": "Tính lại thời hạn hồ sơ: ghi nhận việc cần làm",
     # feedback (PAKN) beside its workflow's events

@@ -1,8 +1,8 @@
 """`cchc dossiers verify [--fix] [--json]` / `cchc dossiers scan [--now ISO] [--json]` /
-`cchc dossiers recompute [--json]`.
+`cchc dossiers recompute [--json]` / `cchc dossiers digest [--now ISO] [--dry-run] [--json]`.
 
 Only parses options and calls services (`cchc.dossiers.verify`, `cchc.dossiers.risk`,
-`cchc.dossiers.recompute`).
+`cchc.dossiers.recompute`, `cchc.dossiers.digest`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
-from cchc.dossiers import recompute, risk
+from cchc.dossiers import digest, recompute, risk
 from cchc.dossiers import verify as verifying
 from cchc.dossiers.models import RecomputeJob
 from cchc.errors import DomainError
@@ -26,7 +26,8 @@ from cchc.errors import DomainError
 class Command(BaseCommand):
     help = (
         "Hồ sơ TTHC: kiểm tra dữ liệu tính từ nhật ký sự kiện (verify), quét hồ sơ có nguy cơ "
-        "trễ hạn (scan), tính lại hạn theo phiên bản lịch mới (recompute)."
+        "trễ hạn (scan), tính lại hạn theo phiên bản lịch mới (recompute), bản tin hằng ngày "
+        "cho lãnh đạo (digest)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,6 +61,23 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help=f"dossiers per transaction (default: CCHC_RECOMPUTE_BATCH, {recompute.BATCH})",
+        )
+
+        brief = sub.add_parser(
+            "digest",
+            help="the leaders' daily digest (in-app and e-mail): dossiers due within one "
+            "working day and overdue without an apology, per agency; once per reader and day",
+        )
+        brief.add_argument("--now", help="digest instant, e.g. 2024-06-05T07:10 (default: now)")
+        brief.add_argument(
+            "--dry-run", action="store_true", help="compute and print, record nothing"
+        )
+        brief.add_argument("--json", action="store_true", help="print a JSON report")
+        brief.add_argument(
+            "--limit",
+            type=int,
+            default=digest.LIMIT,
+            help=f"codes listed per agency and list (default {digest.LIMIT})",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -158,3 +176,29 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {f.code}: {f.detail}")
         for code, message in report.errors:
             self.stdout.write(f"  {code}: không đánh giá được — {message}")
+
+    def _digest(self, opts: dict[str, Any]) -> None:
+        now = legaltime.parse_instant(opts["now"]) if opts["now"] else timezone.now()
+        if not 1 <= opts["limit"] <= 100:
+            raise CommandError("--limit phải từ 1 đến 100.", returncode=2)
+        report = digest.send(now=now, dry_run=opts["dry_run"], limit=opts["limit"])
+        if opts["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+            return
+        for d in report.digests:
+            self.stdout.write(
+                f"  {d.username}: {d.due_soon} sắp đến hạn, {d.overdue} quá hạn chưa xin lỗi "
+                f"({len(d.agencies)} cơ quan)"
+                + ("" if report.dry_run else f" — {d.sent} thông báo mới")
+            )
+        head = (
+            f"Bản tin lúc {report.now:%H:%M %d/%m/%Y}: {report.readers} lãnh đạo, giám sát; "
+            f"{len(report.digests)} người có nội dung."
+        )
+        if report.dry_run:
+            self.stdout.write(f"{head} Chạy thử: không ghi thông báo nào.")
+            return
+        self.stdout.write(
+            f"{head} Đã ghi {report.sent} thông báo (trên hệ thống và thư điện tử)"
+            + (f"; {report.already} người đã nhận bản tin hôm nay." if report.already else ".")
+        )
