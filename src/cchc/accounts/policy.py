@@ -59,7 +59,7 @@ def assignments(user: Any) -> list[RoleAssignment]:
 
 def forget(user: Any) -> None:
     """Drop the cached assignments and grants (after roles change)."""
-    for name in ("_cchc_roles", "_cchc_grants"):
+    for name in ("_cchc_roles", "_cchc_grants", "_cchc_reaches"):
         if hasattr(user, name):
             delattr(user, name)
 
@@ -105,11 +105,26 @@ def _compute_grant(user: Any, permission: str) -> Grant:
             agency_roots.add(a.agency_id)
         elif scope is Scope.UNIT and a.unit_id:
             unit_roots.add(a.unit_id)
-    ids = tree.agency_subtree(agency_roots) if agency_roots else set()
-    if unit_roots:
-        units = tree.unit_subtree(unit_roots, with_predecessors=True)
-        ids |= set(Agency.objects.filter(unit_id__in=units).values_list("id", flat=True))
-    return Grant(False, frozenset(ids))
+    return Grant(False, _reach(user, frozenset(agency_roots), frozenset(unit_roots)))
+
+
+def _reach(user: Any, agency_roots: frozenset[int], unit_roots: frozenset[int]) -> frozenset[int]:
+    """The agencies under `agency_roots` and located in (or before a succession, merged
+    into) `unit_roots`. Most permissions of a user share one scope, so the walk of the
+    organisation tree is memoised on the user object per set of roots: a supervisor's page
+    asks a dozen permissions and used to walk the tree a dozen times. Like the roles and
+    grants, the memo lives on the request's user object (`forget` drops it) and a role
+    change is seen on the next request."""
+    memo = user.__dict__.setdefault("_cchc_reaches", {}) if getattr(user, "pk", None) else {}
+    key = (agency_roots, unit_roots)
+    if key not in memo:
+        ids = tree.agency_subtree(set(agency_roots)) if agency_roots else set()
+        if unit_roots:
+            units = tree.unit_subtree(set(unit_roots), with_predecessors=True)
+            ids |= set(Agency.objects.filter(unit_id__in=units).values_list("id", flat=True))
+        memo[key] = frozenset(ids)
+    result: frozenset[int] = memo[key]
+    return result
 
 
 def can(user: Any, permission: str, *, agency: Agency | int | None = None) -> bool:
