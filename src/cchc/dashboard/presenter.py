@@ -182,9 +182,11 @@ class Dashboard:
                 [] if self.plan is not None else ["T4"]
             )
             out = []
+            # one context per month shared by the series, its figures read in bulk
+            contexts = services.month_contexts(months, self.sel.filters) if codes else {}
             for code in codes if months else []:
                 try:
-                    points = services.series(code, months, self.sel.filters)
+                    points = services.series(code, months, self.sel.filters, contexts=contexts)
                 except DomainError:
                     continue
                 out.append(

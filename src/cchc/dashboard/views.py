@@ -24,7 +24,7 @@ from cchc.accounts.access import deny, requires
 from cchc.dashboard import presenter, selection
 from cchc.dashboard.tables import FORMATS, Table, download
 from cchc.errors import DomainError, InvalidInput
-from cchc.indicators import periods, published, services
+from cchc.indicators import memo, periods, published, services
 from cchc.org.models import AdministrativeUnit
 from cchc.tabular.forms import ImportForm, run_import_form
 from cchc.tabular.registry import importers
@@ -35,6 +35,12 @@ PARTS = {"numerator": "tử số", "denominator": "mẫu số"}
 
 
 def _dashboard(request: HttpRequest, agency: Any = None) -> HttpResponse:
+    # One memo for the page: its many report contexts share definitions and placement.
+    with memo.reading():
+        return _dashboard_page(request, agency)
+
+
+def _dashboard_page(request: HttpRequest, agency: Any) -> HttpResponse:
     try:
         sel = selection.parse(request.GET, request.user, agency_id=agency.pk if agency else None)
     except InvalidInput as exc:
@@ -90,6 +96,11 @@ def agency(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("indicator.view")
 def drill(request: HttpRequest, code: str) -> HttpResponse:
+    with memo.reading():
+        return _drill(request, code)
+
+
+def _drill(request: HttpRequest, code: str) -> HttpResponse:
     try:
         sel = selection.parse(request.GET, request.user)
     except InvalidInput as exc:

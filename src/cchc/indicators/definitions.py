@@ -22,6 +22,7 @@ from django.db import transaction
 from cchc.accounts import policy
 from cchc.audit import log
 from cchc.errors import InvalidInput, NotFound
+from cchc.indicators import memo
 from cchc.indicators.models import DefinitionSet
 
 DATA = Path(__file__).parent / "data"
@@ -553,13 +554,26 @@ def load(
 
 def current(kind: str, code: str | None = None, *, on: dt.date | None = None) -> DefinitionFile:
     """The definitions in force on `on` (latest loaded version, else the shipped file).
-    For plans, `code` may be the plan code or an alias."""
-    qs = DefinitionSet.objects.filter(kind=kind)
-    if on is not None:
-        qs = qs.filter(effective_from__lte=on)
-    candidates = [
-        validate(_restore(r.content)) for r in qs.order_by("-effective_from", "-loaded_at")
-    ]
+    For plans, `code` may be the plan code or an alias. Remembered within a page
+    (`memo.reading`): a dashboard asks for the same definitions for every context."""
+    return memo.remember(("definitions", kind, code, on), lambda: _current(kind, code, on=on))
+
+
+def _loaded(kind: str) -> list[tuple[dt.date, DefinitionFile]]:
+    """Every loaded version of `kind`, newest first (remembered within a page)."""
+    return memo.remember(
+        ("definitions", kind),
+        lambda: [
+            (r.effective_from, validate(_restore(r.content)))
+            for r in DefinitionSet.objects.filter(kind=kind).order_by(
+                "-effective_from", "-loaded_at"
+            )
+        ],
+    )
+
+
+def _current(kind: str, code: str | None = None, *, on: dt.date | None = None) -> DefinitionFile:
+    candidates = [d for since, d in _loaded(kind) if on is None or since <= on]
     candidates.append(shipped(kind))
     if code is None:
         return candidates[0]

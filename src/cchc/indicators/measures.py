@@ -102,17 +102,25 @@ class Context:
         return qs
 
     def _dossiers(self, definition: Any = None) -> dict[str, Any]:
+        r = self.cells("r").aggregate(**self.received_sums())
+        f = self.cells("f").aggregate(**self.finished_sums())
+        return self.dossier_values(r, f)
+
+    @staticmethod
+    def received_sums() -> dict[str, Any]:
+        """The aggregates summed over "received" cells (one report, or one group of a
+        grouped read: `cchc.indicators.grouped`)."""
         zero = IntegerField()
-        r = self.cells("r").aggregate(
+        return {
             **{f"s_{m}": Sum(m) for m in RECEIVED_MEASURES},
-            online_service_received=Sum(
+            "online_service_received": Sum(
                 Case(
                     When(~Q(procedure__online_level="none"), then=F("received")),
                     default=0,
                     output_field=zero,
                 )
             ),
-            online_counted=Sum(
+            "online_counted": Sum(
                 Case(
                     When(
                         procedure__result_type="paper", then=F("online") - F("online_paper_return")
@@ -121,12 +129,24 @@ class Context:
                     output_field=zero,
                 )
             ),
-        )
-        f = self.cells("f").aggregate(**{f"s_{m}": Sum(m) for m in FINISHED_MEASURES})
+        }
+
+    @staticmethod
+    def finished_sums() -> dict[str, Any]:
+        return {f"s_{m}": Sum(m) for m in FINISHED_MEASURES}
+
+    @staticmethod
+    def dossier_values(r: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+        """The dossier measures from the sums of `received_sums` and `finished_sums`."""
         out: dict[str, Any] = {k.removeprefix("s_"): int(v or 0) for k, v in {**r, **f}.items()}
         out["finished_on_time_766"] = out["finished"] - out["overdue_766"]
         out["processing_hours"] = Decimal(out["processing_seconds"]) / 3600
         return out
+
+    def preload(self, source: str, values: dict[str, Any]) -> None:
+        """Hand the context figures read in bulk for many contexts at once (`grouped`);
+        `source` "_progress" for the in-progress counts."""
+        self._cache[source] = values
 
     def progress(self) -> dict[str, int]:
         """Dossiers in progress at the instant (and those within their due), computed only
@@ -297,12 +317,14 @@ class Context:
             "_expected": len(names),
         }
 
-    def procedures(self) -> QuerySet[Procedure]:
+    def procedures(self, *, every_agency: bool = False) -> QuerySet[Procedure]:
+        """Active procedures selected by the filters; those of the selected agencies' types
+        unless `every_agency` (a grouped read splits them by type itself)."""
         qs = Procedure.objects.filter(active=True)
         if self.filters.level:
             levels = Procedure.levels.through.objects.filter(unitlevel__code=self.filters.level)
             qs = qs.filter(pk__in=levels.values("procedure_id"))
-        if self.ids is not None:
+        if self.ids is not None and not every_agency:
             types = Agency.objects.filter(pk__in=self.ids).values("agency_type_id")
             qs = qs.filter(competent_agency_type_id__in=types)
         if self.filters.procedure_id:
@@ -324,6 +346,12 @@ class Context:
             found: set[int] = self._cache[key]["ids"]
             return found
 
+        def among(ids: set[int]) -> Q:
+            # None used: an always-false condition rather than an empty IN list, which
+            # Django answers without a query; a page's query count stays independent of
+            # the data.
+            return Q(pk__in=ids) if ids else Q(pk__isnull=True)
+
         return {
             "procedures": Q(),
             "procedures_published": Q(decision_date__lte=end) & ~Q(decision_number=""),
@@ -333,9 +361,9 @@ class Context:
             & Exists(RequiredDocument.objects.filter(procedure=OuterRef("pk")))
             & Exists(ProcedureStep.objects.filter(procedure=OuterRef("pk"))),
             "procedures_online": online,
-            "online_services_used": online & Q(pk__in=used("online")),
+            "online_services_used": online & among(used("online")),
             "fee_procedures": fees,
-            "fee_procedures_paid_online": fees & Q(pk__in=used("paid_online")),
+            "fee_procedures_paid_online": fees & among(used("paid_online")),
             "procedures_population": Q(population_data_connected=True),
         }[name]
 

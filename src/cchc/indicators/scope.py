@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cchc.errors import InvalidInput
+from cchc.indicators import memo
 from cchc.org.models import AdministrativeUnit, Agency
 from cchc.org.services import unit_mapping
 from cchc.org.tree import agency_subtree, unit_subtree
@@ -28,7 +29,42 @@ class Placed:
 
 
 def placement(mode: str, *, today: dt.date) -> dict[int, Placed]:
-    """{agency id: where its figures go} for every agency."""
+    """{agency id: where its figures go} for every agency (remembered within a page,
+    `memo.reading`: every report context of the page places agencies the same way)."""
+    return memo.remember(("placement", mode, today), lambda: _placement(mode, today=today))
+
+
+def units_below(unit_id: int) -> frozenset[int]:
+    """`unit_subtree` of one unit with its predecessors, remembered within a page."""
+    return memo.remember(
+        ("units_below", unit_id),
+        lambda: frozenset(unit_subtree([unit_id], with_predecessors=True)),
+    )
+
+
+def agencies_below(agency_id: int) -> frozenset[int]:
+    """`agency_subtree` of one agency. Within a page (`memo.reading`) every agency's
+    subtree is walked over one read of the agency tree (a ranking asks for each agency);
+    outside one, `agency_subtree` as it is."""
+    if not memo.active():
+        return frozenset(agency_subtree([agency_id]))
+    children = memo.remember(("agency_children",), _agency_children)
+    found = {agency_id}
+    frontier = {agency_id}
+    while frontier:
+        frontier = {c for p in frontier for c in children.get(p, ())} - found
+        found |= frontier
+    return frozenset(found)
+
+
+def _agency_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for pk, parent_id in Agency.objects.filter(parent__isnull=False).values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    return children
+
+
+def _placement(mode: str, *, today: dt.date) -> dict[int, Placed]:
     if mode not in ("current", "historic"):
         raise InvalidInput(
             f"Cách quy đổi đơn vị '{mode}' không hợp lệ (current hoặc historic).",
@@ -69,8 +105,8 @@ def agency_ids(
     """Agency ids (as stored in the data) selected by the filters; None = no filter."""
     if level is None and unit_id is None and agency_id is None:
         return None
-    units = unit_subtree([unit_id], with_predecessors=True) if unit_id is not None else None
-    agencies = agency_subtree([agency_id]) if agency_id is not None else None
+    units = units_below(unit_id) if unit_id is not None else None
+    agencies = agencies_below(agency_id) if agency_id is not None else None
     out = []
     for pk, placed in places.items():
         if level is not None and placed.level != level:

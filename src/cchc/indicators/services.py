@@ -20,7 +20,7 @@ from django.db.models import QuerySet, Sum
 from cchc.accounts import policy
 from cchc.dossiers import access
 from cchc.errors import InvalidInput, NotFound, PermissionDenied
-from cchc.indicators import definitions
+from cchc.indicators import definitions, grouped, memo
 from cchc.indicators.definitions import DefinitionFile, Expr, Indicator, Sub
 from cchc.indicators.figures import (
     EVERYTHING,
@@ -34,9 +34,9 @@ from cchc.indicators.figures import (
 )
 from cchc.indicators.measures import Context
 from cchc.indicators.periods import Period, previous
+from cchc.indicators.scope import units_below
 from cchc.indicators.score766 import index766, score_sub
 from cchc.org.models import Agency
-from cchc.org.tree import unit_subtree
 from cchc.plans.models import ExternalIndex, Task, WorkRecordStat
 
 PROJECTION_METHOD = (
@@ -360,6 +360,11 @@ def ranking(
     """Agencies with dossiers in the period (as reported: current or historic), best first,
     by the 766 total rescaled to 100 (`by="index766"`) or by an indicator code (e.g. T4)."""
 
+    with memo.reading():  # every agency's context shares the definitions and subtrees
+        return _ranking(period, filters, by=by, now=now)
+
+
+def _ranking(period: Period, filters: Filters, *, by: str, now: dt.datetime | None) -> list[Ranked]:
     base = Context(period, filters, now=now)
     qs = base.cells("r").values("competent_agency_id").annotate(n=Sum("received"))
     fin = base.cells("f").values("competent_agency_id").annotate(n=Sum("finished"))
@@ -374,6 +379,7 @@ def ranking(
     out = []
     plan = definitions.current("plan", DEFAULT_PLAN, on=period.end)
     t4 = next((i for i in plan.indicators if i.code == "T4"), None)
+    contexts: dict[int, Context] = {}
     for agency_id in sorted(set(received) | set(finished)):
         f = Filters(
             level=filters.level,
@@ -383,7 +389,11 @@ def ranking(
             channel=filters.channel,
             units=filters.units,
         )
-        ctx = Context(period, f, now=now, places=base.places)
+        contexts[agency_id] = Context(period, f, now=now, places=base.places)
+    # One grouped read per kind of data for every agency, not the same queries per agency.
+    grouped.preload(base, contexts.values())
+    for agency_id, ctx in contexts.items():
+        f = ctx.filters
         idx = index766(period, f, ctx=ctx)
         name = next(
             (p.name for p in base.places.values() if p.agency_id == agency_id), str(agency_id)
@@ -415,20 +425,38 @@ def series(
     filters: Filters = EVERYTHING,
     *,
     now: dt.datetime | None = None,
+    contexts: dict[Period, Context] | None = None,
 ) -> list[tuple[Period, Decimal | None]]:
     """The value of an indicator (T1…T11), a 766 sub-indicator (1a…5c, its rate) or the 766
-    total (`index766`) for each period."""
+    total (`index766`) for each period; `contexts` (from `month_contexts`) lets several
+    series share one context per period and its figures."""
     out: list[tuple[Period, Decimal | None]] = []
     for p in periods_:
+        ctx = (contexts or {}).get(p) or Context(p, filters, now=now)
         if code == "index766":
-            out.append((p, index766(p, filters, now=now).total))
+            out.append((p, index766(p, filters, now=now, ctx=ctx).total))
             continue
         item, d = find(code, p)
-        ctx = Context(p, filters, now=now)
         if isinstance(item, Sub):
             out.append((p, score_sub(ctx, item, d).rate))
         else:
             out.append((p, _value(ctx, item, d)[0]))
+    return out
+
+
+def month_contexts(
+    months: list[Period], filters: Filters = EVERYTHING, *, now: dt.datetime | None = None
+) -> dict[Period, Context]:
+    """One context per calendar month, their dossier figures read in one grouped query per
+    kind of cell (received, finished) instead of two queries per month."""
+    if not months:
+        return {}
+    span = Period("span", "", "span", min(p.start for p in months), max(p.end for p in months))
+    base = Context(span, filters, now=now)
+    out = {p: Context(p, filters, now=now, places=base.places) for p in months}
+    if any(p.kind != "month" for p in months):
+        return out
+    grouped.preload_months(base, out)
     return out
 
 
@@ -450,8 +478,11 @@ def check_view(user: Any, filters: Filters) -> None:
             raise PermissionDenied("Bạn chỉ được xem chỉ tiêu của cơ quan mình.")
         return
     if filters.unit_id is not None:
-        units = unit_subtree([filters.unit_id], with_predecessors=True)
-        inside = set(Agency.objects.filter(unit_id__in=units).values_list("id", flat=True))
+        units = units_below(filters.unit_id)
+        inside = memo.remember(
+            ("agencies_in_units", units),
+            lambda: set(Agency.objects.filter(unit_id__in=units).values_list("id", flat=True)),
+        )
         if inside and inside <= reach.agency_ids:
             return
     raise PermissionDenied(
