@@ -148,3 +148,24 @@ def test_drill_down_titles_speak_vietnamese():
     assert text == (
         f"{definitions.MEASURE_LABELS['early']} + {definitions.MEASURE_LABELS['on_time']}"
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "due"),
+    [
+        (D(2026, 12, 7), "2026-BC-NAM"),  # the case: December is the year's report
+        (D(2026, 12, 14), "2026-BC-NAM"),  # its last day
+        (D(2026, 12, 20), "2026-BC-NAM"),  # written in the days after it closes
+        (D(2026, 12, 29), "2026-BC-NAM"),  # the fifteenth day after
+        (D(2026, 12, 30), "2027-BC-Q1"),  # past the writing days: the next one
+        (D(2027, 3, 20), "2027-BC-Q1"),
+        (D(2027, 4, 1), "2027-BC-H1"),
+        (D(2027, 6, 15), "2027-BC-H1"),
+        (D(2027, 7, 1), "2027-BC-Q3"),
+        (D(2027, 9, 10), "2027-BC-Q3"),
+        (D(2027, 10, 1), "2027-BC-NAM"),
+    ],
+)
+def test_the_report_due_is_the_one_being_written(day, due, settings):
+    settings.CCHC_PAR_CUTOFF_DAY = 15
+    assert periods.report_due(day).code == due

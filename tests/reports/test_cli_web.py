@@ -143,3 +143,15 @@ def test_supervisor_downloads_the_province_report_as_word(
     )
     dashboard = client.get(reverse("dashboard:overview"), {"period": "2024-Q2"}).content.decode()
     assert f'href="{url}?period=2024-Q2' in dashboard and "Báo cáo định kỳ" in dashboard
+
+
+def test_the_form_opens_on_the_report_being_written(data, client):
+    """Not the year's first quarter in December: the period whose report is due now."""
+    from django.utils import timezone
+
+    from cchc.indicators import periods
+
+    client.force_login(data.supervisor)
+    page = client.get(reverse("reports:periodic")).content.decode()
+    due = periods.report_due(timezone.localdate()).code
+    assert f'value="{due}" selected' in page

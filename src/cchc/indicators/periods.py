@@ -81,6 +81,25 @@ def _par(year: int, which: str) -> Period:
     return Period(f"{year}-BC-{which}", label, "par", start, end)
 
 
+# A report is written in the days after its period closes: for this many days after a
+# reporting period's end, that period is still the one an office is reporting on.
+REPORT_WRITING_DAYS = 15
+
+
+def report_due(day: dt.date) -> Period:
+    """The PAR reporting period an office is reporting on at `day`: the one that closed in
+    the last REPORT_WRITING_DAYS days, otherwise the next one to close (on 7 December the
+    year's report, not the first quarter's; on 20 December still that year's report)."""
+    candidates = sorted(
+        (_par(y, which) for y in (day.year - 1, day.year, day.year + 1) for which in PAR_PERIODS),
+        key=lambda p: p.end,
+    )
+    recent = [p for p in candidates if p.end < day <= p.end + dt.timedelta(REPORT_WRITING_DAYS)]
+    if recent:
+        return recent[-1]
+    return next(p for p in candidates if p.end >= day)
+
+
 def year(y: int) -> Period:
     return Period(str(y), f"Năm {y}", "year", dt.date(y, 1, 1), dt.date(y, 12, 31))
 

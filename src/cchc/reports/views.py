@@ -82,7 +82,8 @@ def _context(request: HttpRequest, values: dict[str, str], error: str = "") -> d
 def periodic(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     values = {
-        "period": (source.get("period") or "").strip() or f"{timezone.localdate().year}-BC-Q1",
+        "period": (source.get("period") or "").strip()
+        or periods.report_due(timezone.localdate()).code,
         "issuer": (source.get("issuer") or "").strip(),
         "format": (source.get("format") or "docx").strip(),
         "number": (source.get("number") or "").strip(),
