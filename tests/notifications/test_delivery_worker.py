@@ -198,6 +198,13 @@ def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_lease(smtp_settin
     assert AuditEntry.objects.filter(action="notification.reclaimed").count() == 1
 
 
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL (parallel connections: the SQLite test database is a shared-cache "
+    "memory database, where a second writer fails at once with 'table is locked' instead of "
+    "waiting)",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_row_send_it_once(smtp_settings):
     """Six workers (threads, each with its own database connection) deliver the same row
