@@ -20,6 +20,9 @@ BENCH_INDICATORS_ARGS ?=
 BENCH_IMPORT_ARGS ?=
 # benchmarks/search.py (default 100 000 dossiers), e.g. make bench BENCH_SEARCH_ARGS="--n 1000000"
 BENCH_SEARCH_ARGS ?=
+# benchmarks/pages.py (whole pages per role, empty vs N, then gunicorn at 1/8/32 clients;
+# default 100 000 dossiers), e.g. make bench BENCH_PAGES_ARGS="--n 1000000 --keep"
+BENCH_PAGES_ARGS ?=
 
 # Extra options of scripts/stack.py, e.g. SERVE_ARGS="--no-scheduler", RUN_ARGS="--no-worker"
 SERVE_ARGS ?=
@@ -105,6 +108,7 @@ bench: install
 	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS)
 	$(BIN)/python benchmarks/import.py $(BENCH_IMPORT_ARGS)
 	$(BIN)/python benchmarks/search.py $(BENCH_SEARCH_ARGS)
+	$(BIN)/python benchmarks/pages.py $(BENCH_PAGES_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

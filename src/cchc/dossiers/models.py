@@ -249,6 +249,25 @@ class Dossier(models.Model):
                 fields=["finished_at", "received_at", "due", "supplement_requests"],
                 name="dossier_finished",
             ),
+            # Headline counts of the queue and home page (queries.counts) and the queue's
+            # step names: every open or resolved dossier in scope, index-only (migration
+            # 0010 says why).
+            models.Index(
+                fields=[
+                    "procedure",
+                    "current_agency",
+                    "competent_agency",
+                    "receiving_agency",
+                    "state",
+                    "is_open",
+                    "at_risk",
+                    "due",
+                    "assignee",
+                    "id",
+                ],
+                condition=Q(is_open=True) | Q(state="resolved"),
+                name="dossier_open_counts",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sets__gte=1), name="dossier_sets_positive"),

@@ -31,7 +31,7 @@ from django.db.models.expressions import RawSQL
 from cchc import legaltime
 from cchc.dossiers.models import Dossier, DossierResult
 from cchc.dossiers.signals import snapshot
-from cchc.indicators import progress
+from cchc.indicators import cellcache, progress
 from cchc.indicators.models import (
     FINISHED_MEASURES,
     KEY,
@@ -204,6 +204,8 @@ def apply(changes: Mapping[tuple[Any, ...], Mapping[str, int]]) -> None:
     """Add `changes` to the cells (one upsert per cell)."""
     if not changes:
         return
+    # The version first: its row lock comes before any cell's in every transaction.
+    cellcache.bump()
     rows: dict[str, list[list[Any]]] = {"r": [], "f": []}
     # One order for every transaction, so concurrent events never deadlock on cells.
     for key, values in sorted(changes.items(), key=lambda kv: tuple(map(str, kv[0]))):
@@ -321,6 +323,7 @@ def rebuild() -> int:
     """Recompute every cell from the dossiers (pure SQL); returns the number of cells."""
     table = Cell._meta.db_table
     with transaction.atomic():
+        cellcache.bump()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # TRUNCATE takes the table's exclusive lock for the whole rebuild: an event

@@ -20,6 +20,7 @@ from django.db.models import Case, Count, IntegerField, Sum, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from cchc.dossiers.models import Dossier
+from cchc.indicators import cellcache
 from cchc.indicators import progress as past_progress
 from cchc.indicators.definitions import SOURCES
 from cchc.indicators.measures import Context
@@ -45,17 +46,21 @@ def preload(base: Context, contexts: Iterable[Context]) -> None:
     number of agencies with data."""
     contexts = list(contexts)
     received = _by_agency(
-        base.cells("r")
-        .values("competent_agency_id")
-        .annotate(**Context.received_sums())
-        .order_by(),
+        cellcache.rows(
+            base.cells("r")
+            .values("competent_agency_id")
+            .annotate(**Context.received_sums())
+            .order_by()
+        ),
         "competent_agency_id",
     )
     finished = _by_agency(
-        base.cells("f")
-        .values("competent_agency_id")
-        .annotate(**Context.finished_sums())
-        .order_by(),
+        cellcache.rows(
+            base.cells("f")
+            .values("competent_agency_id")
+            .annotate(**Context.finished_sums())
+            .order_by()
+        ),
         "competent_agency_id",
     )
     r_keys = list(Context.received_sums())
@@ -127,7 +132,7 @@ class _Catalog:
         for measure in set(USED.values()):
             per_agency: dict[int, set[int]] = defaultdict(set)
             cells = base.cells("r").filter(**{f"{measure}__gt": 0})
-            for agency_id, procedure_id in (
+            for agency_id, procedure_id in cellcache.rows(
                 cells.values_list("competent_agency_id", "procedure_id").distinct().order_by()
             ):
                 per_agency[agency_id].add(procedure_id)
@@ -154,7 +159,7 @@ def preload_months(base: Context, contexts: dict[Period, Context]) -> None:
     sums = {"r": Context.received_sums(), "f": Context.finished_sums()}
     months: dict[str, dict[tuple[int, int], dict[str, Any]]] = {}
     for kind, aggregates in sums.items():
-        rows = (
+        rows = cellcache.rows(
             base.cells(kind)
             .annotate(y=ExtractYear("day"), m=ExtractMonth("day"))
             .values("y", "m")

@@ -27,7 +27,7 @@ from cchc.catalog.models import (
 )
 from cchc.dossiers.models import Dossier
 from cchc.feedback.models import Feedback
-from cchc.indicators import aggregates
+from cchc.indicators import aggregates, cellcache
 from cchc.indicators import progress as past_progress
 from cchc.indicators.definitions import SOURCES, DefinitionFile, Expr
 from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
@@ -102,8 +102,8 @@ class Context:
         return qs
 
     def _dossiers(self, definition: Any = None) -> dict[str, Any]:
-        r = self.cells("r").aggregate(**self.received_sums())
-        f = self.cells("f").aggregate(**self.finished_sums())
+        r = cellcache.aggregate(self.cells("r"), **self.received_sums())
+        f = cellcache.aggregate(self.cells("f"), **self.finished_sums())
         return self.dossier_values(r, f)
 
     @staticmethod
@@ -342,7 +342,7 @@ class Context:
             if key not in self._cache:
                 cells = self.cells("r").filter(**{f"{measure}__gt": 0})
                 ids = cells.values_list("procedure_id", flat=True).distinct()
-                self._cache[key] = {"ids": set(ids)}
+                self._cache[key] = {"ids": set(cellcache.rows(ids))}
             found: set[int] = self._cache[key]["ids"]
             return found
 
@@ -422,20 +422,39 @@ class Context:
         return family, aggregates.DEFINITIONS[name][1]
 
     def dossier_rows(self, expr: Expr) -> QuerySet[Dossier]:
-        received = Dossier.objects.filter(received_at__gte=self.start, received_at__lt=self.end)
-        finished = Dossier.objects.filter(
-            received_at__isnull=False, finished_at__gte=self.start, finished_at__lt=self.end
-        )
+        # Received and finished terms are conditions on the row itself (every measure's
+        # condition reads single-valued columns, the procedure or an EXISTS), not
+        # `pk IN (subquery)`: PostgreSQL hashes such a subquery over every dossier of the
+        # period before the agency filter applies (8.5 s to count an agency's dossiers
+        # finished on time in 2024 among 1 M), while the plain condition walks the
+        # agency's index (dossier_competent). In progress stays a subquery (open dossiers).
+        families = {
+            "r": Q(received_at__gte=self.start, received_at__lt=self.end),
+            "f": Q(
+                received_at__isnull=False, finished_at__gte=self.start, finished_at__lt=self.end
+            ),
+        }
         plus: Q | None = None
         minus = Q()
-        pk_sets = {"r": received, "f": finished, "p": self.in_progress_rows()}
+        # The added terms of one family share its period range: `range AND (a OR b)`, not
+        # `(range AND a) OR (range AND b)`, which SQLite answers with one range scan of the
+        # whole period per term instead of the agency's index.
+        conds: dict[str, Q] = {}
         for sign, name in expr.terms:
             family, cond = self.dossier_q(name)
-            term = Q(pk__in=pk_sets[family].filter(cond).values("pk"))
             if sign > 0:
-                plus = term if plus is None else plus | term
+                conds[family] = conds[family] | cond if family in conds else cond
+                continue
+            if family == "p":
+                minus |= Q(pk__in=self.in_progress_rows().filter(cond).values("pk"))
             else:
-                minus |= term
+                minus |= families[family] & cond
+        for family, cond in conds.items():
+            if family == "p":
+                term = Q(pk__in=self.in_progress_rows().filter(cond).values("pk"))
+            else:
+                term = families[family] & cond
+            plus = term if plus is None else plus | term
         qs = Dossier.objects.filter(plus if plus is not None else Q(pk__in=[]))
         if minus:
             qs = qs.exclude(minus)

@@ -3,6 +3,8 @@ definition files (versioned), and published 766 figures for reconciliation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 # Measure columns of a cell. "r" cells (by day of receipt) fill the first group, "f" cells
@@ -118,6 +120,25 @@ class Cell(models.Model):
         return f"{self.kind} {self.day} {self.competent_agency_id} {self.procedure_id}"
 
 
+class CellsVersion(models.Model):
+    """One row (id 1): a counter incremented in the transaction of every change to the
+    cells, and when a procedure is saved (the sums read its online level and result type),
+    with a random stamp drawn at each increment: (version, stamp) names one committed state
+    of the cells even when a rolled-back transaction or a restored backup reuses a number.
+    Pages cache cell reads under it (`cchc.indicators.cellcache`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    version = models.BigIntegerField("Phiên bản ô số liệu", default=0)
+    stamp = models.BigIntegerField("Dấu ngẫu nhiên của phiên bản", default=0)
+
+    class Meta:
+        verbose_name = "Phiên bản ô số liệu"
+        verbose_name_plural = "Phiên bản ô số liệu"
+
+    def __str__(self) -> str:
+        return f"ô số liệu v{self.version}"
+
+
 class DefinitionKind(models.TextChoices):
     PLAN = "plan", "Chỉ tiêu kế hoạch"
     INDEX766 = "index766", "Bộ chỉ số 766"
@@ -229,3 +250,86 @@ class Progress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at_id} {self.competent_agency_id} {self.procedure_id}: {self.in_progress}"
+
+
+class RankingKind(models.TextChoices):
+    """Who a weekly ranking compares, as the national portal's board does inside a province:
+    the province-level agencies (sở, ban, ngành) and, separately, the commune-level People's
+    Committees (the agencies of the commune level that receive and decide dossiers)."""
+
+    AGENCY = "agency", "Cơ quan cấp tỉnh (sở, ban, ngành)"
+    COMMUNE = "commune", "UBND cấp xã"
+
+
+class RankingSnapshot(models.Model):
+    """The 766 ranking of one kind of agency as it stood at the end of one ISO week
+    (`cchc.indicators.weekly`): the year to date up to that Sunday, computed at the instant
+    the week ended. Taken once and never changed; taking the same week again is a no-op."""
+
+    kind = models.CharField("Đối tượng xếp hạng", max_length=10, choices=RankingKind.choices)
+    week = models.CharField("Tuần ISO", max_length=8, help_text="2026-W49")
+    monday = models.DateField("Thứ Hai của tuần")
+    period_start = models.DateField("Số liệu từ ngày")
+    period_end = models.DateField("Số liệu đến hết ngày")
+    instant = models.DateTimeField("Thời điểm chốt số liệu")
+    taken_at = models.DateTimeField("Chụp lúc")
+    units = models.CharField("Quy đổi đơn vị hành chính", max_length=10, default="current")
+    definition_version = models.CharField("Phiên bản định nghĩa", max_length=120)
+    ranked = models.PositiveIntegerField("Số cơ quan được xếp", default=0)
+
+    class Meta:
+        verbose_name = "Ảnh chụp xếp hạng tuần"
+        verbose_name_plural = "Ảnh chụp xếp hạng tuần"
+        ordering = ["kind", "-monday"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "monday"], name="ranking_snapshot_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.week}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Ảnh chụp xếp hạng tuần không được sửa sau khi đã chụp.")
+        super().save(*args, **kwargs)
+
+
+class RankingEntry(models.Model):
+    """One agency's line in a weekly snapshot, with the figures it was ranked by."""
+
+    snapshot = models.ForeignKey(RankingSnapshot, on_delete=models.PROTECT, related_name="rows")
+    position = models.PositiveIntegerField("Thứ tự")
+    rank = models.PositiveIntegerField(
+        "Hạng", null=True, blank=True, help_text="Trống khi không có điểm 766 (không có dữ liệu)"
+    )
+    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField("Tên cơ quan khi chụp", max_length=255)
+    score_100 = models.DecimalField(
+        "Điểm 766 quy về thang 100", max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    points = models.DecimalField("Điểm đạt", max_digits=7, decimal_places=2, null=True, blank=True)
+    max_points = models.DecimalField(
+        "Điểm tối đa (chỉ số có dữ liệu)", max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    on_time = models.DecimalField(
+        "Giải quyết trước hạn, đúng hạn (%)", max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    received = models.PositiveIntegerField("Hồ sơ tiếp nhận", default=0)
+    finished = models.PositiveIntegerField("Hồ sơ giải quyết xong", default=0)
+
+    class Meta:
+        verbose_name = "Dòng xếp hạng tuần"
+        verbose_name_plural = "Dòng xếp hạng tuần"
+        ordering = ["snapshot", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "agency"], name="ranking_entry_agency"),
+            models.UniqueConstraint(fields=["snapshot", "position"], name="ranking_entry_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id} #{self.rank}: {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Dòng xếp hạng tuần không được sửa sau khi đã chụp.")
+        super().save(*args, **kwargs)

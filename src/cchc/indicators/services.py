@@ -20,7 +20,7 @@ from django.db.models import QuerySet, Sum
 from cchc.accounts import policy
 from cchc.dossiers import access
 from cchc.errors import InvalidInput, NotFound, PermissionDenied
-from cchc.indicators import definitions, grouped, memo
+from cchc.indicators import cellcache, definitions, grouped, memo
 from cchc.indicators.definitions import DefinitionFile, Expr, Indicator, Sub
 from cchc.indicators.figures import (
     EVERYTHING,
@@ -366,8 +366,8 @@ def ranking(
 
 def _ranking(period: Period, filters: Filters, *, by: str, now: dt.datetime | None) -> list[Ranked]:
     base = Context(period, filters, now=now)
-    qs = base.cells("r").values("competent_agency_id").annotate(n=Sum("received"))
-    fin = base.cells("f").values("competent_agency_id").annotate(n=Sum("finished"))
+    qs = cellcache.rows(base.cells("r").values("competent_agency_id").annotate(n=Sum("received")))
+    fin = cellcache.rows(base.cells("f").values("competent_agency_id").annotate(n=Sum("finished")))
     received: dict[int, int] = {}
     finished: dict[int, int] = {}
     for target, rows in ((received, qs), (finished, fin)):
