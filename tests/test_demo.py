@@ -17,8 +17,16 @@ def test_demo_loads_once_and_scopes_accounts(now):
     first = load_demo(now=now)
     assert first.procedures.created >= 50 and not first.procedures.rejected
     assert not first.internal.rejected
+    from cchc.indicators.models import RankingSnapshot
+    from cchc.indicators.weekly import last_ended
+
+    boards = set(RankingSnapshot.objects.values_list("kind", "monday"))
     again = load_demo(now=now)
     assert (again.org.created, again.org.updated, again.procedures.created) == (0, 0, 0)
+    # The weekly ranking boards of the last weeks ended, taken once (a rerun leaves them)
+    assert set(RankingSnapshot.objects.values_list("kind", "monday")) == boards
+    assert {monday for _, monday in boards} >= {last_ended(now).monday}
+    assert len({monday for _, monday in boards}) == 4
 
     supervisor = User.objects.get(username="giamsat")
     assert supervisor.roles.get().unit.name == "Tỉnh Bắc Ninh"

@@ -26,6 +26,7 @@ DEMO_PASSWORD = "cchc-demo-2024"  # noqa: S105 - documented demo password, refus
 # 2024 plan; the one-stop officers work in today's organisation (from 1/7/2025), where
 # the live demo dossiers are.
 DEMO_DAY = dt.date(2024, 6, 1)
+DEMO_RANKING_WEEKS = 4  # weekly ranking snapshots taken by the demo, up to the last week ended
 TODAY_ORG_DAY = dt.date(2025, 7, 1)
 
 
@@ -172,6 +173,13 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
     from cchc.feedback import demo as feedback_demo  # PAKN in several states
 
     summary.feedback = feedback_demo.load(now=now)
+    from cchc.indicators import weekly  # the last weeks' ranking boards (/chi-so/xep-hang-tuan/)
+
+    weeks = [weekly.last_ended(now)]
+    while len(weeks) < DEMO_RANKING_WEEKS:
+        weeks.append(weeks[-1].previous())
+    for week in reversed(weeks):  # oldest first; a week already taken is left as it is
+        weekly.take(week, actor=SYSTEM, now=now)
     return summary
 
 

@@ -30,7 +30,12 @@ def sync_schedules(now: dt.datetime | None = None) -> dict[str, int]:
                 row.delete()
                 removed += 1
         for key, job in wanted.items():
-            kind = Schedule.MINUTES if job.minutes is not None else Schedule.DAILY
+            if job.minutes is not None:
+                kind = Schedule.MINUTES
+            elif job.weekday is not None:
+                kind = Schedule.WEEKLY
+            else:
+                kind = Schedule.DAILY
             fields = {
                 "func": schedule.RUNNER,
                 "args": repr((job.name,)),
@@ -43,10 +48,14 @@ def sync_schedules(now: dt.datetime | None = None) -> dict[str, int]:
                 Schedule.objects.create(name=key, next_run=job.next_run(now), **fields)
                 created += 1
                 continue
+            local_next = row.next_run.astimezone(schedule.VIETNAM) if row.next_run else None
             slot_moved = (
-                kind == Schedule.DAILY
-                and row.next_run is not None
-                and row.next_run.astimezone(schedule.VIETNAM).time().replace(second=0) != job.at
+                kind in (Schedule.DAILY, Schedule.WEEKLY)
+                and local_next is not None
+                and (
+                    local_next.time().replace(second=0) != job.at
+                    or (job.weekday is not None and local_next.weekday() != job.weekday)
+                )
             )
             if slot_moved or any(getattr(row, f) != v for f, v in fields.items()):
                 for f, v in fields.items():

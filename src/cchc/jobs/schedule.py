@@ -2,10 +2,11 @@
 the worker, and every run is recorded (`runner.run`).
 
 The defaults below are what a province needs out of the box; `CCHC_SCHEDULE` changes them
-without code: `name=15m;name=daily@07:00;name=off` (separated by `;`). The scheduler
-(`cchc scheduler`) writes the effective schedule into django-q2's Schedule table at start,
-so administrators see it in the admin, and a run missed while the scheduler was down is
-caught up once (django-q2 with `catch_up` off), not once per missed slot.
+without code: `name=15m;name=daily@07:00;name=weekly@mon@06:00;name=off` (separated by
+`;`). The scheduler (`cchc scheduler`) writes the effective schedule into django-q2's
+Schedule table at start, so administrators see it in the admin, and a run missed while the
+scheduler was down is caught up once (django-q2 with `catch_up` off), not once per missed
+slot.
 """
 
 from __future__ import annotations
@@ -25,20 +26,24 @@ PREFIX = "cchc:"
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """One periodic command: every `minutes` (aligned to the clock: 15 → :00, :15, …) or
-    daily at `at` (Vietnamese time). `argv` is the management command and its arguments."""
+    """One periodic command: every `minutes` (aligned to the clock: 15 → :00, :15, …),
+    daily at `at`, or weekly on `weekday` (0 = Monday) at `at` (Vietnamese time). `argv` is
+    the management command and its arguments."""
 
     name: str
     argv: tuple[str, ...]
     description: str
     minutes: int | None = None
     at: dt.time | None = None
+    weekday: int | None = None
 
     @property
     def every(self) -> str:
         if self.minutes is not None:
             return f"{self.minutes}m"
         assert self.at is not None
+        if self.weekday is not None:
+            return f"weekly@{WEEKDAYS[self.weekday]}@{self.at:%H:%M}"
         return f"daily@{self.at:%H:%M}"
 
     @property
@@ -55,9 +60,17 @@ class PeriodicJob:
             return slot.astimezone(dt.UTC)
         assert self.at is not None
         slot = local.replace(hour=self.at.hour, minute=self.at.minute, second=0, microsecond=0)
+        if self.weekday is not None:
+            slot += dt.timedelta(days=(self.weekday - slot.weekday()) % 7)
+            if slot <= local:
+                slot += dt.timedelta(days=7)
+            return slot.astimezone(dt.UTC)
         if slot <= local:
             slot += dt.timedelta(days=1)
         return slot.astimezone(dt.UTC)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _daily(hhmm: str) -> dt.time:
@@ -90,6 +103,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         ("dossiers", "scan", "--json"),
         "quét hồ sơ có nguy cơ trễ hạn",
         minutes=60,
+    ),
+    PeriodicJob(
+        "dashboard-judge",
+        ("dashboard", "judge", "--json"),
+        "đánh giá đúng hạn/chậm các lượt chuyển bước của hồ sơ có sự kiện mới (điểm nghẽn)",
+        minutes=15,
     ),
     PeriodicJob(
         "indicators-snapshot",
@@ -128,6 +147,13 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         at=_daily("04:00"),
     ),
     PeriodicJob(
+        "indicators-weekly-ranking",
+        ("rankings", "snapshot", "--json"),
+        "chụp bảng xếp hạng cơ quan, cấp xã theo Bộ chỉ số 766 của tuần vừa qua",
+        at=_daily("06:00"),
+        weekday=0,  # Monday: the week just ended, after the night's counts and checks
+    ),
+    PeriodicJob(
         "feedback-remind",
         ("feedback", "remind", "--json"),
         "nhắc hạn xử lý phản ánh, kiến nghị",
@@ -147,7 +173,10 @@ PERIODIC: tuple[PeriodicJob, ...] = (
     ),
 )
 
-_SPEC = re.compile(r"^(?:(?P<m>\d{1,4})m|daily@(?P<at>\d{2}:\d{2})|(?P<off>off))$")
+_SPEC = re.compile(
+    r"^(?:(?P<m>\d{1,4})m|daily@(?P<at>\d{2}:\d{2})"
+    r"|weekly@(?P<day>mon|tue|wed|thu|fri|sat|sun)@(?P<wat>\d{2}:\d{2})|(?P<off>off))$"
+)
 
 
 def parse_overrides(raw: str) -> dict[str, str]:
@@ -166,14 +195,16 @@ def parse_overrides(raw: str) -> dict[str, str]:
         match = _SPEC.match(spec)
         if not match or (match["m"] is not None and not 1 <= int(match["m"]) <= 1440):
             raise ImproperlyConfigured(
-                f"CCHC_SCHEDULE: {name}={spec!r} is not Nm (1..1440), daily@HH:MM or off"
+                f"CCHC_SCHEDULE: {name}={spec!r} is not Nm (1..1440), daily@HH:MM, "
+                "weekly@DAY@HH:MM (DAY: mon…sun) or off"
             )
-        if match["at"] is not None:
+        hhmm = match["at"] or match["wat"]
+        if hhmm is not None:
             try:
-                _daily(match["at"])
+                _daily(hhmm)
             except ValueError:
                 raise ImproperlyConfigured(
-                    f"CCHC_SCHEDULE: {name}={spec!r}: {match['at']} is not a time of day"
+                    f"CCHC_SCHEDULE: {name}={spec!r}: {hhmm} is not a time of day"
                 ) from None
         result[name] = spec
     return result
@@ -194,9 +225,12 @@ def effective(overrides: Mapping[str, str] | None = None) -> list[PeriodicJob]:
         if match["off"]:
             continue
         if match["m"] is not None:
-            jobs.append(replace(job, minutes=int(match["m"]), at=None))
+            jobs.append(replace(job, minutes=int(match["m"]), at=None, weekday=None))
+        elif match["day"] is not None:
+            day = WEEKDAYS.index(match["day"])
+            jobs.append(replace(job, minutes=None, at=_daily(match["wat"]), weekday=day))
         else:
-            jobs.append(replace(job, minutes=None, at=_daily(match["at"])))
+            jobs.append(replace(job, minutes=None, at=_daily(match["at"]), weekday=None))
     return jobs
 
 
