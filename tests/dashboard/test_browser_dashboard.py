@@ -47,12 +47,16 @@ def test_dashboard_filters_drill_down_and_phone(page, people):
     assert pg.locator("svg.chart").count() == 1
     pg.shot("tong-quan")
 
-    # A filter changes the numbers: in-person submissions only.
+    # A filter changes the numbers: in-person submissions only (the filters are folded into
+    # one line saying what is shown; it opens the form).
+    assert not pg.locator("form.filters").is_visible()
+    pg.click("details.filter-box > summary")
     pg.select_option("select[name=channel]", "1")
     pg.click("form.filters button[type=submit]")
     pg.wait_for_load_state()
     assert "channel=1" in pg.url
     assert fraction(pg, "T4") == ("3", "5")
+    assert "Trực tiếp" in pg.locator("[data-filter-summary]").inner_text()
     pg.shot("loc-truc-tiep")
 
     # The drill-down lists exactly the dossiers counted in the numerator shown.

@@ -5,7 +5,9 @@ table downloads as CSV (UTF-8 with BOM) and XLSX with numbers as numbers."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import itertools
 import re
 
 import pytest
@@ -182,7 +184,7 @@ def load_xlsx(content: bytes):
     return load_workbook(io.BytesIO(content)).active
 
 
-@pytest.mark.parametrize("table", ["chi-tieu", "chi-so-766", "xep-hang", "xu-huong"])
+@pytest.mark.parametrize("table", ["chi-tieu", "chi-so-766", "xep-hang", "tre-han", "xu-huong"])
 def test_every_overview_table_downloads_as_xlsx_with_numbers(client, dash, table):
     response = get(
         client, dash.world.supervisor, OVERVIEW, period="2024-06", table=table, format="xlsx"
@@ -290,3 +292,78 @@ def test_chart_leaves_a_gap_for_missing_data_and_escapes_labels():
     assert "<polyline" not in svg  # and no line drawn across the gap
     assert "<b>" not in svg and "T4 &lt;b&gt;" in svg
     assert 'viewBox="0 0 720' in svg
+
+
+def test_chart_month_labels_never_overlap():
+    """Twelve months: "thg 11" and "thg 12" used to be written side by side; a label too
+    close to the last one is left out, the first and the last are always written."""
+    from cchc.dashboard.charts import WIDTH, label_positions
+
+    for count in range(1, 25):
+        chosen = label_positions(count)
+        assert chosen[0] == 0 and chosen[-1] == count - 1 and len(chosen) <= 8
+        step = (WIDTH - 64 - 44) / max(count - 1, 1)
+        gaps = [(b - a) * step for a, b in itertools.pairwise(chosen)]
+        assert all(g >= 70 for g in gaps), (count, chosen)  # "thg 12" is ~60 units wide
+    assert label_positions(12) == [0, 2, 4, 6, 8, 11]
+
+
+# -- the first screen (issue 18) ---------------------------------------------------------
+
+
+def test_one_score_on_the_100_point_scale_and_the_comparable_figure(client, dash):
+    page = get(client, dash.world.supervisor, OVERVIEW, period="2024-06").content.decode()
+    assert "điểm có dữ liệu ·" not in page  # the old "x / y điểm có dữ liệu · z/100"
+    assert re.search(r"data-score>[\d,]+<", page)
+    measured = re.search(r"data-measured>(.*?)</p>", page, re.S)[1]
+    assert re.match(r"Đo được [\d,]+/100 điểm", measured)
+    assert "chỉ số thành phần chưa có dữ liệu" in measured
+    assert "Để so với Cổng DVC quốc gia" in page
+
+
+def test_the_published_score_is_shown_beside_ours_when_entered(client, dash):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from cchc.indicators import published
+
+    w = dash.world
+    published.save_published(
+        dash.admin,
+        published.PublishedData(
+            "2024-06", w.org.province_2024.code, "total", Decimal(71), "Cổng DVC"
+        ),
+        now=timezone.now(),
+    )
+    client.force_login(w.supervisor)
+    page = client.get(OVERVIEW, {"period": "2024-06", "unit": w.org.province_2024.pk})
+    assert re.search(r"data-published>71/100<", page.content.decode())
+    page = client.get(OVERVIEW, {"period": "2024-06", "channel": 1}).content.decode()
+    assert "data-published" not in page  # a channel is not what the portal published
+
+
+def test_filters_fold_into_one_line_and_open_after_an_error(client, dash):
+    client.force_login(dash.world.supervisor)
+    page = client.get(OVERVIEW, {"period": "2024-06", "channel": 2}).content.decode()
+    summary = re.search(r"data-filter-summary>(.*?)</span> <span", page, re.S)[1]
+    text = re.sub(r"<[^>]+>", "", summary)
+    assert "Kỳ: Tháng 6/2024" in text, text
+    assert "Kênh nộp: Trực tuyến" in text and "mọi thủ tục" in text
+    assert '<details class="filter-box">' in page  # closed
+    bad = client.get(OVERVIEW, {"period": "2024-13"}, follow=True).content.decode()
+    assert '<details class="filter-box" open>' in bad
+
+
+def test_without_a_period_the_page_opens_on_the_period_being_reported_on(client, dash):
+    from django.utils import timezone
+
+    from cchc.dashboard.selection import dashboard_period_code
+    from cchc.indicators import periods
+
+    assert dashboard_period_code(dt.date(2026, 12, 7)) == "2026-BC-NAM"
+    assert dashboard_period_code(dt.date(2026, 12, 20)) == "2026-BC-NAM"  # being written
+    assert dashboard_period_code(dt.date(2027, 1, 5)) == "2027-BC-Q1"
+    page = get(client, dash.world.supervisor, OVERVIEW).content.decode()
+    due = periods.report_due(timezone.localdate())
+    assert f"Kỳ: {due.label}" in page

@@ -70,6 +70,7 @@ def _assert_page(response, caplog, kind: str) -> None:
     assert int(response["Retry-After"]) > 0
     body = response.content.decode()
     assert "Hệ thống tạm thời gián đoạn" in body and "Traceback" not in body
+    assert "{#" not in body and "{%" not in body  # no template source shown to the visitor
     errors = _errors(caplog)
     assert [r.name for r in errors] == [LOGGER], [r.getMessage() for r in errors]
     assert f"database {kind}" in errors[0].getMessage()

@@ -35,6 +35,22 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
+def label_positions(count: int, most: int = 7) -> list[int]:
+    """Which x labels to write: at most `most`, evenly spaced, always the first and the last
+    point; a regular label too close to the last one is left out, so two labels never
+    overlap ("thg 11" and "thg 12" side by side did at twelve months)."""
+    if count <= 0:
+        return []
+    every = max(1, -(-count // most))  # ceiling: at most `most` regular labels
+    chosen = list(range(0, count, every))
+    last = count - 1
+    if chosen[-1] != last:
+        if last - chosen[-1] < every:
+            chosen.pop()
+        chosen.append(last)
+    return chosen
+
+
 def line_chart(series: Sequence[Series], *, title: str, unit: str = "%") -> SafeString:
     labels = [x for x, _ in series[0].points] if series else []
     values = [float(v) for s in series for _, v in s.points if v is not None]
@@ -73,17 +89,15 @@ def line_chart(series: Sequence[Series], *, title: str, unit: str = "%") -> Safe
                 f"{v:.0f}",
             )
         )
-    every = max(1, (len(labels) + 5) // 6)
-    for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" fill="#1d232b">{}</text>',
-                    _n(x(i)),
-                    HEIGHT - BOTTOM + 28,
-                    label,
-                )
+    for i in label_positions(len(labels)):
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="middle" fill="#1d232b">{}</text>',
+                _n(x(i)),
+                HEIGHT - BOTTOM + 28,
+                labels[i],
             )
+        )
     for n, s in enumerate(series):
         colour, dash = COLOURS[n % len(COLOURS)], DASHES[n % len(DASHES)]
         runs: list[list[tuple[float, float]]] = [[]]

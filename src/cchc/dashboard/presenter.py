@@ -5,15 +5,17 @@ parse the request, call these and render."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
-from cchc.dashboard import charts, selection
+from cchc.dashboard import charts, lateness, selection
 from cchc.dashboard.tables import Table
 from cchc.dashboard.templatetags.dashboard import number
 from cchc.dossiers import access as dossier_access
@@ -21,6 +23,7 @@ from cchc.dossiers.models import Channel, Dossier
 from cchc.errors import DomainError
 from cchc.indicators import definitions, periods, plan_choice, published, services
 from cchc.indicators.figures import Filters
+from cchc.indicators.models import PublishedFigure
 from cchc.indicators.published import Diff
 from cchc.indicators.score766 import index766
 from cchc.org.models import AdministrativeUnit, UnitLevel
@@ -130,6 +133,109 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# Short names of the plan's targets for the first screen's compact list, by plan definition
+# and code (the definitions' names are full sentences); a plan not listed here shows its
+# names cut to fit, the full name in the tooltip and in the table below.
+SHORT_NAMES: dict[str, dict[str, str]] = {
+    "bac-giang-2024": {
+        "T1": "Nhiệm vụ đúng hạn",
+        "T2": "VB QPPL đúng quy trình",
+        "T3": "TTHC nội bộ công khai",
+        "T4": "Giải quyết đúng hạn",
+        "T5": "Trả kết quả trước hạn",
+        "T6": "Quá hạn có xin lỗi",
+        "T7": "Xử lý trên mạng",
+        "T8": "Trực tuyến toàn trình",
+        "T9": "Nộp trực tuyến",
+        "T10": "Thanh toán trực tuyến",
+        "T11": "PCI, PAPI, PAR INDEX",
+    }
+}
+
+# How many agencies the first screen lists (the latest first); the rest open below them.
+FIRST_SCREEN_AGENCIES = 4
+NOMINAL_766 = Decimal(100)  # the decision's 100 points
+
+
+@dataclass(frozen=True)
+class Score:
+    """The 766 score as the first screen states it: one number on the 100-point scale
+    (`index.total_100`, the points scored over the points that could be measured), one line
+    saying what was and was not measured, and the figure comparable with the national
+    portal's: the points scored out of the decision's 100, every unmeasured sub-indicator
+    counted as 0 (the portal measures all of them), beside the published figure if one was
+    entered for this period and unit (`/chi-so/doi-chieu/`)."""
+
+    on_100: Decimal | None
+    comparable: Decimal
+    measured_max: Decimal
+    unmeasured: list[tuple[str, str]]  # (code, name) of scored sub-indicators without data
+    published: Decimal | None = None
+    published_source: str = ""
+    published_unit: str = ""
+
+
+def score_of(index: Any, published_row: Any = None) -> Score:
+    unmeasured = [
+        (s.code, s.name)
+        for g in index.groups
+        for s in g.subs
+        if s.points is None and not getattr(s, "monitored", False)
+    ]
+    return Score(
+        on_100=index.total_100,
+        comparable=index.total,
+        measured_max=index.max_total,
+        unmeasured=unmeasured,
+        published=published_row.value if published_row is not None else None,
+        published_source=published_row.source if published_row is not None else "",
+        published_unit=published_row.unit.name if published_row is not None else "",
+    )
+
+
+def published_total(sel: selection.Selection, who: selection.Reach) -> Any:
+    """The national portal's published 766 total for the page's period and unit, when the
+    page shows a whole unit (no level, agency, procedure or channel narrowing it: the portal
+    publishes whole provinces and communes only); None otherwise or when none was entered.
+    The unit: the filter's, else the viewer's own, else the province (first unit of the top
+    level valid at the period's end), as the reconciliation page picks it."""
+    f = sel.filters
+    if not who.province or f.level or f.agency_id or f.procedure_id or f.channel:
+        return None
+    rows = PublishedFigure.objects.filter(period=sel.period.code, code="total").select_related(
+        "unit"
+    )
+    unit_id = f.unit_id or who.home_unit_id
+    if unit_id is not None:
+        return rows.filter(unit_id=unit_id).first()
+    top = AdministrativeUnit.objects.valid_on(sel.period.end).order_by("level__rank", "code")
+    return rows.filter(unit_id__in=top.values("pk")[:1]).first()
+
+
+# Said only when it is not the default (today's units), to keep the summary on one line.
+UNIT_MODE_SHORT = {"historic": "theo đơn vị hành chính tại thời điểm phát sinh"}
+
+
+def filter_summary(sel: selection.Selection, agency: Any) -> list[str]:
+    """The filters in effect as one line (the collapsed filter form's summary): the period,
+    where, what, and how units are counted; the defaults in plain words."""
+    if agency is not None:  # the page's heading names the agency
+        sel = dataclasses.replace(sel, filters=dataclasses.replace(sel.filters, agency_id=None))
+    described = selection.describe(sel)[:-1]  # the last item is the long unit-mode text
+    f = sel.filters
+    out = [f"Kỳ: {sel.period.label}"]
+    if agency is None and not (f.level or f.unit_id or f.agency_id):
+        out.append("Toàn tỉnh")
+    out += described
+    if not f.procedure_id:
+        out.append("mọi thủ tục")
+    if not f.channel:
+        out.append("mọi kênh nộp")
+    if f.units in UNIT_MODE_SHORT:
+        out.append(UNIT_MODE_SHORT[f.units])
+    return out
+
+
 class Dashboard:
     """Everything one dashboard page shows, computed on first use (a download computes only
     its own table)."""
@@ -173,6 +279,28 @@ class Dashboard:
                 if who.covers(r.agency_id)
             ],
         )
+
+    def late(self) -> list[lateness.Late]:
+        return self._once(
+            "late",
+            lambda: lateness.lateness(self.user, self.sel.period, self.sel.filters, now=self.now),
+        )
+
+    def late_links(self, row: lateness.Late) -> dict[str, Any]:
+        """A lateness row with its links: the agency's page, and the T4 drill-down of its
+        finished dossiers (denominator) and of those finished early or on time (numerator),
+        which are exactly the dossiers behind the on-time share. Open overdue dossiers have
+        no page listing exactly them by agency yet (the work queue's "quá hạn" filter has
+        no agency parameter), so those counts are not links."""
+        query = self.sel.query(agency=str(row.agency_id))
+        drill = reverse("dashboard:drill", args=["T4"]) if self.plan is not None else None
+        return {
+            "r": row,
+            "trend": row.trend,
+            "agency_url": f"{reverse('dashboard:agency', args=[row.agency_id])}?{self.sel.query()}",
+            "on_time_url": f"{drill}?{query}&part=numerator" if drill else None,
+            "finished_url": f"{drill}?{query}&part=denominator" if drill else None,
+        }
 
     def trends(self) -> list[charts.Series]:
         def make() -> list[charts.Series]:
@@ -343,6 +471,38 @@ class Dashboard:
             ],
         )
 
+    def lateness_table(self) -> Table:
+        before = periods.previous(self.sel.period)
+        return Table(
+            name=f"tre-han-{self.sel.period.code}",
+            title=f"Cơ quan chậm trễ — {self.sel.period.label}",
+            headers=[
+                "Cơ quan",
+                "Hồ sơ đang quá hạn",
+                "Quá hạn chưa có văn bản xin lỗi",
+                "Hoàn thành trễ hạn trong kỳ",
+                "Hoàn thành trong kỳ",
+                "Hoàn thành trước hạn, đúng hạn",
+                "Tỷ lệ trước hạn, đúng hạn (%)",
+                f"Tỷ lệ kỳ trước ({before.label}) (%)",
+                "Xu hướng",
+            ],
+            rows=[
+                (
+                    r.name,
+                    r.open_overdue,
+                    r.without_apology,
+                    r.finished_late,
+                    r.finished,
+                    r.on_time,
+                    r.share,
+                    r.share_before,
+                    r.trend.text,
+                )
+                for r in self.late()
+            ],
+        )
+
     def trends_table(self) -> Table:
         series = self.trends()
         labels = [x for x, _ in series[0].points] if series else []
@@ -357,6 +517,7 @@ class Dashboard:
         out = {
             "chi-tieu": self.targets_table,
             "chi-so-766": self.index_table,
+            "tre-han": self.lateness_table,
             "xu-huong": self.trends_table,
         }
         if self.agency is None:
@@ -366,15 +527,35 @@ class Dashboard:
     def overview(self) -> dict[str, Any]:
         """The overview page's view model (the view adds the selection and its options)."""
         levels = dict(UnitLevel.objects.values_list("code", "name"))
+        names = SHORT_NAMES.get(self.plan.code, {}) if self.plan is not None else {}
         results = [
-            {"r": r, "light": light(r), "breakdown": breakdown(r, levels)} for r in self.results()
+            {
+                "r": r,
+                "light": light(r),
+                "breakdown": breakdown(r, levels),
+                "short": names.get(r.code, r.name),
+            }
+            for r in self.results()
         ]
         trends = self.trends()
+        late = self.late()
+        index = self.index()
         return {
             "plan": self.plan,
             "results": results,
             "counts": {k: sum(1 for x in results if x["light"]["key"] == k) for k in LIGHTS},
-            "index": self.index(),
+            "index": index,
+            "score": score_of(index, published_total(self.sel, selection.reach(self.user))),
+            "late_first": [self.late_links(r) for r in late[:FIRST_SCREEN_AGENCIES]],
+            "late_more": [self.late_links(r) for r in late[FIRST_SCREEN_AGENCIES:]],
+            "late_totals": {
+                "open_overdue": sum(r.open_overdue for r in late),
+                "without_apology": sum(r.without_apology for r in late),
+                "finished_late": sum(r.finished_late for r in late),
+            },
+            "previous_period": periods.previous(self.sel.period),
+            "filter_summary": filter_summary(self.sel, self.agency),
+            "now": self.now,
             "ranked": self.ranked(),
             "chart": charts.line_chart(trends, title="Diễn biến theo tháng") if trends else None,
             "trends": self.trends_table() if trends else None,

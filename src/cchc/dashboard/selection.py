@@ -78,12 +78,23 @@ def default_period_code(today: dt.date | None = None) -> str:
     return str((today or timezone.localdate()).year)
 
 
+def dashboard_period_code(today: dt.date | None = None) -> str:
+    """The dashboard's default period: the PAR reporting period being reported on today
+    (`periods.report_due`, as the periodic report form opens on it) — the one that closed
+    in the last `periods.REPORT_WRITING_DAYS` days while its report is being written, else
+    the one running now (on 7 December the year's report, 15/12 of last year to 14/12; on
+    20 December still that one; from 30 December the next first quarter's). A leader
+    opening the page without choosing sees the figures of the report they will sign, not a
+    calendar year that the reports cut differently; any other period is one choice away."""
+    return periods.report_due(today or timezone.localdate()).code
+
+
 def parse(get: QueryDict, user: Any, *, agency_id: int | None = None) -> Selection:
     """The selection in `get`; an agency fixed by the page (`agency_id`) wins over the
     query string. Raises InvalidInput for a malformed value and PermissionDenied for an
     agency outside the user's reach."""
 
-    code = (get.get("period") or "").strip() or default_period_code()
+    code = (get.get("period") or "").strip() or dashboard_period_code()
     period = periods.parse(code)
     who = reach(user)
     agency = agency_id if agency_id is not None else query_id(get, "agency", "Cơ quan")

@@ -77,7 +77,9 @@ def _par(year: int, which: str) -> Period:
         start, end = dt.date(year, 6, cut), dt.date(year, 9, cut - 1)
     else:
         start, end = start_prev, dt.date(year, 12, cut - 1)
-    label = f"{PAR_LABELS[which]} năm {year} ({start:%d/%m/%Y}–{end:%d/%m/%Y})"
+    # "Báo cáo năm 2026", not "Báo cáo năm năm 2026"
+    named = f"{PAR_LABELS[which]} {year}" if which == "NAM" else f"{PAR_LABELS[which]} năm {year}"
+    label = f"{named} ({start:%d/%m/%Y}–{end:%d/%m/%Y})"
     return Period(f"{year}-BC-{which}", label, "par", start, end)
 
 
