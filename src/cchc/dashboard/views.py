@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.accounts.access import deny, requires
-from cchc.dashboard import presenter, selection
+from cchc.catalog.models import Procedure
+from cchc.dashboard import leader, presenter, selection
 from cchc.dashboard.tables import FORMATS, Table, download
 from cchc.errors import DomainError, InvalidInput
 from cchc.indicators import memo, periods, published, services
@@ -65,6 +66,9 @@ def _dashboard_page(request: HttpRequest, agency: Any) -> HttpResponse:
             "options": selection.options(request.user, sel),
             "can_manage": policy.can(request.user, "indicator.manage"),
             "reach": selection.reach(request.user),
+            # The agency leader's section (issue 18, item 2): None outside an agency page
+            # and for readers without the agency's dossiers (a focal point).
+            "leader": leader.view(request.user, sel, agency) if agency is not None else None,
         },
     )
 
@@ -285,4 +289,162 @@ def reconcile(request: HttpRequest) -> HttpResponse:
             "differing": sum(1 for d in rows if d.difference not in (None, 0)),
             "entered": sum(1 for d in rows if d.published is not None),
         },
+    )
+
+
+# -- the agency leader's drill-downs ------------------------------------------------------------
+
+
+def _leader_scope(request: HttpRequest, pk: int) -> tuple[Any, Any] | HttpResponse:
+    """The agency and the selection of a leader drill page, or the refusal."""
+    found = selection.agency_or_none(pk)
+    if found is None:
+        raise Http404("Không tìm thấy cơ quan.")
+    if not leader.may_view(request.user, found):
+        return deny(request, "Cơ quan này không thuộc phạm vi bạn được xem hồ sơ và chỉ số.")
+    try:
+        sel = selection.parse(request.GET, request.user, agency_id=found.pk)
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("dashboard:agency", args=[found.pk]))
+    return found, sel
+
+
+def _leader_page(
+    request: HttpRequest,
+    *,
+    agency: Any,
+    sel: Any,
+    table: Table,
+    rows: Any,
+    query: str,
+    cells: Any,
+    note: str,
+    unit: str,
+) -> HttpResponse:
+    fmt = request.GET.get("format")
+    if fmt:
+        if fmt not in FORMATS:
+            raise Http404("Không có định dạng tải xuống này.")
+        table.rows = cells(rows)
+        return download(table, fmt)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("trang"))
+    shown = [[presenter.shown(v) for v in row] for row in cells(page.object_list)]
+    return render(
+        request,
+        "dashboard/leader_drill.html",
+        {
+            "agency": agency,
+            "sel": sel,
+            "title": table.title,
+            "note": note,
+            "headers": table.headers,
+            "rows": shown,
+            "count": page.paginator.count,
+            "unit": unit,
+            "page": page,
+            "query": query,
+            "back": reverse("dashboard:agency", args=[agency.pk]) + f"?period={sel.period.code}",
+        },
+    )
+
+
+@requires("indicator.view")
+def leader_steps(request: HttpRequest, pk: int) -> HttpResponse:
+    """The late step passages counted in one bottleneck row (procedure, step) of the
+    leader's section, or all of them."""
+    scope = _leader_scope(request, pk)
+    if isinstance(scope, HttpResponse):
+        return scope
+    found, sel = scope
+    try:
+        step = params.whole(request.GET.get("buoc"), "Bước", low=1, high=1000)
+        procedure = params.record_id(request.GET.get("thu_tuc"), "Thủ tục")
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("dashboard:agency", args=[found.pk]))
+    with memo.reading():
+        items = leader.late_passages(
+            request.user,
+            found,
+            sel,
+            procedure_id=procedure,
+            step=step - 1 if step is not None else None,
+        )
+    named = f" — bước {step}" if step is not None else ""
+    if procedure is not None:
+        proc = Procedure.objects.filter(pk=procedure).only("code", "name").first()
+        if proc is None:
+            raise Http404("Không tìm thấy thủ tục.")
+        named += f" — thủ tục {proc.code} {proc.name}"
+    table = Table(
+        name=f"cham-tien-do-{found.pk}-{sel.period.code}",
+        title=f"Chuyển bước chậm tiến độ{named} — {found.name} — {sel.period.label}",
+        headers=leader.STEP_HEADERS,
+    )
+    query = sel.query(agency=None) + "".join(
+        f"&{k}={v}" for k, v in (("buoc", step), ("thu_tuc", procedure)) if v is not None
+    )
+    return _leader_page(
+        request,
+        agency=found,
+        sel=sel,
+        table=table,
+        rows=items.iterator(chunk_size=2000) if request.GET.get("format") else items,
+        query=query,
+        cells=lambda found: leader.step_rows(request.user, found),
+        unit="lượt chuyển bước chậm tiến độ",
+        note=(
+            "Mỗi dòng là một lần chuyển bước (phiếu kiểm soát quá trình giải quyết) trong kỳ "
+            "diễn ra sau hạn của bước; hạn bước tính theo thời gian làm việc từ lúc tiếp nhận, "
+            "cộng thời gian tạm dừng, như trang hồ sơ."
+        ),
+    )
+
+
+@requires("indicator.view")
+def leader_dossiers(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dossiers counted by one number of the leader's section (late dossiers, an
+    officer's workload)."""
+    scope = _leader_scope(request, pk)
+    if isinstance(scope, HttpResponse):
+        return scope
+    found, sel = scope
+    kind = request.GET.get("loai") or "qua-han"
+    if kind not in leader.LISTS:
+        raise Http404("Không có danh sách này.")
+    try:
+        officer = params.record_id(request.GET.get("can_bo"), "Cán bộ")
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("dashboard:agency", args=[found.pk]))
+    who = ""
+    if officer is not None:
+        person = leader.officer_name(found, officer)
+        if person is None:
+            raise Http404("Không có cán bộ này trong cơ quan.")
+        who = f" — {person}"
+    qs = leader.dossier_list(request.user, found, sel, kind, officer=officer, now=timezone.now())
+    people = leader.dossier_access.PersonalData.of(request.user)
+    table = Table(
+        name=f"ho-so-{kind}-{found.pk}-{sel.period.code}",
+        title=f"{leader.LISTS[kind]}{who} — {found.name} — {sel.period.label}",
+        headers=leader.DOSSIER_HEADERS,
+    )
+    fmt = request.GET.get("format")
+    rows: Any = qs.iterator(chunk_size=2000) if fmt else qs
+    query = sel.query(agency=None) + f"&loai={kind}" + (f"&can_bo={officer}" if officer else "")
+    return _leader_page(
+        request,
+        agency=found,
+        sel=sel,
+        table=table,
+        rows=rows,
+        query=query,
+        cells=lambda found: [leader.dossier_row(people, d) for d in found],
+        unit="hồ sơ",
+        note=(
+            "Hồ sơ thuộc thẩm quyền giải quyết của cơ quan (và đơn vị trực thuộc). Dữ liệu cá "
+            "nhân của người nộp được che như trong danh sách hồ sơ."
+        ),
     )
