@@ -102,7 +102,7 @@ def test_province_overview_shows_targets_766_ranking_and_trend(client, dash):
     assert t4["status"] == "bad"  # 66,67 % is not > 90 %
     assert "Chưa đạt" in t4["text"] and "66,67" in t4["text"]
     assert "Bộ chỉ số 766" in page and "<details" in page
-    assert "Xếp hạng cơ quan" in page
+    assert "Xếp hạng cơ quan" in page and 'href="/chi-so/xep-hang-tuan/"' in page
     assert "Sở Xây dựng tỉnh Bắc Giang" in page
     assert '<svg class="chart"' in page
 
