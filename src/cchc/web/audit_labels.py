@@ -103,6 +103,7 @@ EXACT: dict[str, str] = {
     "plans.plan.created": "Nạp kế hoạch CCHC",
     "plans.plan.updated": "Cập nhật kế hoạch CCHC",
     "indicators.definition.loaded": "Nạp định nghĩa chỉ tiêu, chỉ số",
+    "indicators.ranking.snapshot": "Chụp bảng xếp hạng theo tuần (Bộ chỉ số 766)",
     "reports.periodic.requested": "Yêu cầu lập báo cáo định kỳ",
     "reports.periodic.generated": "Lập báo cáo định kỳ",
     "reports.periodic.failed": "Lập báo cáo định kỳ không thành công",
