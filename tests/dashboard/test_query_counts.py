@@ -1,5 +1,6 @@
 """The dashboard's pages issue a bounded number of SQL queries that does not grow with the
-data: the overview (/chi-so/), an agency (/chi-so/co-quan/<pk>/) and a drill-down
+data: the overview (/chi-so/), the ranking (/chi-so/xep-hang/), an agency
+(/chi-so/co-quan/<pk>/) and a drill-down
 (/chi-so/chi-tiet/<code>/), for the provincial supervisor (sees everything) and an agency
 leader, on the demo set with a few generated dossiers of 2024 and then with many more across
 every agency. The grouped reads that make this so give exactly the figures one context per
@@ -42,6 +43,7 @@ def _pages(leader_agency: int) -> list[tuple[str, str]]:
         q = f"?period={period}"
         out += [
             ("giamsat", f"/chi-so/{q}"),
+            ("giamsat", f"/chi-so/xep-hang/{q}"),
             ("giamsat", f"/chi-so/co-quan/{leader_agency}/{q}"),
             ("giamsat", f"/chi-so/chi-tiet/T4/{q}"),
             ("giamsat", f"/chi-so/chi-tiet/2a/{q}&part=denominator"),
@@ -177,7 +179,7 @@ def test_the_months_of_the_chart_read_exactly_what_one_context_per_month_reads(s
     months = [parse(f"2024-{m:02d}") for m in range(1, 13)]
     now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=timezone.get_current_timezone())
     contexts = services.month_contexts(months, now=now)
-    for code in ("T4", "T5", "T8", "T9", "2a", "3a", "index766"):
+    for code in ("T4", "T5", "T8", "T9", "2a", "4a", "index766"):
         assert services.series(code, months, now=now, contexts=contexts) == services.series(
             code, months, now=now
         ), code

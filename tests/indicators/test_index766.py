@@ -45,18 +45,18 @@ def test_index766_june(june):
     assert (a2.numerator, a2.denominator, a2.rate, a2.points) == (4, 10, D("40.00"), D("8.00"))
     assert a2.evidence == "V" and "÷" in a2.formula and "20" in a2.formula
     assert s["2b"].points is None and s["2b"].max_points == 0
-    # 3: online services 1/3 (threshold 80 %), used 1/1, online dossiers 1/9 (threshold 50 %),
-    # fee procedures paid online 1/2, dossiers paid online 1 of 8 fee-bearing
-    assert (s["3a"].rate, s["3a"].points) == (D("33.33"), D("1.67"))
-    assert (s["3b"].rate, s["3b"].points) == (D("100.00"), D("2.00"))
-    assert (s["3c"].numerator, s["3c"].denominator, s["3c"].points) == (1, 9, D("1.33"))
-    assert s["3d"].points is None
-    assert (s["3e"].numerator, s["3e"].denominator, s["3e"].points) == (1, 2, D("1.00"))
-    assert (s["3f"].numerator, s["3f"].denominator, s["3f"].points) == (1, 8, D("0.75"))
-    # 4: A was returned with a paper result; nothing digitised or reused
-    assert (s["4a"].numerator, s["4a"].denominator, s["4a"].points) == (0, 1, D("0.00"))
-    assert (s["4b"].denominator, s["4b"].points) == (9, D("0.00"))
-    assert s["4c"].points is None and s["4e"].points is None and s["4f"].points is None
+    # 4 (online services): online services 1/3 (threshold 80 %), used 1/1, online dossiers
+    # 1/9 (threshold 50 %), fee procedures paid online 1/2, dossiers paid online 1 of 8
+    assert (s["4a"].rate, s["4a"].points) == (D("33.33"), D("1.67"))
+    assert (s["4b"].rate, s["4b"].points) == (D("100.00"), D("2.00"))
+    assert (s["4c"].numerator, s["4c"].denominator, s["4c"].points) == (1, 9, D("1.33"))
+    assert s["4d"].points is None
+    assert (s["4e"].numerator, s["4e"].denominator, s["4e"].points) == (1, 2, D("1.00"))
+    assert (s["4f"].numerator, s["4f"].denominator, s["4f"].points) == (1, 8, D("0.75"))
+    # 3 (digitisation): A was returned with a paper result; nothing digitised or reused
+    assert (s["3a"].numerator, s["3a"].denominator, s["3a"].points) == (0, 1, D("0.00"))
+    assert (s["3b"].denominator, s["3b"].points) == (9, D("0.00"))
+    assert s["3c"].points is None and s["3e"].points is None and s["3f"].points is None
     # 5: no feedback -> no data; dossiers (6 − 3 overdue) ÷ 6 = 50 % against 90 %
     assert s["5a"].points is None and s["5b"].points is None
     assert (s["5c"].numerator, s["5c"].denominator, s["5c"].points) == (3, 6, D("3.33"))
@@ -64,11 +64,11 @@ def test_index766_june(june):
     assert [groups[c].points for c in "12345"] == [
         D("0.67"),
         D("8.00"),
-        D("6.75"),
         D("0.00"),
+        D("6.75"),
         D("3.33"),
     ]
-    assert [groups[c].max_points for c in "12345"] == [D(6), D(20), D(20), D(14), D(6)]
+    assert [groups[c].max_points for c in "12345"] == [D(6), D(20), D(14), D(20), D(6)]
     assert groups["3"].nominal_max == D(22)
     assert (idx.total, idx.max_total) == (D("18.75"), D(66))
     assert idx.total_100 == D("28.41")
@@ -113,7 +113,7 @@ def test_satisfaction_with_dossiers_5c(world, online_procedure):
 def test_no_dossiers_means_no_data_not_zero(world):
     idx = services.index766(JUNE, Filters(), now=dt.datetime(2024, 7, 10, tzinfo=VN))
     s = subs(idx)
-    for code in ("2a", "3c", "3f", "4a", "4b", "5c"):
+    for code in ("2a", "4c", "4f", "3a", "3b", "5c"):
         assert s[code].points is None and s[code].rate is None, code
         assert "Không có dữ liệu" in s[code].formula
 
@@ -161,14 +161,14 @@ def test_feedback_handled_on_time_and_satisfaction_5a_5b(world):
     assert {f.pk for f in drill.queryset} == {f1.pk, f2.pk, f4.pk}
 
 
-def test_digitisation_group_4_and_processing_time_2b(world, online_procedure):
+def test_digitisation_group_3_and_processing_time_2b(world, online_procedure):
     from cchc.accounts.policy import SYSTEM
     from cchc.catalog.services import ProcedureData, save_procedure
     from cchc.dossiers.intake import Component
     from tests.dossiers.factories import components_for
 
     mon = "2024-06-03"
-    # an electronic result, returned (4a); its documents scanned and reused (4b, 4d)
+    # an electronic result, returned (3a); its documents scanned and reused (3b, 3d)
     scanned = [
         Component(document_id=c.document_id, originals=c.originals, copies=c.copies,
                   digitised=True, reused=True)
@@ -201,10 +201,10 @@ def test_digitisation_group_4_and_processing_time_2b(world, online_procedure):
         now=world.now,
     )
     s = subs(services.index766(JUNE, now=dt.datetime(2024, 7, 10, tzinfo=VN)))
-    assert (s["4a"].numerator, s["4a"].denominator, s["4a"].points) == (1, 2, D("3.00"))
-    # 4b: 1 of 2 digitised = 50 % against 80 % -> 4 × 50 ÷ 80
-    assert (s["4b"].numerator, s["4b"].denominator, s["4b"].points) == (1, 2, D("2.50"))
-    assert (s["4d"].numerator, s["4d"].points) == (1, D("1.25"))
-    assert (s["4g"].numerator, s["4g"].denominator) == (1, 4)
+    assert (s["3a"].numerator, s["3a"].denominator, s["3a"].points) == (1, 2, D("3.00"))
+    # 3b: 1 of 2 digitised = 50 % against 80 % -> 4 × 50 ÷ 80
+    assert (s["3b"].numerator, s["3b"].denominator, s["3b"].points) == (1, 2, D("2.50"))
+    assert (s["3d"].numerator, s["3d"].points) == (1, D("1.25"))
+    assert (s["3g"].numerator, s["3g"].denominator) == (1, 4)
     # 2b: (2 h + 6 h) ÷ 2 dossiers = 4 hours on average (monitored, no points)
     assert (s["2b"].rate, s["2b"].points, s["2b"].unit) == (D("4.00"), None, "giờ")

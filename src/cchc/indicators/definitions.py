@@ -253,6 +253,19 @@ class Group:
 
 
 @dataclass(frozen=True)
+class PortalColumn:
+    """One column of the national portal's published 766 table: a whole group (`group`)
+    or some sub-indicators of a group (`subs`: the portal splits group 4 in two)."""
+
+    code: str
+    name: str
+    max_points: Decimal
+    group: str = ""
+    subs: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DefinitionFile:
     kind: str
     code: str
@@ -264,6 +277,7 @@ class DefinitionFile:
     groups: tuple[Group, ...] = ()
     subs: tuple[Sub, ...] = ()
     no_data: str = "excluded"
+    portal: tuple[PortalColumn, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -449,6 +463,7 @@ def validate(raw: dict[str, Any]) -> DefinitionFile:
                     f"Nhóm {g.code}: tổng điểm các chỉ số thành phần là {got:g}, "
                     f"khác điểm tối đa của nhóm {g.max_points:g}"
                 )
+        portal = _portal_columns(raw.get("portal_columns") or [], group_codes, subs, errors)
     if errors:
         raise InvalidInput(
             "Tệp định nghĩa chỉ tiêu có lỗi: " + "; ".join(errors) + ".",
@@ -466,8 +481,66 @@ def validate(raw: dict[str, Any]) -> DefinitionFile:
         groups=tuple(groups),
         subs=tuple(subs),
         no_data=str(head.get("no_data", "excluded")),
+        portal=tuple(portal) if kind == "index766" else (),
         raw=raw,
     )
+
+
+def _portal_columns(
+    items: list[dict[str, Any]], groups: dict[str, Group], subs: list[Sub], errors: list[str]
+) -> list[PortalColumn]:
+    """The national portal's columns (optional): each a whole group or sub-indicators of
+    one group, every group covered exactly once, points matching, 100 in all."""
+    if not items:
+        return []
+    points = {s.code: s for s in subs}
+    out: list[PortalColumn] = []
+    covered: dict[str, str] = {}  # sub code -> column code
+    seen: set[str] = set()
+    for n, item in enumerate(items, start=1):
+        code = str(item.get("code", ""))
+        where = f"[[portal_columns]] thứ {n} ({code or 'không mã'})"
+        if not code or code in seen or code in points:
+            errors.append(f"{where}: thiếu mã, mã bị trùng hoặc trùng mã chỉ số thành phần")
+        seen.add(code)
+        most = _dec(item.get("max_points"), f"{where}, max_points", errors)
+        group = str(item.get("group", ""))
+        names = tuple(str(s) for s in item.get("subs", ()))
+        if bool(group) == bool(names):
+            errors.append(f"{where}: cần đúng một trong 'group' hoặc 'subs'")
+            continue
+        if group:
+            if group not in groups:
+                errors.append(f"{where}: nhóm '{group}' không có trong [[groups]]")
+                continue
+            members = [s.code for s in subs if s.group == group]
+        else:
+            unknown = [s for s in names if s not in points]
+            if unknown:
+                errors.append(f"{where}: không có chỉ số thành phần {', '.join(unknown)}")
+                continue
+            members = list(names)
+        for s in members:
+            if s in covered:
+                errors.append(f"{where}: chỉ số {s} đã thuộc cột {covered[s]}")
+            covered[s] = code
+        got = sum((points[s].max_points for s in members), Decimal(0))
+        if most is not None and got != most:
+            errors.append(f"{where}: tổng điểm các chỉ số là {got:g}, khác max_points {most:g}")
+        out.append(
+            PortalColumn(
+                code=code,
+                name=str(item.get("name", "")),
+                max_points=most if most is not None else Decimal(0),
+                group=group,
+                subs=names,
+                headers=tuple(str(h) for h in item.get("headers", ())),
+            )
+        )
+    missing = [s.code for s in subs if s.code not in covered]
+    if missing:
+        errors.append(f"[[portal_columns]]: các chỉ số {', '.join(missing)} không thuộc cột nào")
+    return out
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,10 +21,14 @@ from cchc.errors import InvalidInput
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 KINDS = ("year", "half", "quarter", "month", "par")
 PAR_PERIODS = ("Q1", "H1", "Q3", "NAM")
+# Each label names what the data window covers (581/BNV-CCHC): the quarter I report
+# 15/12–14/3 (one quarter), the 6-month report 15/12–14/6 (the first half), the quarter III
+# report 15/6–14/9 (one quarter — not "9 tháng": the nine months to date are not its
+# window), the year's report 15/12–14/12.
 PAR_LABELS = {
     "Q1": "Báo cáo quý I",
-    "H1": "Báo cáo 6 tháng",
-    "Q3": "Báo cáo quý III (9 tháng)",
+    "H1": "Báo cáo 6 tháng đầu năm",
+    "Q3": "Báo cáo quý III",
     "NAM": "Báo cáo năm",
 }
 
@@ -77,8 +81,9 @@ def _par(year: int, which: str) -> Period:
         start, end = dt.date(year, 6, cut), dt.date(year, 9, cut - 1)
     else:
         start, end = start_prev, dt.date(year, 12, cut - 1)
-    # "Báo cáo năm 2026", not "Báo cáo năm năm 2026"
-    named = f"{PAR_LABELS[which]} {year}" if which == "NAM" else f"{PAR_LABELS[which]} năm {year}"
+    # "Báo cáo năm 2026", "Báo cáo 6 tháng đầu năm 2026": never "năm năm 2026"
+    base = PAR_LABELS[which]
+    named = f"{base} {year}" if base.endswith("năm") else f"{base} năm {year}"
     label = f"{named} ({start:%d/%m/%Y}–{end:%d/%m/%Y})"
     return Period(f"{year}-BC-{which}", label, "par", start, end)
 
