@@ -41,7 +41,7 @@ from cchc.dashboard.tables import Table
 from cchc.dossiers import access as dossier_access
 from cchc.dossiers.models import CLOCK_RUNNING, Dossier, Outcome
 from cchc.dossiers.presenters import hours
-from cchc.indicators import services
+from cchc.indicators import resolved, services
 from cchc.indicators.figures import Filters
 from cchc.org import tree
 
@@ -316,7 +316,8 @@ def officer_name(agency: Any, user_id: int) -> str | None:
 
 def list_q(kind: str, *, now: dt.datetime, start: dt.datetime, end: dt.datetime) -> Q:
     """The condition of each dossier list (`LISTS`), shared by the counts and the rows."""
-    finished = Q(finished_at__gte=start, finished_at__lt=end)
+    # Finished as the indicators count it: a withdrawal is no resolution (`resolved`).
+    finished = Q(finished_at__gte=start, finished_at__lt=end) & resolved.q()
     if kind == "qua-han":
         return Q(is_open=True, due__lt=now)
     if kind == "dang-xu-ly":

@@ -3,8 +3,9 @@
 One `Cell` per (family, day, competent agency, receiving agency, procedure, channel, online
 level) holds counts of dossiers. Family "r" counts dossiers by their day of receipt (intake
 facts: channel, fees and payments, digitisation); family "f" by their day of finishing
-(outcome, apology, supplements, result, rating, complaint, processing time). Days are
-Vietnamese local days.
+(outcome, apology, supplements, result, rating, complaint, processing time), and only the
+dossiers whose final state counts as resolved (`cchc.indicators.resolved`: not a
+withdrawal). Days are Vietnamese local days.
 
 Maintenance: `on_dossier_changed` receives `cchc.dossiers.signals.dossier_changed` inside
 the event's transaction, subtracts the dossier's old contribution and adds the new one with
@@ -31,7 +32,7 @@ from django.db.models.expressions import RawSQL
 from cchc import legaltime
 from cchc.dossiers.models import Dossier, DossierResult
 from cchc.dossiers.signals import snapshot
-from cchc.indicators import cellcache, progress
+from cchc.indicators import cellcache, progress, resolved
 from cchc.indicators.models import (
     FINISHED_MEASURES,
     KEY,
@@ -135,7 +136,8 @@ def contribution(d: Row | None, electronic: bool = False) -> dict[tuple[Any, ...
     out[("r", local_day(d["received_at"]), *base)] = {
         m: int(DEFINITIONS[m][0](d, electronic)) for m in RECEIVED_MEASURES
     }
-    if d["finished_at"] is not None:
+    # Only a resolution counts as finished (`resolved`: a withdrawal is not one).
+    if resolved.counts(d):
         values = {
             m: int(DEFINITIONS[m][0](d, electronic))
             for m in FINISHED_MEASURES
@@ -297,7 +299,7 @@ def family(
         day = _local_day_sql("received_at")
     else:
         measures = FINISHED_MEASURES
-        qs = qs.filter(finished_at__isnull=False)
+        qs = qs.filter(resolved.q())
         day = _local_day_sql("finished_at")
     sums: dict[str, Any] = {}
     for m in measures:

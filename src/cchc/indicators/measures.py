@@ -27,7 +27,7 @@ from cchc.catalog.models import (
 )
 from cchc.dossiers.models import Dossier
 from cchc.feedback.models import Feedback
-from cchc.indicators import aggregates, cellcache
+from cchc.indicators import aggregates, cellcache, resolved
 from cchc.indicators import progress as past_progress
 from cchc.indicators.definitions import SOURCES, DefinitionFile, Expr
 from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
@@ -430,9 +430,8 @@ class Context:
         # agency's index (dossier_competent). In progress stays a subquery (open dossiers).
         families = {
             "r": Q(received_at__gte=self.start, received_at__lt=self.end),
-            "f": Q(
-                received_at__isnull=False, finished_at__gte=self.start, finished_at__lt=self.end
-            ),
+            "f": Q(received_at__isnull=False, finished_at__gte=self.start, finished_at__lt=self.end)
+            & resolved.q(),
         }
         plus: Q | None = None
         minus = Q()

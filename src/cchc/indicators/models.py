@@ -171,13 +171,22 @@ class DefinitionSet(models.Model):
 
 class PublishedFigure(models.Model):
     """A 766 figure as published by the national system (entered or imported), kept to
-    reconcile our computation with it (`services.reconcile`)."""
+    reconcile our computation with it (`published.reconcile`). Codes follow QĐ 766's group
+    order (3 = Số hóa hồ sơ, 4 = Cung cấp dịch vụ trực tuyến); the portal's split of group 4
+    and its deduction have their own codes (`index766.toml`, [[portal_columns]])."""
 
     period = models.CharField("Kỳ", max_length=20)
     unit = models.ForeignKey(
         "org.AdministrativeUnit", verbose_name="Địa bàn", on_delete=models.PROTECT
     )
-    code = models.CharField("Chỉ số", max_length=20, help_text="total, nhóm (1–5) hoặc 1a, 2a…")
+    code = models.CharField(
+        "Chỉ số",
+        max_length=20,
+        help_text=(
+            "total, nhóm 1–5 theo QĐ 766, cột của Cổng DVC quốc gia (4-dvc, 4-tt), "
+            "điểm trừ do lỗi kỹ thuật, đồng bộ (tru-diem) hoặc chỉ số thành phần 1a, 2a…"
+        ),
+    )
     value = models.DecimalField("Điểm công bố", max_digits=8, decimal_places=2)
     source = models.CharField("Nguồn", max_length=500)
     updated_at = models.DateTimeField("Cập nhật")

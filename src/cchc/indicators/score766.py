@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cchc.indicators import definitions
+from cchc.indicators import definitions, resolved
 from cchc.indicators.definitions import DefinitionFile, Sub
 from cchc.indicators.figures import (
     EVERYTHING,
@@ -96,6 +96,8 @@ class Index766:
     groups: list[Group766]
     definition_version: str
     total_100: Decimal | None = None  # total rescaled to 100 over the sub-indicators with data
+    # Which finished dossiers count as resolved (`cchc.indicators.resolved`), code@version.
+    resolved_definition: str = ""
     no_data_rule: str = (
         "Chỉ số thành phần không có dữ liệu không được tính điểm và không tính vào điểm tối đa "
         "(max_total); total_100 quy đổi tổng điểm về thang 100."
@@ -111,6 +113,7 @@ class Index766:
             "total_100": jsonable_number(self.total_100),
             "no_data_rule": self.no_data_rule,
             "definition_version": self.definition_version,
+            "resolved_definition": self.resolved_definition,
             "groups": [g.as_dict() for g in self.groups],
         }
 
@@ -224,4 +227,5 @@ def index766(
         groups=groups,
         definition_version=f"{d.code}@{d.version}",
         total_100=q2(total * 100 / max_total) if max_total else None,
+        resolved_definition=resolved.definition().label,
     )

@@ -1,5 +1,5 @@
-"""`cchc indicators load|rebuild|verify|show|ranking|reconcile` — parses options and calls
-the indicator services."""
+"""`cchc indicators load|rebuild|verify|show|ranking|reconcile|resolved` — parses options and
+calls the indicator services."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from django.utils import timezone
 from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
 from cchc.errors import DomainError, NotFound
-from cchc.indicators import aggregates, definitions, periods, progress, published, services
+from cchc.indicators import (
+    aggregates,
+    definitions,
+    periods,
+    progress,
+    published,
+    resolved,
+    services,
+)
 from cchc.indicators.services import Filters
 from cchc.org.models import AdministrativeUnit, Agency
 
@@ -92,6 +100,10 @@ class Command(BaseCommand):
         rec.add_argument("--period", required=True)
         rec.add_argument("--unit", required=True, help="unit id or official code")
         rec.add_argument("--json", action="store_true")
+        res = sub.add_parser(
+            "resolved", help="which finished dossiers count as resolved, with their sources"
+        )
+        res.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -191,3 +203,18 @@ class Command(BaseCommand):
                 f"{d.name}: hệ thống {services.fmt(d.ours)}, công bố {services.fmt(d.published)}, "
                 f"chênh lệch {services.fmt(d.difference)}"
             )
+
+    def _resolved(self, opts: dict[str, Any]) -> None:
+        d = resolved.definition()
+        if opts["json"]:
+            self.stdout.write(json.dumps(d.as_dict(), ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{d.name} ({d.label})")
+        for v in d.versions:
+            self.stdout.write(f"Áp dụng từ {v.effective_from:%d/%m/%Y}: {v.note}")
+            for r in v.states:
+                word = "được tính" if r.counted else "không tính"
+                check = "đã kiểm chứng" if r.verified else "CHƯA KIỂM CHỨNG"
+                self.stdout.write(f"  {r.label} ({r.state}): {word} — {r.basis}")
+                note = f" {r.note}" if r.note else ""
+                self.stdout.write(f"      Nguồn: {r.source} [{check}]{note}")
