@@ -16,7 +16,7 @@ from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.audit.models import AuditEntry
 from cchc.calendars import services
-from cchc.calendars.models import CalendarVersion, WorkingCalendar
+from cchc.calendars.models import CalendarDay, CalendarVersion, WorkingCalendar
 from cchc.errors import NotFound, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +246,145 @@ def test_a_due_in_a_year_without_a_decreed_schedule_is_provisional_not_refused()
     result = legaltime.explain_due(cal, received, "10wd")
     assert result.due == due and result.provisional
     assert any("tạm tính" in item.text for item in result.explanation)
+
+
+# -- provenance: real sources, verified flags, provisional years --------------------------------
+
+
+def test_calendar_show_2027_json_marks_each_day_provisional_and_unverified(capsys):
+    call_command("calendar", "show", "2027", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert rows
+    for row in rows:
+        assert row["provisional"] is True, row
+        assert row["verified"] is False, row
+        assert "(tạm tính)" in row["reason"]
+        assert "thư viện holidays" in row["source"], row
+        # The package's days are no longer passed off as the Labour Code's verified text.
+        assert row["source"] != legaltime.calendar.LABOUR_CODE_SOURCE
+    culture = next(r for r in rows if r["date"] == "2027-11-24")
+    assert culture["source"].startswith("Nghị quyết 80-NQ/TW")
+    assert "chưa xác minh" in culture["note"]
+
+
+def test_calendar_show_2027_text_says_the_year_is_provisional(capsys):
+    call_command("calendar", "show", "2027")
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[1].startswith("TẠM TÍNH — Năm 2027 chưa có lịch nghỉ lễ")
+    days = lines[2:]
+    assert days and all("(tạm tính)" in line for line in days)
+    assert all("chưa đối chiếu văn bản pháp lý" in line for line in days)
+
+
+def test_calendar_show_2026_keeps_its_recorded_sources(capsys):
+    call_command("calendar", "show", "2026", "--json")
+    rows = {r["date"]: r for r in json.loads(capsys.readouterr().out)}
+    assert not any(r["provisional"] for r in rows.values())
+    assert "TẠM TÍNH" not in json.dumps(list(rows.values()), ensure_ascii=False)
+    assert rows["2026-01-01"]["verified"] is True
+    culture = rows["2026-11-24"]
+    assert culture["verified"] is False and culture["layer"] == "decree"
+    assert culture["source"].startswith("Nghị quyết 80-NQ/TW")
+    assert "chưa xác minh" in culture["note"]
+    assert rows["2026-02-17"]["verified"] is False
+    assert "Thông báo số 9441" in rows["2026-02-17"]["source"]
+
+
+def test_stored_2026_days_carry_the_corrected_sources():
+    day = CalendarDay.objects.get(version__number=1, date=dt.date(2026, 11, 24))
+    assert not day.verified and day.source.startswith("Nghị quyết 80-NQ/TW")
+    assert not CalendarDay.objects.filter(source__contains="cần xác minh").exists()
+    holiday_package = CalendarDay.objects.filter(source__icontains="holidays")
+    assert holiday_package.exists() and not holiday_package.filter(verified=True).exists()
+
+
+def test_an_explanation_in_a_provisional_year_says_so():
+    cal = services.calendar_for()
+    result = legaltime.explain_due(cal, at("2027-02-03T09:00"), "2wd")
+    assert result.provisional
+    provisional = result.explanation.of_kind(legaltime.ItemKind.PROVISIONAL)
+    assert [item.date for item in provisional] == [dt.date(2027, 1, 1)]
+    assert not provisional[0].verified and "tạm tính" in provisional[0].text
+
+
+def test_the_admin_shows_covered_and_provisional_years(client, make_user):
+    admin = make_user(Role.ADMINISTRATOR)
+    client.force_login(admin)
+    listing = client.get(reverse("admin:calendars_workingcalendar_changelist"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "Năm có lịch nghỉ lễ chính thức: 2024, 2025, 2026." in page
+    assert "Các năm khác: TẠM TÍNH" in page
+    calendar = services.get_calendar("vn-civil-service")
+    form = client.get(reverse("admin:calendars_workingcalendar_change", args=[calendar.pk]))
+    assert "Các năm khác: TẠM TÍNH" in form.content.decode()
+    strict()
+    assert "không tính hạn" in services.coverage_text(services.get_calendar("vn-civil-service"))
+    versions = client.get(reverse("admin:calendars_calendarversion_changelist")).content.decode()
+    assert "24/11/2026" in versions  # listed among the version's unverified days
+
+
+def test_a_day_added_in_the_admin_is_unverified_unless_ticked(client, make_user):
+    admin = make_user(Role.ADMINISTRATOR)
+    client.force_login(admin)
+    calendar = services.get_calendar("vn-civil-service")
+    form = {
+        "calendar": calendar.pk,
+        "effective_from": "2025-01-01",
+        "title": "Nghỉ thêm một ngày",
+        "source": "Thông báo thử nghiệm",
+        "days-TOTAL_FORMS": "1",
+        "days-INITIAL_FORMS": "0",
+        "days-MIN_NUM_FORMS": "0",
+        "days-MAX_NUM_FORMS": "1000",
+        "days-0-date": "2025-03-03",
+        "days-0-kind": "off",
+        "days-0-name": "Nghỉ thử nghiệm",
+        "days-0-source": "Thông báo thử nghiệm",
+        "days-0-layer": "local",
+        "years-TOTAL_FORMS": "0",
+        "years-INITIAL_FORMS": "0",
+        "years-MIN_NUM_FORMS": "0",
+        "years-MAX_NUM_FORMS": "1000",
+    }
+    response = client.post(reverse("admin:calendars_calendarversion_add"), form)
+    assert response.status_code == 302
+    day = CalendarVersion.objects.get(number=2).days.get()
+    assert day.verified is False
+
+
+def test_each_package_day_in_an_explanation_is_unverified_and_provisional():
+    cal = services.calendar_for()
+    result = legaltime.explain_due(cal, at("2027-02-03T09:00"), "2wd")
+    skipped = [
+        item
+        for item in result.explanation.of_kind(legaltime.ItemKind.SKIPPED_DAY)
+        if item.date.weekday() < 5
+    ]
+    assert [item.date for item in skipped] == [dt.date(2027, 2, d) for d in (4, 5, 8, 9, 10)]
+    for item in skipped:
+        assert not item.verified
+        assert "thư viện holidays" in item.source
+        assert "(tạm tính)" in item.text and "chưa đối chiếu văn bản pháp lý" in item.text
+    provisional = result.explanation.of_kind(legaltime.ItemKind.PROVISIONAL)[0]
+    assert "thư viện holidays" in provisional.text
+
+
+def test_a_database_with_the_old_sources_gets_them_corrected_by_calendar_load(capsys):
+    # A database created before the sources were corrected: its version 1 holds the old
+    # text. `cchc calendar load` records the correction as version 2, dates unchanged.
+    old = "Thư viện holidays 0.109 (chưa đối chiếu văn bản pháp lý)"
+    CalendarDay.objects.filter(version__number=1, date=dt.date(2026, 11, 24)).update(source=old)
+    before = legaltime.due(services.calendar_for(), at("2026-11-23T09:00"), "1wd")
+    call_command("calendar", "load")
+    assert "Đã tạo" in capsys.readouterr().out
+    version = CalendarVersion.objects.get(number=2)
+    assert [d.date for d in version.days.all()] == [dt.date(2026, 11, 24)]
+    services.forget_built_calendars()
+    assert (
+        services.calendar_for()
+        .day_info(dt.date(2026, 11, 24))
+        .source.startswith("Nghị quyết 80-NQ/TW")
+    )
+    assert legaltime.due(services.calendar_for(), at("2026-11-23T09:00"), "1wd") == before

@@ -65,16 +65,33 @@ def test_shipped_data_against_holidays_package(year: int) -> None:
 def test_unverified_2026_entries_are_marked() -> None:
     schedule = next(s for s in shipped_schedules() if s.year == 2026)
     unverified = {e.date for e in schedule.entries if not e.verified}
-    assert unverified == {
-        date(2026, 8, 22),
-        date(2026, 8, 31),
-        date(2026, 9, 1),
-        date(2026, 9, 2),
-        date(2026, 11, 24),
-    }
+    new_year_swap = {date(2026, 1, d) for d in (2, 3, 4, 10)}
+    tet = {date(2026, 2, d) for d in range(14, 23)}
+    national_day = {date(2026, 8, 22), date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2)}
+    assert unverified == new_year_swap | tet | national_day | {date(2026, 11, 24)}
     for entry in schedule.entries:
         if not entry.verified:
-            assert "chưa đối chiếu văn bản pháp lý" in entry.note
+            # Each says what is not verified.
+            assert "chưa đối chiếu" in entry.note or "chưa xác minh" in entry.note
+        # Nothing still waits for a number to be filled in.
+        assert "cần xác minh" not in entry.source
+
+
+def test_2026_sources_name_the_acts_behind_them() -> None:
+    by_date = {e.date: e for s in shipped_schedules() if s.year == 2026 for e in s.entries}
+    culture = by_date[date(2026, 11, 24)]
+    # 24/11 is not a Labour Code holiday: its basis is the Politburo's resolution.
+    assert culture.source.startswith("Nghị quyết 80-NQ/TW ngày 07/01/2026 của Bộ Chính trị")
+    assert "không thuộc Bộ luật Lao động 2019, Điều 112" in culture.source
+    assert "văn bản pháp luật thực hiện" in culture.note
+    for day in range(14, 23):
+        tet = by_date[date(2026, 2, day)]
+        assert "Thông báo số 9441 ngày 16/10/2025 của Bộ Nội vụ" in tet.source
+        assert "theo báo chí" in tet.source
+    for day in (date(2026, 1, 2), date(2026, 1, 10)):
+        assert "12729/VPCP-KGVX chưa xác minh" in by_date[day].source
+    # Statutory fixed dates stay verified.
+    assert by_date[date(2026, 1, 1)].verified and by_date[date(2026, 4, 30)].verified
 
 
 def test_every_entry_has_a_source_and_swaps_are_paired() -> None:

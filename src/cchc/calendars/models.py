@@ -116,11 +116,24 @@ class CalendarDay(models.Model):
     date = models.DateField("Ngày")
     kind = models.CharField("Loại", max_length=4, choices=DayKind.choices)
     name = models.CharField("Tên ngày nghỉ / lý do", max_length=200)
-    source = models.CharField("Văn bản căn cứ", max_length=300, blank=True)
+    source = models.CharField(
+        "Văn bản căn cứ",
+        max_length=300,
+        blank=True,
+        help_text="Số hiệu, ngày và cơ quan ban hành văn bản; nguồn khác (báo chí, thư viện "
+        "holidays) ghi rõ là nguồn khác",
+    )
     layer = models.CharField(
         "Tầng", max_length=6, choices=DayLayer.choices, default=DayLayer.DECREE
     )
-    verified = models.BooleanField("Đã đối chiếu văn bản", default=True)
+    # False unless someone checked the date against the act itself: entries taken from the
+    # press or from the `holidays` package stay unverified, with the reason in `note`.
+    verified = models.BooleanField(
+        "Đã đối chiếu văn bản",
+        default=False,
+        help_text="Chỉ đánh dấu khi đã đối chiếu ngày với bản gốc văn bản căn cứ; nếu chưa, "
+        "ghi lý do ở cột Ghi chú",
+    )
     note = models.CharField("Ghi chú", max_length=300, blank=True)
     swapped_with = models.DateField("Hoán đổi với ngày", null=True, blank=True)
 

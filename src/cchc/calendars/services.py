@@ -19,6 +19,8 @@ from cchc.audit import log
 from cchc.calendars import signals
 from cchc.calendars.models import CalendarDay, CalendarVersion, CalendarYear, WorkingCalendar
 from cchc.errors import InvalidInput, NotFound
+from cchc.legaltime import provenance
+from cchc.legaltime.explain import UNVERIFIED_NOTE as UNVERIFIED_MARK
 
 DEFAULT_CALENDAR = "vn-civil-service"
 
@@ -124,6 +126,48 @@ def calendar_for(
     )
     _BUILT[key] = built
     return built
+
+
+def year_listing(calendar: legaltime.Calendar, year: int) -> list[dict[str, Any]]:
+    """The days of `year` that differ from the weekly pattern (`legaltime
+    .calendar_year_report`), each with its real source and verified flag: a day the
+    ``holidays`` package supplies (layer 2) is never verified and names the act it rests on
+    and the package (`legaltime.provenance`); a day of a year without an official schedule
+    is marked provisional, with the reason saying so."""
+    rows = legaltime.calendar_year_report(calendar, year)
+    for row in rows:
+        day = dt.date.fromisoformat(row["date"])
+        if row["layer"] == legaltime.Layer.STATUTORY.value:
+            found = provenance.statutory(day, row["name"])
+            row["source"] = found.source
+            row["verified"] = False
+            row["note"] = found.note
+            if UNVERIFIED_MARK not in row["reason"]:
+                row["reason"] += f" ({UNVERIFIED_MARK})"
+        else:
+            row["note"] = calendar.day_info(day).note
+        if row["provisional"] and "tạm tính" not in row["reason"]:
+            row["reason"] += " (tạm tính)"
+    return rows
+
+
+def coverage_text(calendar: WorkingCalendar) -> str:
+    """What the admin shows about a calendar's years: those with an official schedule,
+    and what happens to the others (provisional, or refused)."""
+    years = sorted(
+        set(CalendarYear.objects.filter(version__calendar=calendar).values_list("year", flat=True))
+    )
+    listed = ", ".join(str(y) for y in years) or "chưa có năm nào"
+    text = f"Năm có lịch nghỉ lễ chính thức: {listed}."
+    if calendar.provisional_years_ok:
+        text += (
+            " Các năm khác: TẠM TÍNH — ngày lễ do thư viện holidays "
+            f"{provenance.holidays_version()} tính theo Bộ luật Lao động 2019, Điều 112, chưa "
+            "đối chiếu văn bản; kết quả tính hạn được ghi «tạm tính»."
+        )
+    else:
+        text += " Các năm khác: không tính hạn (chưa cho phép tạm tính)."
+    return text
 
 
 def _winning_days(calendar: WorkingCalendar, upto: int | None = None) -> dict[dt.date, CalendarDay]:

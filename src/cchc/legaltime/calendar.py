@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import holidays
 
+from . import provenance
 from .errors import BadCalendar, CalendarCoverageError
 from .sessions import SessionPlan, SessionSeconds, format_clock
 from .table import DayTable, NeedYear
@@ -189,6 +190,11 @@ class Calendar:
         self._years: dict[int, list[DayInfo]] = {}
         self._table: DayTable | None = None
         self._lock = threading.Lock()
+        # A calendar made by `with_cutoff` keeps its base: same days, another cut-off.
+        self._base: Calendar | None = None
+        self.cutoff_source = ""
+        self.cutoff_verified = True
+        self._twins: dict[tuple[time, str, bool], Calendar] = {}
 
     # -- construction helpers -------------------------------------------------------------
 
@@ -221,6 +227,30 @@ class Calendar:
             raise TypeError(f"unknown calendar arguments: {sorted(unknown)}")
         arguments.update(changes)
         return Calendar(**arguments)
+
+    def with_cutoff(self, cutoff: time | None, *, source: str, verified: bool = True) -> Calendar:
+        """This calendar with another reception cut-off: a procedure's own rule (e.g. a
+        request received after 15:00 counted from the next working day). ``None`` keeps the
+        calendar's own cut-off (the global setting). ``source`` names the rule (its legal
+        basis) for the explanation, ``verified`` says whether that basis was checked. Same
+        code, version and days; the twin shares this calendar's resolved days and numpy
+        arrays and is cached, so it costs one shallow copy of the day table per cut-off."""
+        if cutoff is None:
+            return self
+        if cutoff.tzinfo is not None:
+            raise BadCalendar("Giờ chốt nhận hồ sơ phải là giờ địa phương, không kèm múi giờ.")
+        base = self._base if self._base is not None else self
+        key = (cutoff, source, verified)
+        with base._lock:
+            twin = base._twins.get(key)
+            if twin is None:
+                twin = Calendar(**{**base._arguments(), "cutoff": cutoff})
+                twin._base = base
+                twin._years = base._years
+                twin.cutoff_source = source
+                twin.cutoff_verified = verified
+                base._twins[key] = twin
+        return twin
 
     def with_local_overrides(self, overrides: Iterable[DayOverride], *, version: str) -> Calendar:
         """A copy with additional local (layer 4) overrides, e.g. a desk's storm closures."""
@@ -307,7 +337,10 @@ class Calendar:
         also = ""
         holiday = statutory.get(day)
         if holiday is not None:
-            kind, layer, name, source = DayKind.OFF, Layer.STATUTORY, holiday, LABOUR_CODE_SOURCE
+            # The package's day: its real source, never verified (`provenance`).
+            found = provenance.statutory(day, holiday)
+            kind, layer, name, source = DayKind.OFF, Layer.STATUTORY, holiday, found.source
+            verified, note = found.verified, found.note
         for level in (Layer.DECREE, Layer.LOCAL):
             override = self._overrides[level].get(day)
             if override is not None:
@@ -382,6 +415,15 @@ class Calendar:
 
     def table(self) -> DayTable:
         """The cached per-day lookup table (built on first use)."""
+        base = self._base
+        if base is not None:
+            shared = base.table()
+            mine = self._table
+            if mine is None or mine.base is not shared:
+                mine = self._table = shared.with_cutoff(
+                    self.cutoff_seconds, self.cutoff_source, verified=self.cutoff_verified
+                )
+            return mine
         table = self._table
         if table is not None:
             return table
@@ -395,6 +437,9 @@ class Calendar:
             return self._table
 
     def _extend(self, year: int) -> None:
+        if self._base is not None:
+            self._base._extend(year)
+            return
         self.require_year(year)
         with self._lock:
             current = self._table

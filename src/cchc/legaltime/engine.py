@@ -423,13 +423,32 @@ class LateApology(StrEnum):
     REFUSE = "refuse"
 
 
+# Cited when the caller names no act: the engine does not know which rule set a dossier
+# falls under (that is the dossier's rule set, `cchc.dossiers.rules`), so it never guesses one.
+GENERIC_EXTENSION_BASIS = (
+    "quy định về thực hiện thủ tục hành chính theo cơ chế một cửa, một cửa liên thông "
+    "áp dụng cho hồ sơ"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ExtensionPolicy:
-    """Re-appointment rules (Nghị định 107/2021/NĐ-CP): one extension; apology notice."""
+    """Re-appointment rules: how many extensions, the apology's notice, and the act they
+    come from. ``legal_basis`` is the citation printed in messages and explanations; the
+    dossier's rule set supplies it (``RuleSet.extension_policy``): NĐ 61/2018 as amended
+    by NĐ 107/2021 for dossiers received before 1/7/2025, NĐ 118/2025 (as amended) from
+    then on. ``legal_basis_verified`` says whether that citation was checked against the
+    act's text."""
 
     late_apology: LateApology = LateApology.WARN
     max_extensions: int = 1
     notice: Duration = field(default_factory=lambda: Duration(Decimal(1), Unit.WORKING_DAYS))
+    legal_basis: str = ""
+    legal_basis_verified: bool = False
+
+    @property
+    def basis(self) -> str:
+        return self.legal_basis or GENERIC_EXTENSION_BASIS
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +480,7 @@ def extend(
     if extensions_so_far >= rules.max_extensions:
         raise ExtensionRefused(
             f"Hồ sơ đã được hẹn lại ngày trả kết quả {extensions_so_far} lần; không được gia hạn "
-            f"thêm (tối đa {rules.max_extensions} lần theo Nghị định 107/2021/NĐ-CP).",
+            f"thêm (tối đa {rules.max_extensions} lần theo {rules.basis}).",
             code="legaltime.extension_limit",
         )
     if proposed <= current:
@@ -478,7 +497,7 @@ def extend(
         message = (
             f"Văn bản xin lỗi và hẹn lại gửi lúc {format_instant(apology)}, muộn hơn thời hạn "
             f"chậm nhất {rules.notice.label} trước hạn giải quyết {format_instant(current)} "
-            "(Nghị định 107/2021/NĐ-CP)."
+            f"({rules.basis})."
         )
         if rules.late_apology is LateApology.REFUSE:
             raise ExtensionRefused(message, code="legaltime.extension_late_apology")
@@ -496,7 +515,8 @@ def extend(
                 ),
                 date=from_epoch(proposed).date(),
                 reason="hẹn lại ngày trả kết quả",
-                source="Nghị định 107/2021/NĐ-CP",
+                source=rules.basis,
+                verified=rules.legal_basis_verified,
             )
         ]
         items += [ExplanationItem(kind=ItemKind.WARNING, text=w) for w in warnings]

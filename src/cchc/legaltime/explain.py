@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from . import provenance
 from .calendar import LABOUR_CODE_SOURCE, DayInfo, DayKind, Layer
 from .durations import STANDARD_DAY_SECONDS, format_amount
 from .instants import from_epoch
@@ -139,6 +140,8 @@ def day_reason(info: DayInfo) -> str:
         reason += f"; {info.note}"
     if not info.verified:
         reason += f" ({UNVERIFIED_NOTE})"
+    if info.provisional and info.layer is Layer.STATUTORY:
+        reason += " (tạm tính)"
     return reason
 
 
@@ -184,17 +187,29 @@ def provisional_items(table: DayTable, first: int, last: int) -> list[Explanatio
             items.append(
                 ExplanationItem(
                     kind=ItemKind.PROVISIONAL,
-                    text=(
-                        f"Năm {year} chưa có lịch nghỉ lễ, hoán đổi ngày làm việc chính thức: "
-                        f"kết quả tạm tính, chỉ dùng ngày lễ theo {LABOUR_CODE_SOURCE}."
-                    ),
+                    text=provenance.provisional_year_text(year),
                     date=date(year, 1, 1),
                     reason="tạm tính",
-                    source=LABOUR_CODE_SOURCE,
+                    source=provenance.package_source(LABOUR_CODE_SOURCE),
                     verified=False,
                 )
             )
     return items
+
+
+GLOBAL_CUTOFF = "giờ chốt chung của lịch làm việc"
+PROCEDURE_CUTOFF = "giờ chốt riêng của thủ tục"
+
+
+def cutoff_origin(table: DayTable) -> str:
+    """Where the table's reception cut-off comes from, in words: the calendar's own (the
+    global setting) or a procedure's rule with its source."""
+    if not table.cutoff_source:
+        return GLOBAL_CUTOFF
+    text = f"{PROCEDURE_CUTOFF}, theo {table.cutoff_source}"
+    if not table.cutoff_verified:
+        text += f", {UNVERIFIED_NOTE}"
+    return text
 
 
 def start_item(table: DayTable, received: int, start: int) -> ExplanationItem:
@@ -216,10 +231,19 @@ def start_item(table: DayTable, received: int, start: int) -> ExplanationItem:
             reason = f"ngày nghỉ: {day_reason(info)}"
             text = f"Tiếp nhận {when} vào ngày nghỉ ({day_reason(info)}): bắt đầu tính từ {begin}."
     elif cutoff is not None and cutoff < sec < table.last_end[i]:
-        reason = f"sau giờ chốt nhận hồ sơ {format_clock(cutoff)}"
+        origin = cutoff_origin(table)
+        reason = f"sau giờ chốt nhận hồ sơ {format_clock(cutoff)} ({origin})"
         text = (
-            f"Tiếp nhận {when} sau giờ chốt nhận hồ sơ {format_clock(cutoff)}: bắt đầu tính từ "
-            f"{begin} (ngày làm việc tiếp theo)."
+            f"Tiếp nhận {when} sau giờ chốt nhận hồ sơ {format_clock(cutoff)} ({origin}): "
+            f"bắt đầu tính từ {begin} (ngày làm việc tiếp theo)."
+        )
+        return ExplanationItem(
+            kind=ItemKind.START_RULE,
+            text=text,
+            date=info.date,
+            reason=reason,
+            source=table.cutoff_source or None,
+            verified=table.cutoff_verified,
         )
     elif table.first_start[i] <= sec < table.last_end[i]:
         reason = "trong giờ nghỉ giữa hai buổi làm việc"

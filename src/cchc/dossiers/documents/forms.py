@@ -157,11 +157,15 @@ def build_form(
             code="dossier.form_not_received",
         )
     applicant = _applicant(viewer, dossier)
+    rule_set = rules.ruleset(dossier.ruleset)
     context = {
         "dossier": dossier,
         "form_number": spec.number,
         "form_title": spec.title,
-        "ruleset": rules.ruleset(dossier.ruleset),
+        "ruleset": rule_set,
+        # The form's own circular and the acts of the dossier's rule set (by receipt date).
+        "form_basis": rule_set.form_basis(purpose),
+        "legal_basis": rule_set.basis,
         "applicant": applicant,
         "event": source,
     }
@@ -329,6 +333,7 @@ def _apology(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
         "new_words": wording.moment_words(new_due, weekday=True),
         "reason_lines": _lines(event.reason),
         "asks_extension": dossier.ruleset == rules.TT03_2025.code,
+        "apology_basis": rules.ruleset(dossier.ruleset).provision("extension").citation,
         "signer_title": title,
         "signer_name": data.get("signer_name", ""),
         "delivery": DELIVERY.get(data.get("delivery", ""), data.get("delivery", "")),

@@ -16,6 +16,7 @@ from cchc import legaltime
 from cchc.accounts.policy import SYSTEM
 from cchc.calendars import services
 from cchc.errors import DomainError
+from cchc.legaltime import provenance
 
 
 class Command(BaseCommand):
@@ -44,13 +45,17 @@ class Command(BaseCommand):
 
     def _show(self, opts: dict[str, Any]) -> None:
         calendar = services.calendar_for(opts["calendar"])
-        rows = legaltime.calendar_year_report(calendar, opts["year"])
+        year = opts["year"]
+        rows = services.year_listing(calendar, year)
         if opts["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"Lịch {calendar.code} ({calendar.version}), năm {opts['year']}:")
+        self.stdout.write(f"Lịch {calendar.code} ({calendar.version}), năm {year}:")
+        if not calendar.covers(year):
+            self.stdout.write(f"TẠM TÍNH — {provenance.provisional_year_text(year)}")
         for row in rows:
             # The reason already says when an entry is not verified against a legal text.
+            # …and, in a provisional year, that it is "tạm tính".
             self.stdout.write(
                 f"{row['date']} {row['weekday']:<9} {row['reason']} — {row['source']}"
             )
