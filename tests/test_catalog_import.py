@@ -188,7 +188,7 @@ def test_xlsx_with_excel_dates_and_numbers(org, now):
     sheet.append(["Danh mục thủ tục"])
     sheet.append(list(PROCEDURE_COLUMNS))
     values = row(**{"Thời hạn giải quyết": 3, "Ngày QĐ công bố": 45366, "Phí lệ phí": 50000})
-    sheet.append([values[c] for c in PROCEDURE_COLUMNS])
+    sheet.append([values.get(c) for c in PROCEDURE_COLUMNS])
     sheet.append([None] * len(PROCEDURE_COLUMNS))  # empty trailing row
     buffer = io.BytesIO()
     book.save(buffer)

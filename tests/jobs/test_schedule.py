@@ -40,6 +40,7 @@ def test_every_documented_periodic_command_is_scheduled_by_default():
         "plans-remind",
         "dossiers-digest",
         "indicators-snapshot",
+        "catalog-apply-versions",
         "dossiers-verify",
         "indicators-verify",
         "audit-verify",

@@ -10,8 +10,8 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from cchc.accounts import policy
-from cchc.catalog import services
-from cchc.catalog.models import Procedure
+from cchc.catalog import services, versions
+from cchc.catalog.models import Procedure, ProcedureVersion
 from cchc.errors import NotFound
 from cchc.webkit.params import MAX_ID
 
@@ -55,6 +55,30 @@ class ProcedureOut(Schema):
     decision_number: str
     decision_date: dt.date | None
     active: bool
+    cutoff: dt.time | None
+    cutoff_source: str
+    cutoff_verified: bool
+    version: int
+
+
+class VersionOut(Schema):
+    number: int
+    effective_from: dt.date
+    basis: str
+    in_force: bool
+    name: str
+    duration: str
+    fees: list[FeeIO]
+    documents: list[DocumentIO]
+    steps: list[StepIO]
+    online_level: str
+    decision_number: str
+    decision_date: dt.date | None
+    active: bool
+    cutoff: dt.time | None
+    cutoff_source: str
+    cutoff_verified: bool
+    created_at: dt.datetime
 
 
 class ProcedureIn(Schema):
@@ -74,6 +98,12 @@ class ProcedureIn(Schema):
     decision_number: str = ""
     decision_date: dt.date | None = None
     active: bool = True
+    cutoff: dt.time | None = None
+    cutoff_source: str = ""
+    cutoff_verified: bool = False
+    cutoff_note: str = ""
+    effective_from: dt.date | None = None
+    basis: str = ""
 
 
 class SaveResult(Schema):
@@ -106,6 +136,37 @@ def _out(p: Procedure) -> dict:
         "decision_number": p.decision_number,
         "decision_date": p.decision_date,
         "active": p.active,
+        "cutoff": p.cutoff,
+        "cutoff_source": p.cutoff_source,
+        "cutoff_verified": p.cutoff_verified,
+        "version": p.version,
+    }
+
+
+def _version_out(v: ProcedureVersion, current: int) -> dict:
+    return {
+        "number": v.number,
+        "effective_from": v.effective_from,
+        "basis": v.basis,
+        "in_force": v.number == current,
+        "name": v.name,
+        "duration": v.duration_spec,
+        "fees": [{"name": f.name, "amount": f.amount} for f in v.fees.all()],
+        "documents": [
+            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
+            for d in v.documents.all()
+        ],
+        "steps": [
+            {"name": s.name, "budget": s.budget, "unit": s.budget_unit} for s in v.steps.all()
+        ],
+        "online_level": v.online_level,
+        "decision_number": v.decision_number,
+        "decision_date": v.decision_date,
+        "active": v.active,
+        "cutoff": v.cutoff,
+        "cutoff_source": v.cutoff_source,
+        "cutoff_verified": v.cutoff_verified,
+        "created_at": v.created_at,
     }
 
 
@@ -135,6 +196,19 @@ def get_procedure(request: HttpRequest, code: str):
     return _out(p)
 
 
+@router.get(
+    "/procedures/{code}/versions",
+    response=list[VersionOut],
+    summary="Các phiên bản của thủ tục theo ngày hiệu lực (mới nhất trước)",
+)
+def procedure_versions(request: HttpRequest, code: str):
+    policy.require(request.user, "catalog.view")
+    p = Procedure.objects.filter(code=code).first()
+    if p is None:
+        raise NotFound(f"Không có thủ tục mã {code}.")
+    return [_version_out(v, p.version) for v in versions.history(p)]
+
+
 @router.put("/procedures/{code}", response=SaveResult, summary="Thêm hoặc cập nhật thủ tục")
 def put_procedure(request: HttpRequest, code: str, payload: ProcedureIn):
     data = services.ProcedureData(
@@ -157,6 +231,12 @@ def put_procedure(request: HttpRequest, code: str, payload: ProcedureIn):
             services.StepData(name=s.name, budget=s.budget, unit=s.unit) for s in payload.steps
         ),
         active=payload.active,
+        cutoff=payload.cutoff,
+        cutoff_source=payload.cutoff_source,
+        cutoff_verified=payload.cutoff_verified,
+        cutoff_note=payload.cutoff_note,
+        effective_from=payload.effective_from,
+        basis=payload.basis,
     )
     procedure, outcome = services.save_procedure(request.user, data, now=timezone.now())
     return {"outcome": outcome, "procedure": _out(procedure)}

@@ -45,6 +45,13 @@ PROCEDURE_COLUMNS = (
     "Số QĐ công bố",
     "Ngày QĐ công bố",
     "Quy trình nội bộ",
+    # The procedure's own reception cut-off and its legal basis (empty: the calendar's).
+    "Giờ chốt tiếp nhận",
+    "Căn cứ giờ chốt",
+    "Giờ chốt đã xác minh",
+    # The version: from when the row applies (empty: today) and the document behind it.
+    "Hiệu lực từ",
+    "Văn bản căn cứ",
 )
 REQUIRED_PROCEDURE_COLUMNS = PROCEDURE_COLUMNS[:7]
 
@@ -164,6 +171,28 @@ def _steps(raw: Any) -> tuple[StepData, ...]:
     return tuple(steps)
 
 
+_CLOCK = re.compile(r"^(\d{1,2})\s*(?::|h|g|giờ|gio)\s*(\d{1,2})?\s*(?:phút|phut|p)?$")
+
+
+def _clock(row: Row, column: str) -> dt.time | None:
+    """'15:00', '15h', '15 giờ', '15h30' or a spreadsheet time cell; empty: none."""
+    raw = row.get(column)
+    if isinstance(raw, dt.datetime):
+        raw = raw.time()
+    if isinstance(raw, dt.time):
+        return raw.replace(tzinfo=None, microsecond=0)
+    text = values.text(raw).lower()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{1,2}:\d{2}:\d{2}", text):
+        text = text[:-3]
+    match = _CLOCK.match(text)
+    hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 99)
+    if hour > 23 or minute > 59:
+        raise CellError(f"cột '{column}': giờ '{text}' không hợp lệ, cần dạng 15:00")
+    return dt.time(hour, minute)
+
+
 def parse_procedure(row: Row) -> ProcedureData:
     time = values.decimal(row.get("Thời hạn giải quyết"))
     if time is None:
@@ -187,6 +216,11 @@ def parse_procedure(row: Row) -> ProcedureData:
         decision_number=values.text(row.get("Số QĐ công bố")),
         decision_date=_date(row, "Ngày QĐ công bố"),
         steps=_steps(row.get("Quy trình nội bộ")),
+        cutoff=_clock(row, "Giờ chốt tiếp nhận"),
+        cutoff_source=values.text(row.get("Căn cứ giờ chốt")),
+        cutoff_verified=_bool(row, "Giờ chốt đã xác minh"),
+        effective_from=_date(row, "Hiệu lực từ"),
+        basis=values.text(row.get("Văn bản căn cứ")),
     )
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.audit import log
-from cchc.catalog import synonyms
+from cchc.catalog import synonyms, versions
 from cchc.catalog.models import (
     Field,
     InternalProcedure,
@@ -25,6 +26,8 @@ from cchc.catalog.models import (
     Procedure,
     ProcedureFee,
     ProcedureStep,
+    ProcedureTerms,
+    ProcedureVersion,
     RequiredDocument,
     ResultType,
     TimeUnit,
@@ -84,6 +87,15 @@ class ProcedureData:
     decision_date: dt.date | None = None
     steps: tuple[StepData, ...] = ()
     active: bool = True
+    # The procedure's own reception cut-off (None: the calendar's, the global setting).
+    cutoff: dt.time | None = None
+    cutoff_source: str = ""
+    cutoff_verified: bool = False
+    cutoff_note: str = ""
+    # About the change, not the procedure: from when it applies (None: today) and the
+    # document that makes it (a law, a publication decision).
+    effective_from: dt.date | None = None
+    basis: str = ""
 
     @property
     def key(self) -> str:
@@ -137,11 +149,26 @@ def _validate(data: ProcedureData) -> None:
             raise InvalidInput(f"Mức thu '{fee_name}' không được âm.")
         if amount > MAX_FEE:
             raise InvalidInput(f"Mức thu '{fee_name}' quá lớn.")
-    for step in data.steps:
+    if data.cutoff is not None:
+        if data.cutoff.tzinfo is not None:
+            raise InvalidInput("Giờ chốt tiếp nhận là giờ địa phương, không kèm múi giờ.")
+        if not nfc(data.cutoff_source).strip():
+            raise InvalidInput(
+                "Giờ chốt tiếp nhận riêng cần ghi căn cứ pháp lý (văn bản, điều khoản); "
+                "chưa đối chiếu được thì ghi nguồn và để 'chưa xác minh'."
+            )
+    elif data.cutoff_source.strip() or data.cutoff_verified:
+        raise InvalidInput("Có căn cứ giờ chốt nhưng chưa có giờ chốt tiếp nhận riêng.")
+    check_steps(data.processing_time, data.processing_time_unit, data.steps)
+
+
+def check_steps(processing_time: Decimal, unit: str, steps: tuple[StepData, ...]) -> None:
+    """The internal steps' budgets: each valid, and together the legal time."""
+    for step in steps:
         _check_duration(step.budget, f"Thời gian bước '{step.name}'")
-    if data.steps:
-        legal = _working_hours(data.processing_time, data.processing_time_unit)
-        budgets = [_working_hours(s.budget, s.unit) for s in data.steps]
+    if steps:
+        legal = _working_hours(processing_time, unit)
+        budgets = [_working_hours(s.budget, s.unit) for s in steps]
         if legal is None or any(b is None for b in budgets):
             raise InvalidInput(
                 "Quy trình nội bộ chỉ áp dụng cho thời hạn tính theo ngày/giờ làm việc."
@@ -154,28 +181,45 @@ def _validate(data: ProcedureData) -> None:
             )
 
 
-def _state(procedure: Procedure) -> dict[str, Any]:
-    """A comparable picture of a stored procedure, the same shape `_wanted` builds."""
+def _terms_state(terms: ProcedureTerms, levels: list[str]) -> dict[str, Any]:
+    """A comparable picture of stored terms (a procedure row or a version), the same shape
+    `_wanted` builds."""
     return {
-        "name": procedure.name,
-        "field": procedure.field.name,
-        "levels": sorted(procedure.levels.values_list("code", flat=True)),
-        "agency_type": procedure.competent_agency_type.code,
-        "processing_time": procedure.processing_time.normalize(),
-        "processing_time_unit": procedure.processing_time_unit,
-        "fees": [(f.name, f.amount) for f in procedure.fees.all()],
+        "name": terms.name,
+        "field": terms.field.name,
+        "levels": sorted(levels),
+        "agency_type": terms.competent_agency_type.code,
+        "processing_time": terms.processing_time.normalize(),
+        "processing_time_unit": terms.processing_time_unit,
+        "fees": [(f.name, f.amount) for f in terms.fees.all()],  # type: ignore[attr-defined]
         "documents": [
-            (d.name, d.originals, d.copies, d.mandatory) for d in procedure.documents.all()
+            (d.name, d.originals, d.copies, d.mandatory)
+            for d in terms.documents.all()  # type: ignore[attr-defined]
         ],
-        "result_type": procedure.result_type,
-        "online_level": procedure.online_level,
-        "eligible_full_online": procedure.eligible_full_online,
-        "population_data_connected": procedure.population_data_connected,
-        "decision_number": procedure.decision_number,
-        "decision_date": procedure.decision_date,
-        "steps": [(s.name, s.budget.normalize(), s.budget_unit) for s in procedure.steps.all()],
-        "active": procedure.active,
+        "result_type": terms.result_type,
+        "online_level": terms.online_level,
+        "eligible_full_online": terms.eligible_full_online,
+        "population_data_connected": terms.population_data_connected,
+        "decision_number": terms.decision_number,
+        "decision_date": terms.decision_date,
+        "steps": [
+            (s.name, s.budget.normalize(), s.budget_unit)
+            for s in terms.steps.all()  # type: ignore[attr-defined]
+        ],
+        "active": terms.active,
+        "cutoff": terms.cutoff,
+        "cutoff_source": terms.cutoff_source,
+        "cutoff_verified": terms.cutoff_verified,
+        "cutoff_note": terms.cutoff_note,
     }
+
+
+def _state(procedure: Procedure) -> dict[str, Any]:
+    return _terms_state(procedure, list(procedure.levels.values_list("code", flat=True)))
+
+
+def _version_state(version: ProcedureVersion) -> dict[str, Any]:
+    return _terms_state(version, list(version.levels))
 
 
 def _wanted(data: ProcedureData, levels: list[UnitLevel], agency_type: AgencyType) -> dict:
@@ -196,14 +240,48 @@ def _wanted(data: ProcedureData, levels: list[UnitLevel], agency_type: AgencyTyp
         "decision_date": data.decision_date,
         "steps": [(nfc(s.name), Decimal(s.budget).normalize(), s.unit) for s in data.steps],
         "active": data.active,
+        "cutoff": data.cutoff,
+        "cutoff_source": nfc(data.cutoff_source).strip() if data.cutoff else "",
+        "cutoff_verified": data.cutoff_verified if data.cutoff else False,
+        "cutoff_note": nfc(data.cutoff_note).strip() if data.cutoff else "",
     }
 
 
-def save_procedure(actor: Any, data: ProcedureData, *, now: dt.datetime) -> tuple[Procedure, str]:
-    """Create or update the procedure with `data.code`.
+# The scalar terms copied between a procedure row and its versions.
+TERMS = (
+    "name",
+    "field",
+    "competent_agency_type",
+    "processing_time",
+    "processing_time_unit",
+    "result_type",
+    "online_level",
+    "eligible_full_online",
+    "population_data_connected",
+    "decision_number",
+    "decision_date",
+    "active",
+    "cutoff",
+    "cutoff_source",
+    "cutoff_verified",
+    "cutoff_note",
+)
 
-    Returns the procedure and 'created', 'updated' or 'unchanged'. Raises PermissionDenied
-    without `catalog.manage`, InvalidInput for inconsistent data.
+
+def _local_day(now: dt.datetime) -> dt.date:
+    return timezone.localdate(now) if timezone.is_aware(now) else now.date()
+
+
+def save_procedure(actor: Any, data: ProcedureData, *, now: dt.datetime) -> tuple[Procedure, str]:
+    """Create or update the procedure with `data.code`, as a version in force from
+    `data.effective_from` (default: today).
+
+    A change creates a new `ProcedureVersion`; the procedure row (what the rest of cchc
+    reads) takes it when it is in force today, otherwise `apply_versions_due` gives it on
+    its date. Data identical to the version in force on that date changes nothing (no
+    write, no audit), which keeps imports idempotent. Returns the procedure and 'created',
+    'updated' or 'unchanged'. Raises PermissionDenied without `catalog.manage`,
+    InvalidInput for inconsistent data.
     """
     policy.require(actor, "catalog.manage")
     _validate(data)
@@ -211,56 +289,230 @@ def save_procedure(actor: Any, data: ProcedureData, *, now: dt.datetime) -> tupl
     agency_type = _resolve_agency_type(data.agency_type)
     wanted = _wanted(data, levels, agency_type)
     code = nfc(data.code)
+    today = _local_day(now)
+    effective = data.effective_from or today
 
     with transaction.atomic():
         procedure = Procedure.objects.select_for_update().filter(code=code).first()
-        before = _state(procedure) if procedure else None
-        if before == wanted:
-            return procedure, "unchanged"  # type: ignore[return-value]
+        if procedure is not None:
+            history = list(procedure.versions.all())
+            in_force = versions.pick(history, effective)
+            # A procedure without recorded versions: its row is its only state.
+            before = _version_state(in_force) if in_force is not None else _state(procedure)
+            if before == wanted:
+                return procedure, "unchanged"
+        else:
+            before, history = None, []
         field_obj, _ = Field.objects.get_or_create(name=wanted["field"])
+        version = _new_version(
+            procedure, history, data, wanted, field_obj, agency_type, actor=actor, now=now,
+            effective=effective,
+        )  # fmt: skip
         if procedure is None:
-            procedure = Procedure(code=code, created_at=now)
-        procedure.name = wanted["name"]
-        procedure.search_text = fold(f"{code} {wanted['name']}")
-        procedure.field = field_obj
-        procedure.competent_agency_type = agency_type
-        procedure.processing_time = data.processing_time
-        procedure.processing_time_unit = data.processing_time_unit
-        procedure.result_type = data.result_type
-        procedure.online_level = data.online_level
-        procedure.eligible_full_online = data.eligible_full_online
-        procedure.population_data_connected = data.population_data_connected
-        procedure.decision_number = wanted["decision_number"]
-        procedure.decision_date = data.decision_date
-        procedure.active = data.active
-        procedure.updated_at = now
-        procedure.save()
-        procedure.levels.set(levels)
-        procedure.fees.all().delete()
-        ProcedureFee.objects.bulk_create(
-            ProcedureFee(procedure=procedure, position=i, name=n, amount=a)
-            for i, (n, a) in enumerate(wanted["fees"])
-        )
-        procedure.documents.all().delete()
-        RequiredDocument.objects.bulk_create(
-            RequiredDocument(
-                procedure=procedure, position=i, name=n, originals=o, copies=c, mandatory=m
-            )
-            for i, (n, o, c, m) in enumerate(wanted["documents"])
-        )
-        procedure.steps.all().delete()
-        ProcedureStep.objects.bulk_create(
-            ProcedureStep(procedure=procedure, position=i, name=n, budget=b, budget_unit=u)
-            for i, (n, b, u) in enumerate(wanted["steps"])
-        )
+            procedure = version.procedure
+            _apply(procedure, version, levels, now=now)
+        elif versions.pick([*history, version], today) == version:
+            _apply(procedure, version, levels, now=now)
         outcome = "created" if before is None else "updated"
         changed = (
             {k: wanted[k] for k in wanted}
             if before is None
             else {k: [before[k], wanted[k]] for k in wanted if before[k] != wanted[k]}
         )
+        if version.effective_from != today or data.basis:
+            changed["version"] = {
+                "number": version.number,
+                "effective_from": version.effective_from,
+                "basis": version.basis,
+            }
         log.record(f"catalog.procedure.{outcome}", actor=actor, obj=procedure, data=changed, at=now)
     return procedure, outcome
+
+
+def _new_version(
+    procedure: Procedure | None,
+    history: list[ProcedureVersion],
+    data: ProcedureData,
+    wanted: dict[str, Any],
+    field_obj: Field,
+    agency_type: AgencyType,
+    *,
+    actor: Any,
+    now: dt.datetime,
+    effective: dt.date,
+) -> ProcedureVersion:
+    """Write the next version of `procedure` (None: a new procedure, saved first) with its
+    fees, documents and steps, which belong to no procedure row until it is in force."""
+    if procedure is None:
+        # The row must exist for the version to point at it; `_apply` fills it just after.
+        procedure = Procedure(code=nfc(data.code), created_at=now, updated_at=now)
+        procedure.name = wanted["name"]
+        procedure.field = field_obj
+        procedure.competent_agency_type = agency_type
+        procedure.save()
+    version = ProcedureVersion(
+        procedure=procedure,
+        number=max((v.number for v in history), default=0) + 1,
+        effective_from=effective,
+        levels=wanted["levels"],
+        basis=nfc(data.basis).strip()[:300],
+        created_at=now,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        name=wanted["name"],
+        field=field_obj,
+        competent_agency_type=agency_type,
+        processing_time=data.processing_time,
+        processing_time_unit=data.processing_time_unit,
+        result_type=data.result_type,
+        online_level=data.online_level,
+        eligible_full_online=data.eligible_full_online,
+        population_data_connected=data.population_data_connected,
+        decision_number=wanted["decision_number"],
+        decision_date=data.decision_date,
+        active=data.active,
+        cutoff=wanted["cutoff"],
+        cutoff_source=wanted["cutoff_source"],
+        cutoff_verified=wanted["cutoff_verified"],
+        cutoff_note=wanted["cutoff_note"],
+    )
+    version.save()
+    ProcedureFee.objects.bulk_create(
+        ProcedureFee(version=version, position=i, name=n, amount=a)
+        for i, (n, a) in enumerate(wanted["fees"])
+    )
+    RequiredDocument.objects.bulk_create(
+        RequiredDocument(version=version, position=i, name=n, originals=o, copies=c, mandatory=m)
+        for i, (n, o, c, m) in enumerate(wanted["documents"])
+    )
+    ProcedureStep.objects.bulk_create(
+        ProcedureStep(version=version, position=i, name=n, budget=b, budget_unit=u)
+        for i, (n, b, u) in enumerate(wanted["steps"])
+    )
+    return version
+
+
+def _apply(
+    procedure: Procedure,
+    version: ProcedureVersion,
+    levels: list[UnitLevel] | None = None,
+    *,
+    now: dt.datetime,
+) -> None:
+    """Make `version` the procedure row's terms: scalar fields, levels, and the fees,
+    documents and steps (the version's rows become the procedure's current rows; the
+    previous version's rows keep their version and leave the procedure, never deleted, so
+    dossiers that point at them keep them)."""
+    for name in TERMS:
+        setattr(procedure, name, getattr(version, name))
+    procedure.search_text = fold(f"{procedure.code} {version.name}")
+    procedure.version = version.number
+    procedure.updated_at = now
+    procedure.save()
+    if levels is None:
+        levels = list(UnitLevel.objects.filter(code__in=version.levels))
+    procedure.levels.set(levels)
+    for model in (ProcedureFee, RequiredDocument, ProcedureStep):
+        model.objects.filter(procedure=procedure).exclude(version=version).update(procedure=None)
+        model.objects.filter(version=version).update(procedure=procedure)
+
+
+def apply_versions_due(*, now: dt.datetime, actor: Any = None) -> list[tuple[str, int]]:
+    """Give every procedure row the version in force today when it holds another (a
+    version whose effective date has come). Returns (code, version number) of each change,
+    each audited. Run daily (`cchc catalog apply-versions`); two queries when nothing is
+    due."""
+    today = _local_day(now)
+    held = dict(Procedure.objects.values_list("pk", "version"))
+    started: dict[int, list[ProcedureVersion]] = {}
+    for version in ProcedureVersion.objects.filter(effective_from__lte=today).only(
+        "pk", "procedure_id", "number", "effective_from"
+    ):
+        started.setdefault(version.procedure_id, []).append(version)
+    stale = sorted(
+        pk
+        for pk, items in started.items()
+        if (chosen := versions.pick(items, today)) and chosen.number != held.get(pk)
+    )
+    changed = []
+    for procedure_id in stale:
+        with transaction.atomic():
+            procedure = Procedure.objects.select_for_update().get(pk=procedure_id)
+            version = versions.pick(list(procedure.versions.all()), today)
+            if version is None or version.number == procedure.version:
+                continue
+            previous = procedure.version
+            _apply(procedure, version, now=now)
+            log.record(
+                "catalog.procedure.version_applied",
+                actor=actor,
+                obj=procedure,
+                data={
+                    "version": [previous, version.number],
+                    "effective_from": version.effective_from,
+                },
+                at=now,
+            )
+            changed.append((procedure.code, version.number))
+    return changed
+
+
+def record_first_version(actor: Any, procedure: Procedure, *, now: dt.datetime) -> ProcedureVersion:
+    """Version 1 of a procedure made outside `save_procedure` (the admin's add form): the
+    row as saved, in force from today; its fees, documents and steps become the version's."""
+    policy.require(actor, "catalog.manage")
+    with transaction.atomic():
+        version = ProcedureVersion(
+            procedure=procedure,
+            number=1,
+            effective_from=_local_day(now),
+            levels=sorted(procedure.levels.values_list("code", flat=True)),
+            created_at=now,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            **{name: getattr(procedure, name) for name in TERMS},
+        )
+        version.save()
+        for model in (ProcedureFee, RequiredDocument, ProcedureStep):
+            model.objects.filter(procedure=procedure).update(version=version)
+        Procedure.objects.filter(pk=procedure.pk).update(version=1)
+        procedure.version = 1
+        log.record(
+            "catalog.procedure.version_added",
+            actor=actor,
+            obj=procedure,
+            data={"number": 1, "effective_from": version.effective_from, "applied": True},
+            at=now,
+        )
+    return version
+
+
+def next_version_number(procedure: Procedure) -> int:
+    return max(procedure.versions.values_list("number", flat=True), default=0) + 1
+
+
+def publish_version(actor: Any, version: ProcedureVersion, *, now: dt.datetime) -> bool:
+    """A version written with its fees, documents and steps (the admin's version form):
+    the procedure row takes it when it is the one in force today. Returns whether it did;
+    audited either way."""
+    policy.require(actor, "catalog.manage")
+    with transaction.atomic():
+        procedure = Procedure.objects.select_for_update().get(pk=version.procedure_id)
+        today = _local_day(now)
+        applied = versions.pick(list(procedure.versions.all()), today) == version
+        if applied:
+            _apply(procedure, version, now=now)
+        log.record(
+            "catalog.procedure.version_added",
+            actor=actor,
+            obj=procedure,
+            data={
+                "number": version.number,
+                "effective_from": version.effective_from,
+                "basis": version.basis,
+                "applied": applied,
+            },
+            at=now,
+        )
+    return applied
 
 
 @dataclass(frozen=True)

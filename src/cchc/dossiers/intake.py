@@ -13,10 +13,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.calendars.services import DEFAULT_CALENDAR
-from cchc.catalog.models import Procedure
+from cchc.catalog import versions
+from cchc.catalog.models import Procedure, ProcedureTerms, ProcedureVersion
 from cchc.catalog.services import search_procedures
 from cchc.dossiers import files, payloads, rules
 from cchc.dossiers.models import (
@@ -26,6 +28,7 @@ from cchc.dossiers.models import (
     Dossier,
     DossierComponent,
     DossierFee,
+    DossierProcedureVersion,
     IntakeKey,
     ReturnChannel,
     State,
@@ -94,11 +97,20 @@ class Component:
     uploads: list[files.Upload] = field(default_factory=list)
 
 
-def check_components(procedure: Procedure, components: Sequence[Component]) -> list[str]:
-    """Missing mandatory documents (with counts), as Vietnamese sentences; [] if complete."""
+def terms_at(procedure: Procedure, at: dt.datetime) -> ProcedureTerms:
+    """What `procedure` is for a dossier received at `at`: the version in force on that
+    day (`cchc.catalog.versions`), or the procedure row itself when it has no recorded
+    version."""
+    version = versions.in_force(procedure, timezone.localdate(at))
+    return version if version is not None else procedure
+
+
+def check_components(procedure: ProcedureTerms, components: Sequence[Component]) -> list[str]:
+    """Missing mandatory documents (with counts), as Vietnamese sentences; [] if complete.
+    `procedure` is a procedure or the version in force (`terms_at`)."""
     given = {c.document_id: c for c in components if c.document_id}
     missing = []
-    for doc in procedure.documents.all():
+    for doc in procedure.documents.all():  # type: ignore[attr-defined]
         if not doc.mandatory:
             continue
         have = given.get(doc.pk)
@@ -177,7 +189,10 @@ def _create(
             f"{desk.name} không tiếp nhận thủ tục «{procedure.name}» cho {competent_agency.name}.",
             code="dossier.competent_agency",
         )
-    if not procedure.active:
+    # The procedure as it is on the day of intake: a version taking effect later (a new law)
+    # does not apply yet, and the dossier keeps this one (`DossierProcedureVersion`).
+    terms = terms_at(procedure, now)
+    if not terms.active:
         raise InvalidInput(f"Thủ tục {procedure.code} không còn áp dụng.", code="dossier.procedure")
     if channel not in Channel.values:
         raise InvalidInput("Kênh nộp hồ sơ không hợp lệ (1, 2 hoặc 3).", code="dossier.channel")
@@ -189,7 +204,10 @@ def _create(
     in_force = rules.ruleset_on(day)
     calendar = desk.calendar.code if desk.calendar_id else DEFAULT_CALENDAR
     code = _allocate_code(in_force, receiving.code, day)
-    steps = [{"name": s.name, "budget": s.duration_spec} for s in procedure.steps.all()]
+    steps = [
+        {"name": s.name, "budget": s.duration_spec}
+        for s in terms.steps.all()  # type: ignore[attr-defined]
+    ]
     dossier = Dossier.objects.create(
         code=code,
         ruleset=in_force.code,
@@ -199,7 +217,7 @@ def _create(
         competent_agency=competent_agency,
         current_agency=competent_agency,
         channel=channel,
-        online_level=procedure.online_level if channel == Channel.ONLINE else "none",
+        online_level=terms.online_level if channel == Channel.ONLINE else "none",
         applicant_kind=applicant.kind,
         applicant_name=applicant.name,
         applicant_id_number=applicant.id_number,
@@ -207,20 +225,22 @@ def _create(
         applicant_phone=applicant.phone,
         applicant_email=applicant.email,
         applicant_user=applicant_user,
-        matter=nfc(matter).strip()[:500] or procedure.name[:500],
+        matter=nfc(matter).strip()[:500] or terms.name[:500],
         sets=sets,
         return_channel=return_channel,
-        duration_spec=procedure.duration_spec,
+        duration_spec=terms.duration_spec,
         step_plan=steps,
         calendar_code=calendar,
         saturday_reception=desk.saturday_reception,
         submitted_at=now,
-        search_text=fold(f"{code} {applicant.name} {procedure.code} {procedure.name}")[:800],
+        search_text=fold(f"{code} {applicant.name} {procedure.code} {terms.name}")[:800],
         is_demo=is_demo,
         state=State.SUBMITTED,
         queue_at=now,
     )
-    documents = {d.pk: d for d in procedure.documents.all()}
+    if isinstance(terms, ProcedureVersion):
+        DossierProcedureVersion.objects.create(dossier=dossier, version=terms)
+    documents = {d.pk: d for d in terms.documents.all()}  # type: ignore[attr-defined]
     for position, c in enumerate(components):
         doc = documents.get(c.document_id) if c.document_id else None
         if c.document_id and doc is None:
@@ -238,7 +258,7 @@ def _create(
         for upload in c.uploads:
             store_file(dossier, upload, now=now, component=component)
     total = 0
-    for fee in procedure.fees.all():
+    for fee in terms.fees.all():  # type: ignore[attr-defined]
         DossierFee.objects.create(dossier=dossier, name=fee.name, amount=fee.amount)
         total += fee.amount
     made = list(dossier.components.all())
@@ -327,7 +347,7 @@ def receive_at_desk(
     at = _now(now)
     policy.require(actor, "dossier.receive", agency=desk.host_agency_id)
     applicant = applicant.clean()
-    missing = check_components(procedure, components)
+    missing = check_components(terms_at(procedure, at), components)
     if missing:
         raise InvalidInput(
             "Hồ sơ chưa đủ thành phần theo quy định: " + " ".join(missing),

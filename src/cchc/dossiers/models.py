@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cchc.catalog import versions
 from cchc.eventlog.models import event_model
 
 
@@ -294,6 +295,47 @@ class DossierEvent(DossierEventBase):
     class Meta(DossierEventBase.Meta):
         verbose_name = "Sự kiện hồ sơ"
         verbose_name_plural = "Sự kiện hồ sơ"
+
+
+class DossierProcedureVersion(models.Model):
+    """The procedure version a dossier was received under (`cchc.catalog.versions`): its
+    legal time, documents, fees and steps were taken from it at intake, and its reception
+    cut-off applies to the dossier's clock. Written once at intake, never changed. Dossiers
+    without one (written before versions were recorded, imported or generated in bulk)
+    follow their desk calendar's cut-off."""
+
+    dossier = models.OneToOneField(
+        Dossier, primary_key=True, on_delete=models.PROTECT, related_name="procedure_terms"
+    )
+    version = models.ForeignKey(
+        "catalog.ProcedureVersion",
+        verbose_name="Phiên bản thủ tục khi tiếp nhận",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "Phiên bản thủ tục của hồ sơ"
+        verbose_name_plural = "Phiên bản thủ tục của hồ sơ"
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.version_id}"
+
+    @staticmethod
+    def rule_for(dossier: Dossier) -> versions.ReceptionRule | None:
+        """The reception rule (`cchc.catalog.versions.ReceptionRule`) of the version
+        `dossier` was received under, or None (the calendar's cut-off applies). One query,
+        none when the dossier was read with ``select_related("procedure_terms__version")``."""
+        cache = dossier._state.fields_cache
+        if "procedure_terms" in cache:
+            terms = cache["procedure_terms"]
+            return versions.rule_of(terms.version) if terms is not None else None
+        row = (
+            DossierProcedureVersion.objects.filter(dossier_id=dossier.pk)
+            .values_list("version__cutoff", "version__cutoff_source", "version__cutoff_verified")
+            .first()
+        )
+        return versions.ReceptionRule.of(*row) if row is not None else None
 
 
 class DossierComponent(models.Model):

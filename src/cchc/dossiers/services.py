@@ -24,13 +24,14 @@ from cchc.accounts.models import User
 from cchc.calendars.models import WorkingCalendar
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
 from cchc.catalog import competence
-from cchc.dossiers import access, files, guards, messages, payloads, replay, signals
+from cchc.dossiers import access, files, guards, messages, payloads, replay, rules, signals
 from cchc.dossiers.models import (
     BEFORE_RECEIPT,
     OPEN_STATES,
     TERMINAL_STATES,
     Dossier,
     DossierEvent,
+    DossierProcedureVersion,
     DossierResult,
     State,
     StoredFile,
@@ -142,10 +143,15 @@ def _label(actor: Any) -> str:
 
 
 def resolver(dossier: Dossier) -> replay.CalendarResolver:
+    # The reception cut-off of the procedure version the dossier was received under
+    # (None: the desk calendar's, the global setting).
+    rule = DossierProcedureVersion.rule_for(dossier) if dossier.pk else None
+
     def resolve(number: int | None) -> legaltime.Calendar:
-        return calendar_for(
+        calendar = calendar_for(
             dossier.calendar_code, number=number, saturday_reception=dossier.saturday_reception
         )
+        return rule.apply(calendar) if rule is not None else calendar
 
     return resolve
 
@@ -501,9 +507,14 @@ def _after(dossier: Dossier, event: DossierEvent) -> None:
 # -- apology (form 04) ------------------------------------------------------------------------
 
 
-def apology_policy() -> legaltime.ExtensionPolicy:
+def apology_policy(ruleset_code: str | None = None) -> legaltime.ExtensionPolicy:
+    """The re-appointment policy of rule set `ruleset_code` (a dossier's `ruleset`): its
+    limits and the acts its messages cite, with the configured treatment of a late apology.
+    Without a rule set the engine cites no act."""
     late = getattr(settings, "CCHC_LATE_APOLOGY", "warn")
-    return legaltime.ExtensionPolicy(late_apology=legaltime.LateApology(late))
+    if ruleset_code is None:
+        return legaltime.ExtensionPolicy(late_apology=legaltime.LateApology(late))
+    return rules.ruleset(ruleset_code).extension_policy(late)
 
 
 def propose_appointment(dossier: Dossier, *, now: dt.datetime | None = None) -> dt.datetime:
@@ -648,7 +659,7 @@ def _apology(
             new_due=proposed,
             apology_at=now,
             extensions_so_far=dossier.extensions,
-            policy=apology_policy(),
+            policy=apology_policy(dossier.ruleset),
         )
     except legaltime.ExtensionRefused as exc:
         raise InvalidInput(str(exc), code="dossier.apology_refused") from None

@@ -111,6 +111,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         minutes=15,
     ),
     PeriodicJob(
+        "catalog-apply-versions",
+        ("catalog", "apply-versions", "--json"),
+        "áp dụng phiên bản thủ tục hành chính đến ngày hiệu lực",
+        at=_daily("00:05"),
+    ),
+    PeriodicJob(
         "indicators-snapshot",
         ("indicators", "snapshot"),
         "đếm hồ sơ đang giải quyết tại các thời điểm báo cáo vừa qua",

@@ -8,11 +8,13 @@ rejected.
 from __future__ import annotations
 
 from .bulk import (
+    CALENDAR_CUTOFF,
     NO_INSTANT,
     bulk_classify,
     bulk_due,
     bulk_elapsed,
     bulk_start,
+    cutoff_array,
     from_epoch_array,
     outcomes,
     to_epoch_array,
@@ -64,6 +66,7 @@ from .schedules import (
 from .sessions import SeasonalSessions, Session, SessionPlan
 
 __all__ = [
+    "CALENDAR_CUTOFF",
     "NO_INSTANT",
     "OUTCOME_CODES",
     "UNIT_CODES",
@@ -104,6 +107,7 @@ __all__ = [
     "calendar_from_schedules",
     "calendar_year_report",
     "classify",
+    "cutoff_array",
     "default_calendar",
     "due",
     "due_report",

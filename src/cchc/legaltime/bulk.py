@@ -12,7 +12,7 @@ A batch needing a day outside the calendar's coverage raises
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, time
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,8 @@ F64 = npt.NDArray[np.float64]
 
 #: Marker for "no instant" (e.g. an open dossier's finish) in int64 instant arrays.
 NO_INSTANT = np.iinfo(np.int64).min
+#: Marker for "the calendar's own cut-off" in per-row cut-off arrays.
+CALENDAR_CUTOFF = -1
 
 _WD, _WH, _D, _MO = (
     UNIT_CODES[u] for u in (Unit.WORKING_DAYS, Unit.WORKING_HOURS, Unit.DAYS, Unit.MONTHS)
@@ -86,18 +88,54 @@ def _check_need(mask: npt.NDArray[np.bool_], table: DayTable) -> None:
         raise NeedYear(table.last_year + 1)
 
 
-def _clock_work(table: DayTable, arrays: TableArrays, seconds: I64) -> tuple[I64, I64]:
+def _clock_work(
+    table: DayTable, arrays: TableArrays, seconds: I64, cutoffs: I64 | None = None
+) -> tuple[I64, I64]:
     """(``W`` at the clock start, receipt day index).
 
     The clock start itself is ``at_work(W + 1) - 1``: the first second at which working
     time resumes at or after the receipt (instants are whole seconds, sessions last >= 1 s).
-    A receipt after the cut-off on a working day counts from the next local midnight.
+    A receipt after the cut-off on a working day counts from the next local midnight; the
+    cut-off is the row's own (``cutoffs``, :data:`CALENDAR_CUTOFF` for the calendar's) or
+    the calendar's.
     """
     work, index, sec = _work_parts(table, arrays, seconds)
-    if table.cutoff is not None:
-        late = arrays.working[index] & (sec > table.cutoff)
+    limit: I64 | int | None = table.cutoff
+    if cutoffs is not None:
+        fallback = DAY_SECONDS if table.cutoff is None else table.cutoff
+        limit = np.where(cutoffs == CALENDAR_CUTOFF, fallback, cutoffs)
+    if limit is not None:
+        late = arrays.working[index] & (sec > limit)
         work = np.where(late, arrays.cum[index + 1], work)
     return work, index
+
+
+def cutoff_array(values: Iterable[time | None]) -> I64:
+    """Per-row reception cut-offs (a procedure's own, ``None`` for the calendar's) as
+    seconds after local midnight, for ``bulk_start``/``bulk_due``."""
+    return np.fromiter(
+        (
+            CALENDAR_CUTOFF if v is None else v.hour * 3600 + v.minute * 60 + v.second
+            for v in values
+        ),
+        dtype=np.int64,
+    )
+
+
+def _cutoffs(values: npt.ArrayLike | None, size: int) -> I64 | None:
+    if values is None:
+        return None
+    array = np.ascontiguousarray(np.asarray(values), dtype=np.int64).reshape(-1)
+    if array.size != size:
+        raise BadInstant("Mảng giờ chốt nhận hồ sơ phải cùng độ dài với mảng thời điểm tiếp nhận.")
+    if array.size and (
+        ((array < 0) & (array != CALENDAR_CUTOFF)).any() or (array >= DAY_SECONDS).any()
+    ):
+        raise BadInstant(
+            "Giờ chốt nhận hồ sơ phải là số giây sau nửa đêm (0–86399), hoặc -1 để dùng giờ "
+            "chốt của lịch."
+        )
+    return array
 
 
 def _at_work(table: DayTable, arrays: TableArrays, target: I64) -> I64:
@@ -181,9 +219,10 @@ def _due(
     codes: npt.NDArray[np.int8],
     standard: int,
     paused: I64 | None,
+    cutoffs: I64 | None = None,
 ) -> I64:
     arrays = table.arrays
-    work, received_index = _clock_work(table, arrays, received)
+    work, received_index = _clock_work(table, arrays, received, cutoffs)
     if codes.size and codes.max() <= _WH:
         scale: F64 | float
         if codes.max() == _WD:
@@ -235,13 +274,17 @@ def _due(
     return due
 
 
-def bulk_start(calendar: Calendar, received: npt.ArrayLike) -> I64:
-    """Clock start (epoch seconds) for each receipt instant."""
+def bulk_start(
+    calendar: Calendar, received: npt.ArrayLike, *, cutoffs: npt.ArrayLike | None = None
+) -> I64:
+    """Clock start (epoch seconds) for each receipt instant; ``cutoffs`` gives each row's
+    reception cut-off (:func:`cutoff_array`; default: the calendar's for every row)."""
     seconds = _instants(received, "Thời điểm tiếp nhận")
+    limits = _cutoffs(cutoffs, seconds.size)
 
     def run(table: DayTable) -> I64:
         arrays = table.arrays
-        work, received_index = _clock_work(table, arrays, seconds)
+        work, received_index = _clock_work(table, arrays, seconds, limits)
         start, start_index = _clock_start(table, arrays, work)
         _check_span(table, arrays, received_index, start_index)
         return start
@@ -256,9 +299,12 @@ def bulk_due(
     unit: str | Unit | npt.ArrayLike = Unit.WORKING_DAYS,
     *,
     paused: npt.ArrayLike | None = None,
+    cutoffs: npt.ArrayLike | None = None,
 ) -> I64:
-    """Due instants (epoch seconds); ``paused`` adds working seconds spent in pauses."""
+    """Due instants (epoch seconds); ``paused`` adds working seconds spent in pauses;
+    ``cutoffs`` gives each row's reception cut-off (:func:`cutoff_array`)."""
     seconds = _instants(received, "Thời điểm tiếp nhận")
+    limits = _cutoffs(cutoffs, seconds.size)
     codes = _unit_codes(unit, seconds.size)
     values = _amounts(amounts, codes)
     extra = None
@@ -267,7 +313,7 @@ def bulk_due(
         if extra.size != seconds.size or (extra < 0).any():
             raise BadDuration("Mảng thời gian tạm dừng phải cùng độ dài và không âm.")
     standard = calendar.standard_day_seconds
-    return calendar.run(lambda table: _due(table, seconds, values, codes, standard, extra))
+    return calendar.run(lambda table: _due(table, seconds, values, codes, standard, extra, limits))
 
 
 def bulk_elapsed(calendar: Calendar, start: npt.ArrayLike, end: npt.ArrayLike) -> I64:

@@ -16,6 +16,7 @@ arrays (``searchsorted``) built from the same data, so both give identical resul
 
 from __future__ import annotations
 
+import copy
 from bisect import bisect_left
 from collections.abc import Callable
 from datetime import date
@@ -54,6 +55,7 @@ class DayTable:
         covered: Callable[[int], bool],
         cutoff: int | None,
         coverage_error: Callable[[int], CalendarCoverageError],
+        cutoff_source: str = "",
     ) -> None:
         self.first_year = first_year
         self.last_year = last_year
@@ -62,6 +64,11 @@ class DayTable:
         self.day0 = day_number(date(first_year, 1, 1)) if n else 0
         self.midnight0 = local_midnight(self.day0)
         self.cutoff = cutoff
+        # Where the cut-off comes from: "" for the calendar's own (the global setting), or
+        # the rule that set it (a procedure's reception rule), for the explanation.
+        self.cutoff_source = cutoff_source
+        self.cutoff_verified = True
+        self.base: DayTable | None = None
         self.coverage_error = coverage_error
         self.sessions = [info.sessions for info in infos]
         cum = [0] * (n + 1)
@@ -107,6 +114,18 @@ class DayTable:
             cutoff=None,
             coverage_error=coverage_error,
         )
+
+    def with_cutoff(self, cutoff: int | None, source: str, *, verified: bool = True) -> DayTable:
+        """The same days with another reception cut-off (seconds after local midnight), its
+        source and whether that source is verified; the per-day data and the numpy arrays
+        are shared, not copied."""
+        twin = copy.copy(self)
+        twin.cutoff = cutoff
+        twin.cutoff_source = source
+        twin.cutoff_verified = verified
+        twin.base = self.base if self.base is not None else self
+        twin._arrays = None
+        return twin
 
     # -- single path ------------------------------------------------------------------------
 
@@ -196,7 +215,9 @@ class DayTable:
     def arrays(self) -> TableArrays:
         arrays = self._arrays
         if arrays is None:
-            arrays = self._arrays = TableArrays(self)
+            # The arrays do not depend on the cut-off: a twin uses its base table's.
+            arrays = TableArrays(self) if self.base is None else self.base.arrays
+            self._arrays = arrays
         return arrays
 
 

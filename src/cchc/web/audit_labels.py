@@ -104,6 +104,8 @@ EXACT: dict[str, str] = {
     "plans.plan.updated": "Cập nhật kế hoạch CCHC",
     "indicators.definition.loaded": "Nạp định nghĩa chỉ tiêu, chỉ số",
     "indicators.ranking.snapshot": "Chụp bảng xếp hạng theo tuần (Bộ chỉ số 766)",
+    "catalog.procedure.version_added": "Thêm phiên bản thủ tục hành chính (có ngày hiệu lực)",
+    "catalog.procedure.version_applied": "Áp dụng phiên bản thủ tục hành chính đến ngày hiệu lực",
     "reports.periodic.requested": "Yêu cầu lập báo cáo định kỳ",
     "reports.periodic.generated": "Lập báo cáo định kỳ",
     "reports.periodic.failed": "Lập báo cáo định kỳ không thành công",
