@@ -3,7 +3,9 @@ existing data from day one).
 
 An imported dossier is a `Dossier` with `source` set and one event, ``import``, whose data
 carries the facts the source system recorded: receipt, its appointment date, result and
-return instants, state, supplements, payment, rating. `replay.project` derives the
+return instants, state, supplements, payment, rating. A fee paid other than online is
+recorded as the desk records cash (`Facts.payment`): amount paid and channel "cash", so the
+indicators count it as paid and not as paid online. `replay.project` derives the
 projection from those facts exactly as from native events, so `cchc dossiers verify`
 checks imported dossiers like any other. A later export with a changed row appends
 ``import_update`` with the new facts — projection, result, indicator cells and an audit
@@ -30,7 +32,7 @@ from django.db import connection
 
 from cchc.audit import log
 from cchc.dossiers import replay, rules, signals
-from cchc.dossiers.models import Dossier, DossierEvent, DossierResult, State
+from cchc.dossiers.models import Dossier, DossierEvent, DossierResult, PaymentChannel, State
 from cchc.dossiers.rows import COLUMNS, Writer
 from cchc.dossiers.services import _append, _label
 from cchc.vietnamese import fold
@@ -80,6 +82,8 @@ class Facts:
     supplements: int = 0
     fee_total: int = 0
     paid_online: bool = False
+    # The row's "Đã thanh toán" (fees paid, by any means); None: the row does not say.
+    paid: bool | None = None
     digitised: bool = False
     electronic_result: bool = False
     rating: str = ""
@@ -98,17 +102,47 @@ class Facts:
     def online_level(self) -> str:
         return self.procedure.online_level if self.channel == 2 else "none"
 
+    @property
+    def payment(self) -> tuple[int, str]:
+        """(amount paid, payment channel) as the projection records a payment.
+
+        Paid online: the whole fee, channel "1" (the national field "paid online"). Paid
+        otherwise — the row says "Đã thanh toán: Có", or it says nothing and the result was
+        handed over — the whole fee at the desk, channel "cash": what
+        `payments.services.record_cash` records for a payment taken at the desk. Anything
+        else, or no fee: nothing paid. Reading a returned row's silence as "paid at the
+        desk" is this system's assumption (documented in the README's import section), not
+        a legal rule: a source that knows otherwise says so in "Đã thanh toán"."""
+        if not self.fee_total:
+            return 0, ""
+        if self.paid_online:
+            return self.fee_total, PaymentChannel.NATIONAL_PORTAL.value
+        if self.paid or (self.paid is None and self.state == State.RETURNED):
+            return self.fee_total, PaymentChannel.CASH.value
+        return 0, ""
+
+    @property
+    def payment_label(self) -> str:
+        """Vietnamese, for the import preview."""
+        amount, channel = self.payment
+        if not self.fee_total:
+            return "Không có phí"
+        if not amount:
+            return "Chưa thanh toán"
+        return PaymentChannel(channel).label
+
     def payload(self) -> dict[str, Any]:
         """The import event's data: the facts `replay.project` reads, and the rest for the
         record (what the row said)."""
+        paid_amount, payment_channel = self.payment
         return {
             "received_at": _iso(self.received_at),
             "due": _iso(self.due),
             "finished_at": _iso(self.finished_at),
             "returned_at": _iso(self.returned_at),
             "supplements": self.supplements,
-            "paid_amount": self.fee_total if self.paid_online else 0,
-            "payment_channel": "1" if self.paid_online and self.fee_total else "",
+            "paid_amount": paid_amount,
+            "payment_channel": payment_channel,
             "rating": self.rating,
             "complaint": self.complaint,
             "agency": self.competent_agency_id,

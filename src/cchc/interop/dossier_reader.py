@@ -53,7 +53,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("Ngày trả kết quả", False, "Thời điểm trả kết quả cho người nộp"),
     Column("Trạng thái", True, "Đang xử lý, Chờ bổ sung, Đã trả kết quả, Từ chối, …"),
     Column("Số lần bổ sung", False, "Số lần yêu cầu bổ sung hồ sơ (mặc định 0)"),
-    Column("Thanh toán trực tuyến", False, "Có / Không"),
+    Column("Thanh toán trực tuyến", False, "Có / Không: phí, lệ phí đã nộp trực tuyến"),
+    Column(
+        "Đã thanh toán",
+        False,
+        "Có / Không: đã nộp phí, lệ phí — trực tuyến nếu cột trên ghi Có, nếu không thì tại "
+        "bộ phận một cửa. Bỏ trống: hồ sơ đã trả kết quả coi là đã nộp",
+    ),
     Column("Lệ phí", False, "Tổng phí, lệ phí (đồng), ví dụ 1.500.000"),
     Column("Số hóa", False, "Thành phần hồ sơ đã số hóa: Có / Không"),
     Column("Có kết quả điện tử", False, "Có / Không"),
@@ -97,6 +103,11 @@ STATE_WORDS: dict[str, str] = {
     "rut ho so": State.WITHDRAWN,
     "cong dan rut ho so": State.WITHDRAWN,
 }
+# The version of the rules that turn a row into facts, part of every row's digest: when
+# the same row comes to mean other facts (2: fees not paid online are paid at the desk,
+# issue 19), importing a file again re-reads its rows — those whose facts changed get an
+# ``import_update``, the others only their new digest.
+READING = "2"
 IMPORTABLE = frozenset(State.values) - {State.SUBMITTED, State.AWAITING_COMPLETION}
 FINISHED = frozenset(
     {State.RESOLVED, State.RETURNED, State.REFUSED, State.STOPPED, State.WITHDRAWN}
@@ -366,6 +377,20 @@ class Reader:
 
         return bool(self.cached(header, self.get(row, header), read))
 
+    def maybe(self, row: Row, header: str) -> bool | None:
+        """A Có / Không cell; None when empty (or the column is absent)."""
+
+        def read(raw: Any) -> bool | None:
+            if text(raw).strip() == "":
+                return None
+            try:
+                return boolean(raw)
+            except CellError as exc:
+                raise CellError(f"{header}: {exc}") from None
+
+        found = self.cached(header, self.get(row, header), read)
+        return None if found is None else bool(found)
+
     def count(self, row: Row, header: str) -> int:
         def read(raw: Any) -> int:
             try:
@@ -455,7 +480,11 @@ class Reader:
                 raise CellError(f"hồ sơ «{label}» có Ngày trả kết quả")
             if returned is not None and finished is not None and returned < finished:
                 raise CellError("Ngày trả kết quả trước Ngày có kết quả")
-        raw = "\x1f".join(map(str, row.cells.values()))
+        paid_online = self.flag(row, "Thanh toán trực tuyến")
+        paid = self.maybe(row, "Đã thanh toán")
+        if paid_online and paid is False:
+            raise CellError("Thanh toán trực tuyến ghi Có nhưng Đã thanh toán ghi Không")
+        raw = "\x1f".join([READING, *map(str, row.cells.values())])
         return Facts(
             digest=hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest(),
             line=row.line,
@@ -473,7 +502,8 @@ class Reader:
             returned_at=returned,
             supplements=self.count(row, "Số lần bổ sung"),
             fee_total=self.count(row, "Lệ phí"),
-            paid_online=self.flag(row, "Thanh toán trực tuyến"),
+            paid_online=paid_online,
+            paid=paid,
             digitised=self.flag(row, "Số hóa"),
             electronic_result=self.flag(row, "Có kết quả điện tử"),
             rating=self.words(row, "Đánh giá", RATING_WORDS, ""),

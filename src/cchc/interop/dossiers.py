@@ -2,10 +2,13 @@
 
 Rows are read and validated by `cchc.interop.dossier_reader`; good rows land through
 `cchc.dossiers.imported.store` (events, projection, indicator cells), bad rows are reported
-with their line and reason and change nothing. The file is streamed and written in batches,
-so a million-row export runs in bounded memory; a row whose content did not change since
-the last import is left alone, a changed one is updated — so importing a file again, after
-an interruption for instance, finishes the work without duplicating any of it.
+with their line and reason and change nothing. Lines that are not dossiers (the title
+block, blank lines, the footer: totals, "Người lập biểu", signatures) are counted as
+skipped (`cchc.tabular.tables.Skipped`), never refused, and kept on the run. The file is
+streamed and written in batches, so a million-row export runs in bounded memory; a row
+whose content did not change since the last import is left alone, a changed one is
+updated — so importing a file again, after an interruption for instance, finishes the work
+without duplicating any of it.
 
 An import survives concurrency and interruption:
 
@@ -207,7 +210,9 @@ class _Job:
         """The file's data rows, its header already found (InvalidInput if it is not)."""
         required = [self.mapping.header(h) for h in REQUIRED]
         known = [self.mapping.header(h) for h in HEADERS]
-        rows = read_rows(stream, required=required, filename=name, known=known)
+        rows = read_rows(
+            stream, required=required, filename=name, known=known, skipped=self.report.skipped
+        )
         first = next(rows, None)
         return rows if first is None else itertools.chain([first], rows)
 
@@ -305,6 +310,8 @@ def _progress(run: ImportRun, job: _Job) -> int:
         "updated": r.updated,
         "unchanged": r.unchanged,
         "rejected": len(r.rejected),
+        "skipped": r.skipped.total,
+        "skipped_lines": r.skipped.as_dict(),
         "progress_at": timezone.now(),
     }
     kept = job.kept
@@ -383,6 +390,8 @@ def _finish(run: ImportRun, job: _Job) -> None:
             unchanged=r.unchanged,
             rejected=len(r.rejected),
             rejected_rows=r.as_dict()["rejected"][: ImportRun.REJECTED_KEPT],
+            skipped=r.skipped.total,
+            skipped_lines=r.skipped.as_dict(),
         )
         log.record(
             "dossier.import_finished",
@@ -398,6 +407,7 @@ def _finish(run: ImportRun, job: _Job) -> None:
                 "updated": r.updated,
                 "unchanged": r.unchanged,
                 "rejected": len(r.rejected),
+                "skipped": r.skipped.total,
             },
         )
     run.refresh_from_db()
@@ -578,6 +588,7 @@ def run_import(run_id: int) -> dict[str, int]:
         "updated": report.updated,
         "unchanged": report.unchanged,
         "rejected": len(report.rejected),
+        "lines_skipped": report.skipped.total,
     }
 
 

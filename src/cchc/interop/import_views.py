@@ -37,6 +37,7 @@ from cchc.interop.dossiers import (
 from cchc.interop.models import RunState
 from cchc.interop.runs import get_visible_run, state_of, visible_runs
 from cchc.tabular.refused import refused_download
+from cchc.tabular.tables import describe_skipped
 
 SESSION_KEY = "cchc.import.dossiers"
 PREVIEW_REJECTED = 200
@@ -201,6 +202,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         "percent": min(100, run.rows * 100 // run.total) if run.total else None,
         "resumable": state == RunState.INTERRUPTED and bool(run.upload),
         "error": error,
+        "skipped_text": describe_skipped(run.skipped_lines),
     }
     return render(request, "interop/import_run.html", context)
 

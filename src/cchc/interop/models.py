@@ -36,6 +36,10 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField("Bị từ chối", default=0)
     # The rejected rows (line, reason, key), up to REJECTED_KEPT of them.
     rejected_rows = models.JSONField(default=list, blank=True)
+    # Lines that were not data (title block, blank lines, footer): not in `rows`.
+    skipped = models.PositiveIntegerField("Dòng bỏ qua (không phải dữ liệu)", default=0)
+    # `cchc.tabular.tables.Skipped.as_dict`: counts by kind and where the lines are.
+    skipped_lines = models.JSONField(default=dict, blank=True)
     # The agencies the importer's `dossier.import` grant reached when the run started (ids);
     # None: the whole system. Who may see the run follows from it (`interop.runs`).
     scope = models.JSONField("Phạm vi của người nhập", null=True, blank=True, default=None)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Protocol
 
 from cchc.errors import NotFound
+from cchc.tabular.tables import Skipped
 
 
 @dataclass
@@ -21,7 +22,8 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """What an import did. `rejected` rows changed nothing; the others landed."""
+    """What an import did. `rejected` rows changed nothing; the others landed; `skipped`
+    lines were not data (title block, blank lines, footer) and were not read as rows."""
 
     created: int = 0
     updated: int = 0
@@ -29,6 +31,7 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     run_id: int | None = None  # the ImportRun recorded for it, if any
+    skipped: Skipped = field(default_factory=Skipped)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +39,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": [asdict(e) for e in self.rejected],
+            "skipped": self.skipped.as_dict(),
             "dry_run": self.dry_run,
             "run": self.run_id,
         }

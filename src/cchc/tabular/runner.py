@@ -10,7 +10,7 @@ from django.db import transaction
 
 from cchc.errors import DomainError
 from cchc.tabular.registry import ImportReport, RowError
-from cchc.tabular.tables import Row, read_rows
+from cchc.tabular.tables import Row, Skipped, read_rows
 from cchc.tabular.values import CellError
 
 
@@ -28,14 +28,16 @@ def run_rows(
     parse: Callable[[Row], T],
     save: Callable[[T], str],
     dry_run: bool = False,
+    skipped: Skipped | None = None,
 ) -> ImportReport:
     """Parse and save each row; `save` returns 'created', 'updated' or 'unchanged'.
 
     A row that fails to parse or is refused by the service is reported with its line and
     reason and changes nothing. A key repeated within the file is refused on its second
-    line. With `dry_run` everything is validated and then rolled back.
+    line. With `dry_run` everything is validated and then rolled back. `skipped`: the
+    reader's tally of non-data lines, reported as the report's `skipped`.
     """
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, skipped=skipped if skipped is not None else Skipped())
     seen: dict[str, int] = {}
     with transaction.atomic():
         for row in rows:
@@ -106,10 +108,12 @@ class TableImporter(ABC):
         filename: str | None = None,
     ) -> ImportReport:
         self.authorize(actor)
-        rows = read_rows(source, required=self.required, filename=filename)
+        skipped = Skipped()
+        rows = read_rows(source, required=self.required, filename=filename, skipped=skipped)
         return run_rows(
             rows,
             parse=self.parse,
             save=lambda data: self.save(data, actor=actor, now=now),
             dry_run=dry_run,
+            skipped=skipped,
         )

@@ -1,10 +1,18 @@
 """Reading CSV and XLSX files as (line number, row) pairs keyed by header names.
 
-Real exports put a title block above the header, leave empty trailing rows and mix
-Unicode forms; the reader finds the header row by the expected column names, skips empty
-rows and normalises header names to NFC. Line numbers are spreadsheet row numbers (1-based,
-a record with multi-line cells counts once), so error messages point at the row the user
-sees in Excel, for CSV and XLSX alike.
+Real exports put a title block above the header, leave empty rows, sign off with a footer
+(totals, "Người lập biểu", the place and date, signatures) and mix Unicode forms; the
+reader finds the header row by the expected column names, normalises header names to NFC
+and yields only data rows. The other lines are counted, by kind, in a `Skipped` tally
+(title block, blank lines, footer) so an import can report them as skipped, never as
+refused data. Line numbers are spreadsheet row numbers (1-based, a record with multi-line
+cells counts once), so error messages point at the row the user sees in Excel, for CSV and
+XLSX alike.
+
+CSV files may be UTF-8 (with or without BOM) or Windows-1258, separated by semicolons, tabs
+or commas. The separator is the one under which a line of the file's head carries every
+expected header name (`_delimiter`): a vendor's title lines carry fewer separators than
+its header row (or commas inside their text), which defeats a generic sniffer.
 
 Hostile files are bounded (`Limits`, from the CCHC_IMPORT_MAX_* settings): the size of a
 CSV file, and the decompressed size, member count and compression ratio of an XLSX archive,
@@ -20,9 +28,11 @@ import codecs
 import csv
 import errno
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -154,6 +164,98 @@ class Row:
         return self.cells.get(name)
 
 
+# Kinds of skipped lines, with their Vietnamese names (import summaries).
+SKIP_KINDS = {
+    "title": "tiêu đề",  # above the header row, and a column-numbering row below it
+    "blank": "dòng trống",  # empty lines before the last non-empty one (not trailing ones)
+    "footer": "chân trang",  # totals, "Người lập biểu", place and date, signatures, notes
+}
+SKIPPED_RANGES_KEPT = 200
+
+
+@dataclass
+class Skipped:
+    """The lines of a file that are not data, by kind, and where they are (as ranges of
+    consecutive lines of one kind, the first `SKIPPED_RANGES_KEPT` of them)."""
+
+    title: int = 0
+    blank: int = 0
+    footer: int = 0
+    ranges: list[list[Any]] = field(default_factory=list)  # [first, last, kind]
+
+    @property
+    def total(self) -> int:
+        return self.title + self.blank + self.footer
+
+    def add(self, line: int, kind: str) -> None:
+        setattr(self, kind, getattr(self, kind) + 1)
+        last = self.ranges[-1] if self.ranges else None
+        if last is not None and last[2] == kind and last[1] == line - 1:
+            last[1] = line
+        elif len(self.ranges) < SKIPPED_RANGES_KEPT:
+            self.ranges.append([line, line, kind])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "title": self.title,
+            "blank": self.blank,
+            "footer": self.footer,
+            "ranges": [list(r) for r in self.ranges],
+        }
+
+    def summary(self) -> str:
+        """Vietnamese, e.g. "dòng 1–6 (tiêu đề), 18 (dòng trống), 19–25 (chân trang)"."""
+        return describe_skipped(self.as_dict())
+
+
+def describe_skipped(data: dict[str, Any] | None) -> str:
+    """`Skipped.summary` of a tally's `as_dict` form (as an import run keeps it)."""
+    if not data or not data.get("total"):
+        return ""
+    parts = [
+        (f"{a}–{b}" if a != b else f"{a}") + f" ({SKIP_KINDS.get(kind, kind)})"
+        for a, b, kind in data.get("ranges", [])
+    ]
+    shown = sum(b - a + 1 for a, b, _ in data.get("ranges", []))
+    more = data["total"] - shown
+    return "dòng " + ", ".join(parts) + (f" và {_count(more)} dòng khác" if more > 0 else "")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+# Footer lines, by the start of one of their cells (folded): totals, who drew up and who
+# signs the report, signing formulas, the place and date line, notes.
+_FOOTER = re.compile(
+    r"^(?:tong cong|tong so|tong:|tong$|cong:|cong$|nguoi lap|nguoi ky|nguoi duyet|nguoi kiem tra|"
+    r"nguoi tong hop|thu truong|lanh dao|giam doc|pho giam doc|chu tich|pho chu tich|"
+    r"truong phong|truong bo phan|ke toan|can bo|ky ten|\(ky|ky,|ky ghi ro|da ky|xac nhan|"
+    r"noi nhan|ghi chu|luu:|kt\. |tm\. |tl\. |q\. |ket thuc)"
+)
+# "Bắc Giang, ngày 30 tháng 6 năm 2024", "Ngày … tháng … năm …" (folded).
+_DATELINE = re.compile(r"(?:^|, )ngay[\s.…_/-]*\d*[\s.…_/-]*thang[\s.…_/-]*\d*[\s.…_/-]*nam\b")
+# A column-numbering row under the header: (1) (2) (3) … or A B 1 2 3 …
+_NUMBERING = re.compile(r"\(?(?:\d{1,3}|[a-z])\)?")
+
+
+def _is_footer(values: list[Any]) -> bool:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            word = fold(value)
+            if _FOOTER.match(word) or _DATELINE.search(word):
+                return True
+    return False
+
+
+def _is_numbering(values: list[Any]) -> bool:
+    cells = [v for v in values if not _blank(v)]
+    return len(cells) >= 3 and all(
+        _NUMBERING.fullmatch(fold(str(v))) or (isinstance(v, int) and 0 < v < 1000) for v in cells
+    )
+
+
 def _encoding(sample: bytes) -> str:
     """UTF-8 (with or without BOM) if the sample decodes as such, else Windows-1258 (the
     Vietnamese code page of older exports), else Latin-1 (never fails)."""
@@ -169,19 +271,60 @@ def _encoding(sample: bytes) -> str:
     return "latin-1"
 
 
-def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[Any]]]:
+DELIMITERS = (";", "\t", ",")
+
+
+def _delimiter(head: str, wanted: set[str]) -> str | None:
+    """The separator under which a line among the first HEADER_SEARCH_ROWS of `head` holds
+    every `wanted` (folded) header name: the earliest such line wins, then the widest.
+    None if no separator gives such a line."""
+    best: tuple[int, int, str] | None = None
+    for delimiter in DELIMITERS:
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+        try:
+            for number, values in enumerate(reader, start=1):
+                if number > HEADER_SEARCH_ROWS:
+                    break
+                if wanted <= {fold(v) for v in values}:
+                    if best is None or (number, -len(values)) < (best[0], best[1]):
+                        best = (number, -len(values), delimiter)
+                    break
+        except csv.Error:
+            continue
+    return best[2] if best is not None else None
+
+
+def _csv_rows(
+    stream: IO[bytes], limits: Limits, wanted: set[str]
+) -> Iterator[tuple[int, list[Any]]]:
     """Records of a CSV stream, read as they come (a file of millions of rows is never held
     in memory)."""
     _check_csv_size(stream, limits)
     sample = stream.read(65536)
     stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=_encoding(sample), newline="")
-    head = sample.decode(_encoding(sample), errors="ignore")[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(head, delimiters=",;\t")
-    except csv.Error:
+    encoding = _encoding(sample)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    head = sample.decode(encoding, errors="ignore")
+    if encoding == "utf-8-sig":
+        head = head.removeprefix("\ufeff")
+    delimiter = _delimiter(head, wanted)
+    dialect: Any
+    if delimiter is not None:
         dialect = csv.excel
-    reader = csv.reader(text, dialect)
+    else:
+        # No line carries the header (the reader then says so): read as the sniffer sees it.
+        try:
+            dialect = csv.Sniffer().sniff(head[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+    # Windows-1258 writes tone marks as combining characters: cells are composed (NFC) as
+    # a UTF-8 export of the same table would have them.
+    composing = encoding == "cp1258"
+    reader = (
+        csv.reader(text, dialect, delimiter=delimiter)
+        if delimiter is not None
+        else csv.reader(text, dialect)
+    )
     # Number records as a spreadsheet shows rows (a multi-line cell is still one row),
     # so a reported line means the same in Excel for a CSV and an XLSX file.
     line = 0
@@ -199,6 +342,8 @@ def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[Any
             ) from None
         line += 1
         _check_shape(line, len(values), limits)
+        if composing:
+            values = [unicodedata.normalize("NFC", v) for v in values]
         yield line, values
 
 
@@ -248,18 +393,34 @@ def read_rows(
     filename: str | None = None,
     known: Iterable[str] = (),
     limits: Limits | None = None,
+    skipped: Skipped | None = None,
 ) -> Iterator[Row]:
     """Yield data rows of a CSV or XLSX file whose header contains every `required` name.
 
     Header matching ignores case, diacritics and spacing; cells are keyed by the required
-    or `known` name a header matches, else by the header as written (NFC). Raises
-    InvalidInput if the file cannot be read, is over `limits` (default: the settings) or no
-    header row is found in the first rows.
+    or `known` name a header matches, else by the header as written (NFC). Lines that are
+    not data are counted in `skipped` (if given) and not yielded:
+
+    * the title block above the header row, and a column-numbering row right below it;
+    * blank lines (those after the last non-empty line are not counted);
+    * footer lines: a line that fills at most half of the `required` columns and starts a
+      cell with a footer phrase (Tổng cộng, Người lập biểu, Thủ trưởng đơn vị, "(Ký, ghi rõ
+      họ tên)", "…, ngày … tháng … năm …", Ghi chú, …), and the sparse lines that follow
+      it (the signatories' names); a line filling more than half the required columns is
+      data again (a subtotal between groups of rows does not end the data).
+
+    Raises InvalidInput if the file cannot be read, is over `limits` (default: the settings)
+    or no header row is found in the first rows.
     """
     name, stream = open_source(source, filename)
     try:
         yield from _rows(
-            name, stream, list(required), list(known), limits or Limits.from_settings()
+            name,
+            stream,
+            list(required),
+            list(known),
+            limits or Limits.from_settings(),
+            skipped if skipped is not None else Skipped(),
         )
     finally:
         if isinstance(source, str | Path):
@@ -267,17 +428,32 @@ def read_rows(
 
 
 def _rows(
-    name: str, stream: IO[bytes], required: list[str], known: list[str], limits: Limits
+    name: str,
+    stream: IO[bytes],
+    required: list[str],
+    known: list[str],
+    limits: Limits,
+    skipped: Skipped,
 ) -> Iterator[Row]:
     magic = stream.read(2)
     stream.seek(0)
     is_xlsx = name.lower().endswith((".xlsx", ".xlsm")) or magic == b"PK"
-    rows = _xlsx_rows(stream, limits) if is_xlsx else _csv_rows(stream, limits)
-
     wanted = {fold(h): h for h in required}
+    rows = _xlsx_rows(stream, limits) if is_xlsx else _csv_rows(stream, limits, set(wanted))
+
     names = {**{fold(h): h for h in known}, **wanted}
     header: list[str] | None = None
+    keys: list[int] = []  # positions of the required columns
+    blanks: list[int] = []  # blank lines not counted yet (trailing ones never are)
+    under_header = False  # the line right below the header (a column-numbering row?)
+    footer = False  # inside a footer: sparse lines are its lines too
     for line, values in rows:
+        if all(_blank(v) for v in values):
+            blanks.append(line)
+            continue
+        for blank in blanks:
+            skipped.add(blank, "blank")
+        blanks.clear()
         if header is None:
             if line > HEADER_SEARCH_ROWS:
                 break
@@ -287,9 +463,22 @@ def _rows(
                     names.get(f, nfc(str(v)) if v is not None else "")
                     for f, v in zip(folded, values, strict=True)
                 ]
+                keys = [i for i, f in enumerate(folded) if f in wanted]
+                under_header = True
+            else:
+                skipped.add(line, "title")
             continue
-        if all(v is None or (isinstance(v, str) and v.strip() == "") for v in values):
+        if under_header:
+            under_header = False
+            if _is_numbering(values):
+                skipped.add(line, "title")
+                continue
+        filled = sum(1 for i in keys if i < len(values) and not _blank(values[i]))
+        if filled * 2 <= len(keys) and (footer or _is_footer(values)):
+            footer = True
+            skipped.add(line, "footer")
             continue
+        footer = False
         cells = {h: v for h, v in zip(header, values, strict=False) if h}
         yield Row(line, cells)
     if header is None:

@@ -102,8 +102,11 @@ class Command(BaseCommand):
             prefix = "[thử, không ghi] " if report.dry_run else ""
             self.stdout.write(
                 f"{prefix}Thêm mới: {report.created} · Cập nhật: {report.updated} · "
-                f"Không đổi: {report.unchanged} · Bị từ chối: {len(report.rejected)}"
+                f"Không đổi: {report.unchanged} · Bị từ chối: {len(report.rejected)} · "
+                f"Bỏ qua (không phải dòng dữ liệu): {report.skipped.total}"
             )
+            if report.skipped.total:
+                self.stdout.write(f"Bỏ qua {report.skipped.summary()}.")
             for error in report.rejected:
                 self.stderr.write(str(error))
         if report.rejected:
