@@ -68,8 +68,9 @@ backlog = _env_int("GUNICORN_BACKLOG", 256, minimum=1)
 # for most of its time. Memory (measured): a worker is ~100 MB after start and ~200 MB once
 # WeasyPrint, matplotlib, openpyxl and pyarrow are loaded; 3 × 200 MB leaves room on a 4 GB
 # machine for the job worker (~550 MB for its cluster), the scheduler and PostgreSQL.
-# Database connections: one per thread at most (CONN_MAX_AGE=0, closed after each
-# request), 12 + the job worker, far below PostgreSQL's default max_connections=100. On
+# Database connections: one per thread at most, kept open between requests for
+# CCHC_DB_CONN_MAX_AGE seconds (60; checked before reuse) — 12 + the job worker, far below
+# PostgreSQL's default max_connections=100. On
 # SQLite, writers queue on the database lock (WAL, IMMEDIATE, 20 s busy timeout); more
 # threads would only lengthen that queue.
 worker_class = _env_str("GUNICORN_WORKER_CLASS", "gthread")

@@ -129,6 +129,11 @@ def prepare_env(
     if not env.get("CCHC_SITE_URL"):
         env["CCHC_SITE_URL"] = site
         notes.append(f"CCHC_SITE_URL={site}")
+    if not env.get("CCHC_CACHE_URL"):
+        # One cache for the gunicorn workers (and the job worker that changes the cells):
+        # a dashboard computed by one worker is served warm by the others.
+        env["CCHC_CACHE_URL"] = "file://"
+        notes.append("CCHC_CACHE_URL=file:// (var/cache, shared by the web workers)")
     bind_host = f"[{host}]" if ":" in host else host
     env.setdefault("GUNICORN_BIND", f"{bind_host}:{port}")
     notes.append(

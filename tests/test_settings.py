@@ -280,3 +280,55 @@ def test_smtp_delivery_has_a_time_out():
     smtp = build({"EMAIL_HOST": "smtp.example.gov.vn"})
     assert smtp["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
     assert smtp["EMAIL_TIMEOUT"] == 10
+
+
+def test_database_connections_persist_and_are_checked_before_reuse():
+    db = build({})["DATABASES"]["default"]
+    assert (db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert build({"CCHC_DB_CONN_MAX_AGE": "0"})["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+    with pytest.raises(ImproperlyConfigured, match="CCHC_DB_CONN_MAX_AGE"):
+        build({"CCHC_DB_CONN_MAX_AGE": "une minute"})
+
+
+def test_cache_is_this_process_by_default_and_shared_when_configured(tmp_path):
+    cache = build({})["CACHES"]["default"]
+    assert cache["BACKEND"].endswith("LocMemCache")
+    shared = build({"CCHC_VAR_DIR": str(tmp_path), "CCHC_CACHE_URL": "file://"})["CACHES"]
+    assert shared["default"]["BACKEND"].endswith("FileBasedCache")
+    assert shared["default"]["LOCATION"] == str(tmp_path.resolve() / "cache")
+    redis = build({"CCHC_CACHE_URL": "redis://127.0.0.1:6379/3"})["CACHES"]["default"]
+    assert (redis["BACKEND"], redis["LOCATION"]) == (
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/3",
+    )
+    for bad in ("memcached://x", "file://relative/dir", "redis://", "locmem://x"):
+        with pytest.raises(ImproperlyConfigured, match="CCHC_CACHE_URL"):
+            build({"CCHC_CACHE_URL": bad})
+
+
+@pytest.mark.parametrize("url", ["file://", "redis://127.0.0.1:6379/3"])
+def test_a_shared_cache_serves_one_processs_cell_sums_to_another(tmp_path, url):
+    """Two processes (two gunicorn workers) with the same CCHC_CACHE_URL: what one stores,
+    the other reads — through the real backend (files under var/cache, or the Redis server
+    of this machine; skipped loudly when none answers)."""
+    if url.startswith("redis"):
+        import socket
+
+        try:
+            socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        except OSError:
+            pytest.skip("no Redis server at 127.0.0.1:6379")
+    env = {**os.environ, "CCHC_VAR_DIR": str(tmp_path), "CCHC_CACHE_URL": url, "DEBUG": "true"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    key = f"shared-test-{tmp_path.name}"
+    script = (
+        "import django, sys; django.setup(); from django.core.cache import cache; "
+        "op = sys.argv[1]; "
+        f"cache.set({key!r}, {{'s_received': 42}}, 60) if op == 'set' else "
+        f"print(cache.get({key!r}))"
+    )
+    run = [sys.executable, "-c", script]
+    env["DJANGO_SETTINGS_MODULE"] = "cchc.settings"
+    subprocess.run([*run, "set"], env=env, check=True, capture_output=True, timeout=60)
+    got = subprocess.run([*run, "get"], env=env, check=True, capture_output=True, timeout=60)
+    assert got.stdout.decode().strip() == "{'s_received': 42}"
