@@ -116,4 +116,6 @@ def agency_ids(
         if agencies is not None and pk not in agencies and placed.agency_id not in agencies:
             continue
         out.append(pk)
-    return out
+    # Every agency selected (the province, for its supervisor): no filter, exactly — and
+    # no IN list of every agency to compile into each of a page's queries.
+    return None if len(out) == len(places) else out
