@@ -107,6 +107,28 @@ def test_province_overview_shows_targets_766_ranking_and_trend(client, dash):
     assert '<svg class="chart"' in page
 
 
+def test_ranking_page_scores_every_agency_with_dossiers_and_downloads(client, dash):
+    """The ranking has its own page (the overview links it and no longer computes it): every
+    agency with dossiers in the period, its 766 score and on-time share, linked to its page
+    with the same filters; the same table downloads; a reader without the province's reach
+    is sent to the overview (which sends them to their agency)."""
+    w = dash.world
+    url = reverse("dashboard:ranking")
+    page = get(client, w.supervisor, url, period="2024-06").content.decode()
+    ranked = re.findall(r'<tr data-agency="(\d+)">', page)
+    assert set(ranked) == {str(w.org.justice.pk), str(w.org.construction.pk)}
+    assert f'href="/chi-so/co-quan/{w.org.justice.pk}/?period=2024-06' in page
+    overview = get(client, w.supervisor, OVERVIEW, period="2024-06").content.decode()
+    assert 'href="/chi-so/xep-hang/?period=2024-06' in overview
+    assert "data-agency=" not in overview
+    sheet = load_xlsx(get(client, w.supervisor, url, period="2024-06", format="xlsx").content)
+    names = [r[1] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert "Sở Xây dựng tỉnh Bắc Giang" in names
+    assert get(client, w.supervisor, url, format="pdf").status_code == 404
+    leader = get(client, w.leader, url, period="2024-06")
+    assert leader.status_code == 302 and leader["Location"] == reverse("dashboard:overview")
+
+
 def test_filters_change_the_numbers(client, dash):
     w = dash.world
     base = {"period": "2024-06"}
@@ -150,6 +172,25 @@ def test_drill_down_lists_exactly_the_counted_dossiers(client, dash):
     assert codes_in(denominator) == {d.code for d in dash.june_early + dash.june_overdue}
     postal = client.get(url, {"period": "2024-06", "channel": 1}).content.decode()
     assert codes_in(postal) == {d.code for d in dash.june_early[:3]}
+
+
+def test_drill_down_count_stops_at_the_cap_and_downloads_stay_whole(client, dash, monkeypatch):
+    """Above the cap the page says "more than" (its count no longer scans every match) and
+    pages to the cap; the download still carries every counted dossier."""
+    from cchc.webkit import paging
+
+    monkeypatch.setattr(paging, "CAP", 4)
+    url = reverse("dashboard:drill", args=["T4"])
+    params = {"period": "2024-06", "part": "denominator"}
+    client.force_login(dash.world.supervisor)
+    page = client.get(url, params).content.decode()
+    assert re.search(r"data-count>Hơn 4<", page)
+    assert "tải xuống để có đủ các dòng" not in page  # one page of 50 holds the 4 shown
+    numerator = client.get(url, {**params, "part": "numerator"}).content.decode()
+    assert re.search(r"data-count>4<", numerator)  # exactly the cap: exact
+    csv_body = client.get(url, {**params, "format": "csv"}).content
+    rows = list(csv.reader(io.StringIO(csv_body.decode("utf-8-sig"))))
+    assert len(rows) == 1 + 6
 
 
 def test_drill_down_masks_personal_data_for_supervisors(client, dash):

@@ -21,11 +21,8 @@ from cchc.dashboard.templatetags.dashboard import number
 from cchc.dossiers import access as dossier_access
 from cchc.dossiers.models import Channel, Dossier
 from cchc.errors import DomainError
-from cchc.indicators import definitions, periods, plan_choice, published, services
-from cchc.indicators.figures import Filters
+from cchc.indicators import periods, plan_choice, published, services
 from cchc.indicators.models import PublishedFigure
-from cchc.indicators.published import Diff
-from cchc.indicators.score766 import index766
 from cchc.org.models import AdministrativeUnit, UnitLevel
 
 TREND_CODES = ("T4", "T5", "T8", "T9")
@@ -556,7 +553,6 @@ class Dashboard:
             "previous_period": periods.previous(self.sel.period),
             "filter_summary": filter_summary(self.sel, self.agency),
             "now": self.now,
-            "ranked": self.ranked(),
             "chart": charts.line_chart(trends, title="Diễn biến theo tháng") if trends else None,
             "trends": self.trends_table() if trends else None,
         }
@@ -654,22 +650,7 @@ def indicator_name(code: str, period: Any, plan: PlanRef | None) -> str:
 
 
 def reconcile_rows(period: Any, unit: AdministrativeUnit) -> list[Any]:
-    """Every 766 code (total, groups, sub-indicators) with our figure and, where entered,
-    the published one: the engine's differences, completed with our own figures."""
-    diffs = {d.code: d for d in published.reconcile(period, unit.pk)}
-    idx = index766(period, Filters(unit_id=unit.pk))
-    ours: dict[str, Any] = {
-        "total": idx.total,
-        **{g.code: g.points for g in idx.groups},
-        **{s.code: s.points for g in idx.groups for s in g.subs},
-    }
-    d766 = definitions.current("index766", on=period.end)
-    names = {
-        "total": "Tổng điểm",
-        **{g.code: f"Nhóm {g.code}. {g.name}" for g in d766.groups},
-        **{s.code: f"{s.code}. {s.name}" for s in d766.subs},
-    }
-    return [
-        diffs.get(code) or Diff(code, name, ours.get(code), None, None)
-        for code, name in names.items()
-    ]
+    """Every code of the national portal's 766 board (total, groups, the portal's split
+    columns, sub-indicators, the deduction for technical faults) with our figure and, where
+    entered, the published one."""
+    return published.reconcile(period, unit.pk, every=True)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("co-quan/<int:pk>/ho-so/", views.leader_dossiers, name="leader-dossiers"),
     path("chi-tiet/<str:code>/", views.drill, name="drill"),
     path("doi-chieu/", views.reconcile, name="reconcile"),
+    path("xep-hang/", views.ranking, name="ranking"),
     path("xep-hang-tuan/", weekly.ranking, name="weekly"),
 ]

@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from cchc.org.models import AdministrativeUnit
 from cchc.tabular.forms import ImportForm, run_import_form
 from cchc.tabular.registry import importers
 from cchc.webkit import params
+from cchc.webkit.paging import page_of
 
 PAGE_SIZE = 50
 PARTS = {"numerator": "tử số", "denominator": "mẫu số"}
@@ -83,6 +83,40 @@ def overview(request: HttpRequest) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{target}?{query}" if query else target)
     return _dashboard(request)
+
+
+@requires("indicator.view")
+def ranking(request: HttpRequest) -> HttpResponse:
+    """The ranking of the agencies within the reader's reach for the selected period and
+    filters (every agency with dossiers is scored: its own page of the dashboard, so the
+    overview — the page a leader opens — does not compute it)."""
+    who = selection.reach(request.user)
+    if not who.province:
+        return redirect("dashboard:overview")
+    with memo.reading():
+        try:
+            sel = selection.parse(request.GET, request.user)
+        except InvalidInput as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+        board = presenter.Dashboard(request.user, sel, None)
+        fmt = request.GET.get("format")
+        if fmt:
+            if fmt not in FORMATS or request.GET.get("table", "xep-hang") != "xep-hang":
+                raise Http404("Không có bảng hoặc định dạng tải xuống này.")
+            return download(board.ranking_table(), fmt)
+        return render(
+            request,
+            "dashboard/ranking.html",
+            {
+                "sel": sel,
+                "query": sel.query(),
+                "agency": None,
+                "ranked": board.ranked(),
+                "filter_summary": presenter.filter_summary(sel, None),
+                "options": selection.options(request.user, sel),
+            },
+        )
 
 
 @requires("indicator.view")
@@ -146,7 +180,7 @@ def _drill(request: HttpRequest, code: str) -> HttpResponse:
             ),
             fmt,
         )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = page_of(qs, PAGE_SIZE, request.GET.get("trang"))
     rows = [{"shown": [presenter.shown(v) for v in cells(i)]} for i in page.object_list]
     return render(
         request,
@@ -328,7 +362,7 @@ def _leader_page(
             raise Http404("Không có định dạng tải xuống này.")
         table.rows = cells(rows)
         return download(table, fmt)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = page_of(rows, PAGE_SIZE, request.GET.get("trang"))
     shown = [[presenter.shown(v) for v in row] for row in cells(page.object_list)]
     return render(
         request,

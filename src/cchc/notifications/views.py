@@ -4,7 +4,6 @@ citizen's dossier news), with the unread count in the page header."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 from cchc.accounts.access import requires
 from cchc.errors import NotFound
 from cchc.notifications import services
+from cchc.webkit.paging import page_of
 
 PAGE_SIZE = 30
 
@@ -22,7 +22,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("chua_doc") == "1"
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = page_of(qs, PAGE_SIZE, request.GET.get("trang"))
     return render(
         request,
         "notifications/inbox.html",

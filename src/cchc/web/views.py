@@ -31,6 +31,7 @@ from cchc.tabular.refused import refused_download
 from cchc.tabular.registry import importer
 from cchc.web import audit_labels, audit_log, desk
 from cchc.webkit import dbfailures, params, request_guard
+from cchc.webkit.paging import page_of
 
 PAGE_SIZE = 50
 
@@ -325,7 +326,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect(f"{request.path}?{urlencode(filters.query())}")
         return _audit_download(request, filters, selection, fmt)
-    page = Paginator(selection.entries, PAGE_SIZE).get_page(request.GET.get("trang"))
+    page = page_of(selection.entries, PAGE_SIZE, request.GET.get("trang"))
     query = urlencode(filters.query())
     return render(
         request,
