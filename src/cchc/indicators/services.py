@@ -271,7 +271,7 @@ def drilldown(
     title = f"{code} — {'tử số' if part == 'numerator' else 'mẫu số'}: {spoken(expr)}"
     if item.source == "dossiers" and expr is not None:
         qs = access.visible(user, ctx.dossier_rows(expr)).select_related("procedure")
-        return Drill("dossiers", qs.order_by("received_at", "id"), DOSSIER_COLUMNS, title)
+        return Drill("dossiers", qs.order_by(*ctx.dossier_order(expr)), DOSSIER_COLUMNS, title)
     if item.source == "tasks" and expr is not None:
         ids: set[int] = set()
         rows = ctx.values("tasks", d)["_rows"]

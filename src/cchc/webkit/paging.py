@@ -31,7 +31,9 @@ class CappedPaginator(Paginator):
         """The number of rows when it is at most the cap, else None."""
         items = self.object_list
         if hasattr(items, "count") and hasattr(items, "query"):
-            found = int(items[: self.cap + 1].count())
+            # The order does not change a count: without it the database counts from
+            # whichever index answers the filter instead of walking the list's order.
+            found = int(items.order_by()[: self.cap + 1].count())
         else:
             found = len(items)
         return found if found <= self.cap else None
