@@ -170,6 +170,19 @@ def test_the_ranking_reads_exactly_what_one_context_per_agency_reads(sizes):
                 assert services._value(batched, t4, plan) == services._value(alone, t4, plan)
             ranked = services.ranking(period, filters, now=now)
             assert len(ranked) > 5  # the generated year spreads over many agencies
+            # The ranking scores without formula strings: the same points as the page's.
+            for r in ranked[:8]:
+                f = Filters(agency_id=r.agency_id, channel=filters.channel, units=filters.units)
+                full = index766(period, f, now=now)
+                quick = index766(period, f, now=now, explain=False)
+                assert (r.total, r.max_total, r.total_100) == (
+                    full.total,
+                    full.max_total,
+                    full.total_100,
+                )
+                assert [(s.code, s.points, s.rate) for g in quick.groups for s in g.subs] == [
+                    (s.code, s.points, s.rate) for g in full.groups for s in g.subs
+                ]
 
 
 def test_the_months_of_the_chart_read_exactly_what_one_context_per_month_reads(sizes):

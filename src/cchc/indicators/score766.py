@@ -142,8 +142,9 @@ def _no_data(reason: str, base: dict[str, Any]) -> Sub766:
     )
 
 
-def score_sub(ctx: Context, s: Sub, d: DefinitionFile) -> Sub766:
-    """One sub-indicator for the context's period and filters, with its formula."""
+def score_sub(ctx: Context, s: Sub, d: DefinitionFile, *, explain: bool = True) -> Sub766:
+    """One sub-indicator for the context's period and filters, with its formula (without
+    it when not `explain`: a ranking needs the points of every agency, not their words)."""
     base = {
         "code": s.code,
         "name": s.name,
@@ -163,6 +164,18 @@ def score_sub(ctx: Context, s: Sub, d: DefinitionFile) -> Sub766:
         return _no_data(values["_missing"], base)
     num, den = evaluate(s.numerator, values), evaluate(s.denominator, values)
     r = rate(num, den, s.unit)
+    if not explain:
+        points = score(r, s.max_points, s.threshold) if r is not None and not s.monitored else None
+        reason = "Mẫu số bằng 0" if r is None else ""
+        return Sub766(
+            points=points,
+            rate=r,
+            numerator=num,
+            denominator=den,
+            formula="",
+            no_data_reason=reason,
+            **base,
+        )
     inputs = f"{spell(s.numerator, values)} ÷ {spell(s.denominator, values)}"
     if r is None:
         return Sub766(
@@ -208,12 +221,13 @@ def index766(
     *,
     now: dt.datetime | None = None,
     ctx: Context | None = None,
+    explain: bool = True,
 ) -> Index766:
     d = definitions.current("index766", on=period.end)
     ctx = ctx or Context(period, filters, now=now)
     groups = []
     for g in d.groups:
-        subs = [score_sub(ctx, s, d) for s in d.subs if s.group == g.code]
+        subs = [score_sub(ctx, s, d, explain=explain) for s in d.subs if s.group == g.code]
         points = sum((s.points for s in subs if s.points is not None), Decimal(0))
         possible = sum((s.max_points for s in subs if s.points is not None), Decimal(0))
         groups.append(Group766(g.code, g.name, q2(points), possible, subs, g.max_points))  # type: ignore[arg-type]

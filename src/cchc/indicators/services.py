@@ -394,7 +394,7 @@ def _ranking(period: Period, filters: Filters, *, by: str, now: dt.datetime | No
     grouped.preload(base, contexts.values())
     for agency_id, ctx in contexts.items():
         f = ctx.filters
-        idx = index766(period, f, ctx=ctx)
+        idx = index766(period, f, ctx=ctx, explain=False)  # points only: no formula strings
         name = next(
             (p.name for p in base.places.values() if p.agency_id == agency_id), str(agency_id)
         )
