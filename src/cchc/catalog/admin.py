@@ -30,25 +30,9 @@ from cchc.errors import InvalidInput
 from cchc.org.models import UnitLevel
 from cchc.vietnamese import fold
 
-# The terms a version carries (the form's fields after the version's own).
-TERM_FIELDS = [
-    "name",
-    "field",
-    "competent_agency_type",
-    "processing_time",
-    "processing_time_unit",
-    "result_type",
-    "online_level",
-    "eligible_full_online",
-    "population_data_connected",
-    "decision_number",
-    "decision_date",
-    "active",
-    "cutoff",
-    "cutoff_source",
-    "cutoff_verified",
-    "cutoff_note",
-]
+# The terms a version carries (the form's fields after the version's own): the ones the
+# services copy between a procedure and its versions.
+TERM_FIELDS = list(services.TERMS)
 
 
 @admin.register(Field)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -111,6 +112,20 @@ class SaveResult(Schema):
     procedure: ProcedureOut
 
 
+def _parts(terms: Any) -> dict[str, list[dict[str, Any]]]:
+    """The fees, documents and steps of a procedure or of one of its versions."""
+    return {
+        "fees": [{"name": f.name, "amount": f.amount} for f in terms.fees.all()],
+        "documents": [
+            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
+            for d in terms.documents.all()
+        ],
+        "steps": [
+            {"name": s.name, "budget": s.budget, "unit": s.budget_unit} for s in terms.steps.all()
+        ],
+    }
+
+
 def _out(p: Procedure) -> dict:
     return {
         "code": p.code,
@@ -121,14 +136,7 @@ def _out(p: Procedure) -> dict:
         "processing_time": p.processing_time,
         "processing_time_unit": p.processing_time_unit,
         "duration": p.duration_spec,
-        "fees": [{"name": f.name, "amount": f.amount} for f in p.fees.all()],
-        "documents": [
-            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
-            for d in p.documents.all()
-        ],
-        "steps": [
-            {"name": s.name, "budget": s.budget, "unit": s.budget_unit} for s in p.steps.all()
-        ],
+        **_parts(p),
         "result_type": p.result_type,
         "online_level": p.online_level,
         "eligible_full_online": p.eligible_full_online,
@@ -151,14 +159,7 @@ def _version_out(v: ProcedureVersion, current: int) -> dict:
         "in_force": v.number == current,
         "name": v.name,
         "duration": v.duration_spec,
-        "fees": [{"name": f.name, "amount": f.amount} for f in v.fees.all()],
-        "documents": [
-            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
-            for d in v.documents.all()
-        ],
-        "steps": [
-            {"name": s.name, "budget": s.budget, "unit": s.budget_unit} for s in v.steps.all()
-        ],
+        **_parts(v),
         "online_level": v.online_level,
         "decision_number": v.decision_number,
         "decision_date": v.decision_date,
