@@ -361,7 +361,13 @@ def _caches(env: Mapping[str, str], var_dir: Path) -> dict[str, Any]:
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     elif scheme in ("redis", "rediss") and rest:
-        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # A cache server that stops answering must not hold a page: one second to connect
+        # or answer, after which the read counts as a miss (`cellcache`).
+        backend = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     else:
         raise ImproperlyConfigured(
             f"CCHC_CACHE_URL={url!r} is not one of locmem://, file://[/dir], redis://host:port/db."

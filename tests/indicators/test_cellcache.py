@@ -83,3 +83,24 @@ def test_reads_outside_a_page_are_never_cached(dash):  # noqa: F811
     with CaptureQueriesContext(connection) as again:
         assert Context(june, EVERYTHING, now=now).values("dossiers")["finished"] == 6
     assert len(_cell_reads(again)) == 2  # received and finished sums, both from the database
+
+
+def test_an_unreachable_cache_server_is_a_miss_not_an_error(settings):
+    """CCHC_CACHE_URL names a Redis server that refuses connections: the sums are read from
+    the database, the same figures, and nothing is raised to the page."""
+    from django.db.models import Sum
+
+    from cchc.indicators import cellcache, memo
+    from cchc.indicators.models import Cell
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    qs = Cell.objects.filter(kind="r")
+    with memo.reading():
+        got = cellcache.aggregate(qs, n=Sum("received"))
+    assert got == qs.aggregate(n=Sum("received"))

@@ -31,6 +31,7 @@ versions no longer read.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ from cchc.indicators import memo
 from cchc.indicators.models import CellsVersion
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 TIMEOUT = 15 * 60
 PREFIX = "cchc:cells:"
 
@@ -92,12 +94,19 @@ def _cached(qs: QuerySet[Any], what: str, make: Callable[[], T]) -> T:
     key = _key(qs, what)
     if key is None:
         return make()
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache is an optimisation: an unreachable one is a miss
+        log.warning("cell cache unavailable on read", exc_info=True)
+        return make()
     if found is not None:
         value: T = found
         return value
     value = make()
-    cache.set(key, value, TIMEOUT)
+    try:
+        cache.set(key, value, TIMEOUT)
+    except Exception:
+        log.warning("cell cache unavailable on write", exc_info=True)
     return value
 
 
