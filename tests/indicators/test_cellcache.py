@@ -104,3 +104,28 @@ def test_an_unreachable_cache_server_is_a_miss_not_an_error(settings):
     with memo.reading():
         got = cellcache.aggregate(qs, n=Sum("received"))
     assert got == qs.aggregate(n=Sum("received"))
+
+
+def test_the_ranking_is_computed_once_per_version_and_minute_and_a_new_dossier_reranks(dash):  # noqa: F811
+    """The ranking (every agency's 766) is cached whole under the cells' version and the
+    minute: the agency leader's page does not score the province again on every load."""
+    from cchc.indicators import memo, periods, services
+
+    w = dash.world
+    june = periods.parse("2024-06")
+    now = at("2024-06-28", "10:00")
+    first_run = services.ranking(june, now=now)
+    with memo.reading(), CaptureQueriesContext(connection) as again:
+        assert services.ranking(june, now=now) == first_run
+    # the version only (and the result from the cache): no cell, no dossier read
+    assert len(again.captured_queries) <= 1, [q["sql"] for q in again.captured_queries]
+    with memo.reading(), CaptureQueriesContext(connection) as next_minute:
+        services.ranking(june, now=at("2024-06-28", "10:01"))
+    # a minute later it is scored again (in-progress dossiers turn overdue by the minute)
+    assert len(next_minute.captured_queries) > 1
+
+    before = {r.agency_id: r.finished for r in first_run}
+    finish(w, at("2024-06-04", "10:00"), at("2024-06-04", "15:00"))
+    with memo.reading():
+        after = {r.agency_id: r.finished for r in services.ranking(june, now=now)}
+    assert sum(after.values()) == sum(before.values()) + 1

@@ -88,10 +88,12 @@ def _key(qs: QuerySet[Any], what: str) -> str | None:
     return f"{PREFIX}{connection.alias}:{version}:{digest}"
 
 
-def _cached(qs: QuerySet[Any], what: str, make: Callable[[], T]) -> T:
+def _cached(
+    qs: QuerySet[Any] | None, what: str, make: Callable[[], T], timeout: int = TIMEOUT
+) -> T:
     if not memo.active():
         return make()
-    key = _key(qs, what)
+    key = _key(qs, what) if qs is not None else _computed_key(what)
     if key is None:
         return make()
     try:
@@ -104,10 +106,24 @@ def _cached(qs: QuerySet[Any], what: str, make: Callable[[], T]) -> T:
         return value
     value = make()
     try:
-        cache.set(key, value, TIMEOUT)
+        cache.set(key, value, timeout)
     except Exception:
         log.warning("cell cache unavailable on write", exc_info=True)
     return value
+
+
+def _computed_key(what: str) -> str:
+    digest = hashlib.sha256(what.encode()).hexdigest()
+    version = memo.remember(("cells-version",), current)
+    return f"{PREFIX}{connection.alias}:{version}:computed:{digest}"
+
+
+def computed(what: str, make: Callable[[], T], *, timeout: int) -> T:
+    """`make()`, cached on a page under `what` (every argument it depends on, spelt out) and
+    the cells' version, for at most `timeout` seconds: for a result computed from cells AND
+    from data that does not bump the version (PAKN, ratings, the catalogue's documents, the
+    organisation, definitions), whose staleness is then bounded by `timeout`."""
+    return _cached(None, what, make, timeout)
 
 
 def aggregate(qs: QuerySet[Any], **sums: Any) -> dict[str, Any]:

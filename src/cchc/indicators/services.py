@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from cchc.accounts import policy
 from cchc.dossiers import access
@@ -350,6 +351,13 @@ class Ranked:
         return {k: jsonable_number(v) for k, v in self.__dict__.items()}
 
 
+# The ranking is cached on pages (the agency leader's comparison, the ranking page) under
+# the cells' version and the minute: a dossier event re-ranks at once; PAKN, ratings, the
+# catalogue's documents, the organisation and definitions (which do not bump the version)
+# are reflected within this many seconds.
+RANKING_SECONDS = 60
+
+
 def ranking(
     period: Period,
     filters: Filters = EVERYTHING,
@@ -361,7 +369,12 @@ def ranking(
     by the 766 total rescaled to 100 (`by="index766"`) or by an indicator code (e.g. T4)."""
 
     with memo.reading():  # every agency's context shares the definitions and subtrees
-        return _ranking(period, filters, by=by, now=now)
+        at = now or timezone.now()
+        minute = at.replace(second=0, microsecond=0)
+        what = f"ranking {period!r} {filters!r} {by} {minute.isoformat()}"
+        return cellcache.computed(
+            what, lambda: _ranking(period, filters, by=by, now=at), timeout=RANKING_SECONDS
+        )
 
 
 def _ranking(period: Period, filters: Filters, *, by: str, now: dt.datetime | None) -> list[Ranked]:
