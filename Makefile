@@ -45,7 +45,8 @@ node_modules/.installed: package.json package-lock.json
 # Chromium for the browser tests. Installed with apt when missing (as root, or with sudo).
 RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
 # nginx-light: tests/deploy runs the example proxy configuration in front of a stand-in app.
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils nginx-light
+# softhsm2: tests/signing signs with a PKCS#11 token; zbar-tools: QR codes read off rendered PDFs.
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils nginx-light softhsm2 zbar-tools
 system-deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -115,6 +115,27 @@ def _fees_before_result_off_by_default():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _national_sync_off_by_default():
+    """DEBUG turns the national-portal simulator on (CCHC_DVCQG_SIMULATOR), so every dossier
+    event would write outbox records; off by default, tests/test_national_*.py turn it on."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(CCHC_DVCQG={**settings.CCHC_DVCQG, "url": ""}):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stored_files_in_a_temporary_folder(tmp_path_factory: Any):
+    """Uploads and issued documents (printing a form issues it) go to a folder of the run,
+    not to the developer's var/files."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("files")):
+        yield
+
+
 @contextmanager
 def built_once(django_db_blocker: Any) -> Iterator[None]:
     """For a module-scoped fixture: what is written in the block stays while the module's

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -94,11 +95,22 @@ SETTINGS_DOC: dict[str, str] = {
     "that died is retried (it may then arrive twice; default 10)",
     "CCHC_REPORT_FILES_DAYS": "days a report made on the web is kept for its requester to "
     "download before `cchc reports prune` deletes the file (default 30)",
-    "VNEID_CLIENT_ID": "national identity (VNeID) OAuth client id; unset = VNeID login hidden",
-    "VNEID_CLIENT_SECRET": "VNeID OAuth client secret",
-    "VNEID_AUTHORIZE_URL": "VNeID authorisation endpoint (where the citizen is sent to log in)",
-    "VNEID_TOKEN_URL": "VNeID token endpoint",
-    "VNEID_USERINFO_URL": "VNeID user-information endpoint",
+    "VNEID_CLIENT_ID": "national identity (VNeID) OpenID Connect client id; unset = VNeID login "
+    "hidden (with CCHC_DVCQG_SIMULATOR the simulator's client is used)",
+    "VNEID_CLIENT_SECRET": "VNeID client secret",
+    "VNEID_ISSUER": "VNeID / national SSO issuer (discovery at <issuer>/.well-known/openid-"
+    "configuration); with CCHC_DVCQG_SIMULATOR and nothing set: /gia-lap-dvcqg/oidc",
+    "VNEID_AUTHORIZE_URL": "optional override of the discovered authorisation endpoint",
+    "VNEID_TOKEN_URL": "optional override of the discovered token endpoint",
+    "VNEID_USERINFO_URL": "optional override of the discovered userinfo endpoint",
+    "VNEID_JWKS_URL": "optional override of the discovered signing keys (jwks_uri)",
+    "VNEID_ID_CLAIM": "claim carrying the personal identification number (default citizen_id; "
+    "UNVERIFIED at VNeID)",
+    "VNEID_LEVEL_CLAIM": "claim carrying the assurance level 1/2 (default acr; UNVERIFIED)",
+    "VNEID_AUTH_METHOD": "token endpoint client authentication: client_secret_post (default) or "
+    "client_secret_basic",
+    "VNEID_TIMEOUT": "seconds each call to VNeID may take (default 5; the token exchange runs "
+    "inside the login request)",
     "PORTAL_LOOKUP_LIMIT": "anonymous status look-ups per address and per dossier code in the "
     "window (default 10)",
     "PORTAL_LOOKUP_WINDOW_MINUTES": "length of the look-up rate-limit window (default 15)",
@@ -109,12 +121,33 @@ SETTINGS_DOC: dict[str, str] = {
     # Rate limits of anonymous requests (cchc.ratelimit).
     "CCHC_RATE_LIMITS": "per-scope limits of anonymous requests, per client address and per "
     "target, as scope=requests/minutes, comma-separated (0 = no limit); scopes and defaults: "
-    "pakn=10/60, pakn_code=10/15, rating=10/15, register=10/60, payment=30/15, ipn=120/1 "
-    "(tracking uses PORTAL_LOOKUP_*)",
+    "pakn=10/60, pakn_code=10/15, rating=10/15, register=10/60, payment=30/15, ipn=120/1, "
+    "verify=30/15 (tracking uses PORTAL_LOOKUP_*)",
     "CCHC_TRUSTED_PROXIES": "comma-separated addresses/CIDRs of reverse proxies whose "
     "X-Forwarded-For is believed; empty (default) = the client is REMOTE_ADDR",
     "CCHC_PAYMENT_IPN_ALLOW": "comma-separated addresses/CIDRs allowed to call the payment IPN "
     "endpoint (the gateway's servers); empty (default) = any address",
+    # The national public-service platform (Cổng DVCQG, cchc.national) and its simulator.
+    "CCHC_DVCQG_SIMULATOR": "serve the local national-portal simulator at /gia-lap-dvcqg/ "
+    "(default: the value of DEBUG; never enable in production)",
+    "CCHC_DVCQG_URL": "the national portal's integration endpoint (the services are posted to "
+    "it by name); default: the simulator when it is on, otherwise unset = not connected",
+    "CCHC_DVCQG_MADONVI": "the province's unit code at the national portal (madonvi)",
+    "CCHC_DVCQG_USERNAME": "account of the province's system at the national portal",
+    "CCHC_DVCQG_PASSWORD": "its password (required with CCHC_DVCQG_URL when DEBUG is false)",
+    "CCHC_DVCQG_TIMEOUT": "seconds one call to the national portal may take (default 15)",
+    "CCHC_DVCQG_MAX_ATTEMPTS": "attempts to deliver one sync record before it is a dead letter "
+    "(default 12)",
+    "CCHC_DVCQG_BACKOFF_MAX_MINUTES": "longest wait between two attempts; waits double from "
+    "1 minute with jitter (default 60)",
+    "CCHC_DVCQG_LEASE_MINUTES": "minutes after which a record left 'sending' by a worker that "
+    "died is tried again (default 10)",
+    "CCHC_DVCQG_ON_TIME_HOURS": "a change synchronised within this many hours counts as synced on "
+    "time for 766 sub-indicator 1d (default 24; the portal's own rule is not verified)",
+    "CCHC_PORTAL_MODE": "standalone (our portal takes online submissions) or national (the "
+    "national portal is the front door for procedures published there; default standalone)",
+    "CCHC_DVCQG_PUBLIC_URL": "the national portal's public address, linked from procedures "
+    "submitted there in CCHC_PORTAL_MODE=national (default https://dichvucong.gov.vn)",
     # Online payments (cchc.payments).
     "CCHC_PAYMENT_GATEWAY": "online payment gateways offered, comma-separated (vnpay); default "
     "vnpay when the simulator is on, none otherwise (online payment hidden)",
@@ -181,6 +214,12 @@ SETTINGS_DOC: dict[str, str] = {
     "CCHC_BACKUP_KEEP": "complete scheduled backups kept under CCHC_BACKUP_DIR (default 7)",
     "CCHC_PG_BIN": "directory of pg_dump/pg_restore when those on PATH are older than the "
     "PostgreSQL server, e.g. /usr/lib/postgresql/16/bin (default: PATH)",
+    # Digital signatures (cchc.signing, docs/signing.md).
+    "CCHC_SIGNING": "signing profiles, time-stamping authority and LTV options as JSON, inline "
+    "or @/path/to/file.json (see docs/signing.md); default: none (nothing can be signed)",
+    "CCHC_SIGNING_TRUST_ROOTS": "comma-separated PEM/DER files of the trusted root CAs (the "
+    "national root CA and the licensed providers) for verifying and for LTV signing; "
+    "default: none (no signature is trusted)",
 }
 
 
@@ -232,6 +271,7 @@ RATE_LIMIT_DEFAULTS: dict[str, tuple[int, int]] = {
     "password_reset": (5, 60),  # "forgot password" links asked for, and new passwords set
     "payment": (30, 15),  # online payment starts (pay links) and returns from the gateway
     "ipn": (120, 1),  # gateway notifications, per address
+    "verify": (30, 15),  # public verification page of issued documents (look-ups and uploads)
 }
 
 
@@ -460,6 +500,64 @@ def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     }
 
 
+PORTAL_MODES = ("standalone", "national")
+
+
+def _signing(env: Mapping[str, str]) -> dict[str, Any]:
+    """Digital signatures (cchc.signing): CCHC_SIGNING as parsed JSON (its shape is checked
+    by cchc.signing when Django starts) and the trust list's files."""
+    raw = env.get("CCHC_SIGNING", "").strip()
+    if raw.startswith("@"):
+        try:
+            raw = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"CCHC_SIGNING: cannot read {raw[1:]} ({exc.strerror})."
+            ) from None
+    try:
+        signing = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CCHC_SIGNING is not valid JSON: {exc}") from None
+    if not isinstance(signing, dict):
+        raise ImproperlyConfigured("CCHC_SIGNING must be a JSON object.")
+    return {
+        "CCHC_SIGNING": signing,
+        "CCHC_SIGNING_TRUST_ROOTS": _list(env, "CCHC_SIGNING_TRUST_ROOTS"),
+    }
+
+
+def _national(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
+    """The national portal (Cổng DVCQG): where the sync goes and how hard it tries, and the
+    portal's role. The simulator speaks the same protocol in-process (a relative URL)."""
+    simulator = _flag(env, "CCHC_DVCQG_SIMULATOR", debug)
+    if simulator and not debug:
+        raise ImproperlyConfigured(
+            "CCHC_DVCQG_SIMULATOR=true is refused when DEBUG is false: the simulator is not the "
+            "national portal. Configure CCHC_DVCQG_URL and its account instead."
+        )
+    url = env.get("CCHC_DVCQG_URL", "").strip() or ("/gia-lap-dvcqg/api/" if simulator else "")
+    password = env.get("CCHC_DVCQG_PASSWORD", "")
+    if url and not debug and not (url.startswith("https://") and password):
+        raise ImproperlyConfigured("In production CCHC_DVCQG_URL needs https:// and a password.")
+    return {
+        "CCHC_DVCQG_SIMULATOR": simulator,
+        "CCHC_DVCQG": {
+            "url": url,
+            "madonvi": env.get("CCHC_DVCQG_MADONVI", "").strip() or ("000.00.00.H00" * simulator),
+            "username": env.get("CCHC_DVCQG_USERNAME", "").strip() or ("cchc" if simulator else ""),
+            "password": password or ("simulator" if simulator else ""),
+            "timeout": max(1, _int(env, "CCHC_DVCQG_TIMEOUT", 15)),
+            "max_attempts": max(1, _int(env, "CCHC_DVCQG_MAX_ATTEMPTS", 12)),
+            "backoff_max_minutes": _number(env, "CCHC_DVCQG_BACKOFF_MAX_MINUTES", 60.0),
+            "lease_minutes": max(1, _int(env, "CCHC_DVCQG_LEASE_MINUTES", 10)),
+            "on_time_hours": _number(env, "CCHC_DVCQG_ON_TIME_HOURS", 24.0),
+        },
+        "CCHC_PORTAL_MODE": _choice(env, "CCHC_PORTAL_MODE", PORTAL_MODES),
+        "CCHC_DVCQG_PUBLIC_URL": env.get("CCHC_DVCQG_PUBLIC_URL", "").strip()
+        or "https://dichvucong.gov.vn",
+    }
+
+
 def _api_docs(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     """Who may read the API documentation; `_EXPLICIT` records that the operator chose it
     (the deploy check accepts public docs in production only then)."""
@@ -644,9 +742,17 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         "VNEID": {
             "client_id": env.get("VNEID_CLIENT_ID", ""),
             "client_secret": env.get("VNEID_CLIENT_SECRET", ""),
+            "issuer": env.get("VNEID_ISSUER", "").strip().rstrip("/"),
             "authorize_url": env.get("VNEID_AUTHORIZE_URL", ""),
             "token_url": env.get("VNEID_TOKEN_URL", ""),
             "userinfo_url": env.get("VNEID_USERINFO_URL", ""),
+            "jwks_url": env.get("VNEID_JWKS_URL", ""),
+            "id_claim": env.get("VNEID_ID_CLAIM", "").strip() or "citizen_id",
+            "level_claim": env.get("VNEID_LEVEL_CLAIM", "").strip() or "acr",
+            "auth_method": _choice(
+                env, "VNEID_AUTH_METHOD", ("client_secret_post", "client_secret_basic")
+            ),
+            "timeout": max(1, _int(env, "VNEID_TIMEOUT", 5)),
         },
         "PORTAL_LOOKUP_LIMIT": _int(env, "PORTAL_LOOKUP_LIMIT", 10),
         "PORTAL_LOOKUP_WINDOW_MINUTES": _int(env, "PORTAL_LOOKUP_WINDOW_MINUTES", 15),
@@ -659,6 +765,9 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
     token = settings["CCHC_METRICS_TOKEN"]
     if token and not debug and (len(token) < 32 or token in PUBLISHED_SECRETS):
         raise ImproperlyConfigured("CCHC_METRICS_TOKEN must have at least 32 characters.")
+    issuer = settings["VNEID"]["issuer"]
+    if not debug and issuer and not issuer.startswith("https://"):
+        raise ImproperlyConfigured("VNEID_ISSUER must be an https:// address in production.")
     if settings["CCHC_SMS_BACKEND"] == "http" and not settings["CCHC_SMS_URL"]:
         raise ImproperlyConfigured("CCHC_SMS_BACKEND=http needs CCHC_SMS_URL.")
     if env.get("EMAIL_HOST"):
@@ -679,6 +788,8 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
             EMAIL_FILE_PATH=str(var_dir / "mail"),
         )
     settings.update(_payments(env, debug))
+    settings.update(_national(env, debug))
+    settings.update(_signing(env))
     settings.update(_api_docs(env, debug))
     settings.update(_jobs(env, debug))
     settings["CONTENT_SECURITY_POLICY"] = _content_security_policy(

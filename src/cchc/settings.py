@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_q",  # the job queue on the database (cchc.jobs)
     "cchc.audit",
     "cchc.jobs",
+    "cchc.signing",
     "cchc.accounts",
     "cchc.org",
     "cchc.calendars",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "cchc.ratelimit",
     "cchc.dossiers",
     "cchc.payments",
+    "cchc.national",
     "cchc.portal",
     "cchc.plans",
     "cchc.indicators",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "cchc.reports",
     "cchc.ops",
     "cchc.backups",
+    "cchc.nationalsim",
     "cchc.web",
 ]
 

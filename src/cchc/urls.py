@@ -23,6 +23,11 @@ urlpatterns = [
     path("dich-vu-cong/", include("cchc.portal.urls")),
     # Payments: /thanh-toan/… and the development simulator /gia-lap-thanh-toan/….
     path("", include("cchc.payments.urls")),
+    # The national portal: the administrators' catalogue review and inbound dossiers.
+    path("quan-tri-dvcqg/", include("cchc.national.urls")),
+    # The national-portal simulator and its VNeID provider (404 unless CCHC_DVCQG_SIMULATOR).
+    path("", include("cchc.nationalsim.urls")),
+    path("", include("cchc.nationalsim.oidc_urls")),
     path("", include("cchc.web.urls")),
 ]
 

@@ -138,6 +138,13 @@ class Procedure(ProcedureTerms):
     version = models.PositiveIntegerField("Phiên bản đang áp dụng", default=0, editable=False)
     created_at = models.DateTimeField("Ngày tạo")
     updated_at = models.DateTimeField("Ngày cập nhật")
+    # Publication facts from the national database of procedures (766 criteria 1a, 1b, 3d),
+    # filled by the catalogue sync (`cchc.national.catalogue`); not versioned.
+    published_on = models.DateField("Ngày công bố", null=True, blank=True)
+    national_published = models.BooleanField("Công khai trên CSDL quốc gia về TTHC", default=False)
+    payment_integrated = models.BooleanField(
+        "Tích hợp thanh toán trực tuyến trên Cổng DVCQG", default=False
+    )
 
     class Meta:
         verbose_name = "Thủ tục hành chính"

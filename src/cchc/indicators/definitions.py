@@ -90,6 +90,8 @@ SOURCES: dict[str, frozenset[str]] = {
     "feedback": frozenset(
         {"feedback_handled", "feedback_on_time", "feedback_rated", "feedback_not_dissatisfied"}
     ),
+    # 766 1d: the outbox toward the national portal (cchc.national), see measures._national.
+    "national": frozenset({"to_sync", "synced_on_time"}),
     "none": frozenset(),
 }
 # Vietnamese names of the measures (formulas shown to users).
@@ -144,6 +146,8 @@ MEASURE_LABELS: dict[str, str] = {
     "feedback_on_time": "PAKN xử lý đúng hạn",
     "feedback_rated": "PAKN được đánh giá",
     "feedback_not_dissatisfied": "PAKN được đánh giá hài lòng hoặc bình thường",
+    "to_sync": "hồ sơ tiếp nhận trong kỳ phải đồng bộ lên Cổng DVC quốc gia",
+    "synced_on_time": "hồ sơ được đồng bộ đầy đủ, kịp thời lên Cổng DVC quốc gia",
 }
 COMPARISONS = {"gte": "≥", "gt": ">", "eq": "=", "leading_group": "thuộc nhóm dẫn đầu"}
 DIMENSIONS = {"agency", "level", "unit", "procedure", "channel"}

@@ -40,8 +40,9 @@ def _add(groups: dict[int, dict[str, Any]], ids: Iterable[int], keys: Iterable[s
 
 
 def preload(base: Context, contexts: Iterable[Context]) -> None:
-    """Fill each context's dossier, in-progress, feedback and catalog figures from grouped
-    reads over `base` (each context: `base`'s period, filters and instant, one agency).
+    """Fill each context's dossier, in-progress, feedback, catalog and sync (766 1d) figures
+    from grouped reads over `base` (each context: `base`'s period, filters and instant, one
+    agency).
     The reads run even for no context, so a page issues the same queries whatever the
     number of agencies with data."""
     contexts = list(contexts)
@@ -77,6 +78,7 @@ def preload(base: Context, contexts: Iterable[Context]) -> None:
         for name in SOURCES["feedback"]
     }
     catalog = _Catalog(base)
+    national = base.national_by_agency()
     for ctx in contexts:
         ids = list(ctx.ids or [])
         ctx.preload(
@@ -89,6 +91,7 @@ def preload(base: Context, contexts: Iterable[Context]) -> None:
             {name: sum(counts.get(a, 0) for a in ids) for name, counts in feedback.items()},
         )
         ctx.preload("catalog", catalog.values(ids))
+        ctx.preload("national", Context.national_values(_add(national, ids, ("to_sync", "late"))))
 
 
 def _progress(base: Context) -> dict[int, dict[str, Any]]:

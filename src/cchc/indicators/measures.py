@@ -33,6 +33,8 @@ from cchc.indicators.definitions import SOURCES, DefinitionFile, Expr
 from cchc.indicators.models import FINISHED_MEASURES, RECEIVED_MEASURES, Cell
 from cchc.indicators.periods import Period
 from cchc.indicators.scope import Placed, agency_ids, placement
+from cchc.national import client as national_client
+from cchc.national.models import SyncRecord, SyncState
 from cchc.org.models import Agency
 from cchc.plans.models import ExternalIndex, LegalDocument, Plan, Task, WorkRecordStat
 from cchc.plans.services import task_states
@@ -402,6 +404,66 @@ class Context:
     def _none(self, definition: Any = None) -> dict[str, Any]:
         return {}
 
+    def national_rows(self) -> QuerySet[SyncRecord]:
+        """The outbox records toward the national portal (`cchc.national`) of dossiers received
+        in the period (competent agency, procedure and channel filters): one row per record,
+        so sums count distinct dossiers. Read from the records' side — records are written
+        after receipt, so none of them was created before the period began — never by walking
+        the period's dossiers (a year of dossiers at province scale) to look for records."""
+        qs = SyncRecord.objects.filter(
+            created_at__gte=self.start,
+            dossier__received_at__gte=self.start,
+            dossier__received_at__lt=self.end,
+        )
+        qs = self.by_agency(qs, "dossier__competent_agency_id")
+        if self.filters.procedure_id:
+            qs = qs.filter(dossier__procedure_id=self.filters.procedure_id)
+        if self.filters.channel:
+            qs = qs.filter(dossier__channel=self.filters.channel)
+        return qs
+
+    def national_sums(self) -> dict[str, Any]:
+        """Per group of `national_rows`: the dossiers, and those with a record late: sent
+        more than `CCHC_DVCQG["on_time_hours"]` after its event, or not sent (a discarded dead
+        letter included) when that allowance has run out at the context's instant."""
+        allowance = dt.timedelta(hours=float(national_client.config().get("on_time_hours", 24)))
+        late = Q(state=SyncState.SENT, sent_at__gt=F("created_at") + allowance) | (
+            ~Q(state=SyncState.SENT) & Q(created_at__lt=self.instant - allowance)
+        )
+        return {
+            "to_sync": Count("dossier_id", distinct=True),
+            "late": Count("dossier_id", distinct=True, filter=late),
+        }
+
+    @staticmethod
+    def national_values(sums: dict[str, Any], definition: Any = None) -> dict[str, Any]:
+        to_sync = int(sums.get("to_sync") or 0)
+        if not to_sync and not national_client.connected():
+            return {"_missing": _no_data_reason(definition, "national")}
+        return {"to_sync": to_sync, "synced_on_time": to_sync - int(sums.get("late") or 0)}
+
+    def national_by_agency(self) -> dict[int, dict[str, Any]]:
+        """`national_sums` per competent agency, in one grouped query (for the ranking's
+        `grouped.preload`: ``Context.national_values(_add(groups, ids, ("to_sync",
+        "late")))``)."""
+        rows = (
+            self.national_rows()
+            .values("dossier__competent_agency_id")
+            .annotate(**self.national_sums())
+            .order_by()
+        )
+        return {row.pop("dossier__competent_agency_id"): row for row in rows}
+
+    def _national(self, definition: Any = None) -> dict[str, Any]:
+        """766 1d: `to_sync` dossiers received in the period with outbox records, and
+        `synced_on_time` those whose every record was sent within
+        `CCHC_DVCQG["on_time_hours"]` of its event (UNVERIFIED rule: the index's own text
+        does not say how "đồng bộ" is timed; the simulator counts the same way). One
+        query. No data when no portal is configured and no dossier of the period has a
+        record."""
+        sums = self.national_rows().aggregate(**self.national_sums())
+        return self.national_values(sums, definition)
+
     # -- drill-down -----------------------------------------------------------------------
 
     def dossier_q(self, name: str) -> tuple[str, Q]:
@@ -474,3 +536,15 @@ class Context:
         if self.filters.channel:
             qs = qs.filter(channel=self.filters.channel)
         return qs
+
+
+NATIONAL_NOT_CONNECTED = "Hệ thống chưa kết nối đồng bộ trạng thái hồ sơ với Cổng DVC quốc gia."
+
+
+def _no_data_reason(definition: Any, source: str) -> str:
+    """The no-data reason the definition gives the item of `source` (else the default)."""
+    items = [*getattr(definition, "subs", ()), *getattr(definition, "indicators", ())]
+    for item in items:
+        if item.source == source and getattr(item, "no_data_reason", ""):
+            return str(item.no_data_reason)
+    return NATIONAL_NOT_CONNECTED

@@ -177,6 +177,30 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         "bản tin hằng ngày cho lãnh đạo: hồ sơ sắp đến hạn, quá hạn chưa xin lỗi",
         at=_daily("07:10"),
     ),
+    PeriodicJob(
+        "dvcqg-send",
+        ("dvcqg", "send", "--json"),
+        "đồng bộ hồ sơ lên Cổng DVC quốc gia: gửi bản ghi đang chờ, gửi lại bản ghi lỗi đến hạn",
+        minutes=1,
+    ),
+    PeriodicJob(
+        "dvcqg-reconcile",
+        ("dvcqg", "reconcile", "--json"),
+        "đối soát trạng thái hồ sơ với Cổng DVC quốc gia (TraCuuHoSo), gửi lại hồ sơ lệch",
+        at=_daily("03:00"),
+    ),
+    PeriodicJob(
+        "national-inbound",
+        ("dvcqg", "inbound", "fetch", "--json"),
+        "lấy hồ sơ nộp trên Cổng DVCQG, tạo hồ sơ và xác nhận với Cổng",
+        minutes=5,
+    ),
+    PeriodicJob(
+        "national-catalogue",
+        ("dvcqg", "catalogue", "fetch", "--json"),
+        "so sánh danh mục TTHC với CSDL quốc gia, lưu khác biệt chờ quản trị viên xem xét",
+        at=_daily("02:30"),
+    ),
 )
 
 _SPEC = re.compile(

@@ -84,6 +84,7 @@ EXACT: dict[str, str] = {
     # citizen portal
     "portal.citizen.registered": "Công dân đăng ký tài khoản",
     "portal.citizen.identity_linked": "Liên kết tài khoản định danh điện tử",
+    "portal.citizen.sso_login": "Đăng nhập bằng tài khoản định danh điện tử (VNeID)",
     "portal.citizen.profile_updated": "Công dân cập nhật thông tin cá nhân",
     "portal.password_reset.requested": "Yêu cầu đặt lại mật khẩu",
     "portal.password_reset.done": "Đặt lại mật khẩu",
@@ -113,6 +114,25 @@ EXACT: dict[str, str] = {
     # operations
     "backup.created": "Sao lưu dữ liệu",
     "backup.restored": "Khôi phục dữ liệu từ bản sao lưu",
+    # issued documents (cchc.dossiers.issued) and their signatures
+    "dossier.document.issued": "Phát hành văn bản của hồ sơ (bản có mã tra cứu)",
+    "dossier.document.reissued": "Phát hành lại văn bản của hồ sơ (thay bản trước)",
+    "dossier.document.sign_requested": "Yêu cầu ký số văn bản đã phát hành",
+    "dossier.document.sign_failed": "Ký số văn bản đã phát hành không thành công",
+    "dossier.document.signed": "Đã ký số văn bản đã phát hành",
+    # the national portal (cchc.national)
+    "national.sync.dead": "Bản ghi đồng bộ lên Cổng DVCQG không gửi được (chờ quản trị viên)",
+    "national.sync.discard": "Bỏ qua bản ghi đồng bộ lên Cổng DVCQG không gửi được",
+    "national.sync.reclaimed": "Lấy lại bản ghi đồng bộ của tiến trình đã dừng để gửi lại",
+    "national.sync.reconcile": "Đối soát trạng thái hồ sơ với Cổng DVCQG và gửi lại khác biệt",
+    "national.sync.resend": "Gửi lại bản ghi đồng bộ lên Cổng DVCQG",
+    "national.inbound.created": "Tạo hồ sơ từ hồ sơ nộp trên Cổng DVCQG",
+    "national.inbound.refused": "Không tạo được hồ sơ nộp trên Cổng DVCQG",
+    "national.inbound.retried": "Thử lại hồ sơ nộp trên Cổng DVCQG không tạo được",
+    "national.catalogue.fetched": "Lấy danh mục TTHC từ CSDL quốc gia (chờ xem xét)",
+    "national.catalogue.applied": "Áp dụng thay đổi danh mục TTHC từ CSDL quốc gia",
+    "national.catalogue.rejected": "Từ chối thay đổi danh mục TTHC từ CSDL quốc gia",
+    "catalog.procedure.publication": "Cập nhật thông tin công bố thủ tục (CSDL quốc gia về TTHC)",
 }
 
 VERBS = {"created": "thêm mới", "updated": "cập nhật", "deleted": "xóa"}
