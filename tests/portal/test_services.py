@@ -291,30 +291,19 @@ def test_receipt_email_carries_form_01(portal, settings, mailoutbox):
 
 
 def test_vneid_reports_that_it_is_not_configured(settings):
-    from cchc.portal.identity import IdentityNotConfigured, VNeIDProvider
+    from cchc.portal.identity import IdentityNotConfigured, IdentityUnavailable, VNeIDProvider
 
     provider = VNeIDProvider({})
     assert not provider.is_configured()
-    assert "VNEID_CLIENT_ID" in provider.missing_settings()
+    assert {"VNEID_CLIENT_ID", "VNEID_ISSUER"} <= set(provider.missing_settings())
     with pytest.raises(IdentityNotConfigured, match="chưa được cấu hình"):
-        provider.authorization_url(state="x", redirect_uri="http://t/")
+        provider.begin(redirect_uri="http://t/")
     configured = VNeIDProvider(
-        {
-            "client_id": "cchc",
-            "client_secret": "s",
-            "authorize_url": "https://vneid.invalid/authorize",
-            "token_url": "http://127.0.0.1:9/token",
-            "userinfo_url": "http://127.0.0.1:9/userinfo",
-        },
-        timeout=1,
+        {"client_id": "cchc", "client_secret": "s", "issuer": "http://127.0.0.1:9/oidc"}, timeout=1
     )
-    assert configured.authorization_url(state="abc", redirect_uri="http://t/").startswith(
-        "https://vneid.invalid/authorize?response_type=code&client_id=cchc"
-    )
-    from cchc.portal.identity import IdentityUnavailable
-
+    assert configured.is_configured()
     with pytest.raises(IdentityUnavailable, match="Không kết nối được"):
-        configured.complete(code="c", redirect_uri="http://t/")
+        configured.begin(redirect_uri="http://t/")
 
 
 def test_identity_login_links_one_account(portal):

@@ -17,11 +17,23 @@ class CitizenProfile(models.Model):
     address = models.CharField("Địa chỉ", max_length=300, blank=True)
     identity_provider = models.CharField("Đăng nhập qua", max_length=20, blank=True)
     identity_subject = models.CharField("Mã định danh tại nhà cung cấp", max_length=100, blank=True)
+    # Single sign-on (VNeID): the assurance level of the last login (VNeID levels "1"/"2")
+    # and when it happened.
+    identity_level = models.CharField("Mức định danh", max_length=50, blank=True, default="")
+    last_sso_at = models.DateTimeField("Đăng nhập VNeID lần cuối", null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
         verbose_name = "Hồ sơ người dân"
         verbose_name_plural = "Hồ sơ người dân"
+        constraints = [
+            # One account per person at a provider: a second login finds it by subject.
+            models.UniqueConstraint(
+                fields=["identity_provider", "identity_subject"],
+                condition=~models.Q(identity_subject=""),
+                name="portal_profile_identity_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.user)

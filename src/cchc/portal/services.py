@@ -144,42 +144,95 @@ def register_citizen(reg: Registration, *, now: dt.datetime | None = None) -> Us
     return candidate
 
 
-def citizen_from_identity(identity: Identity, *, now: dt.datetime | None = None) -> User:
-    """The citizen account linked to a national identity, created on first login."""
+class IdentityConflict(Conflict):
+    code = "portal.identity_conflict"
+
+
+def citizen_from_identity(
+    identity: Identity, *, now: dt.datetime | None = None, link_to: Any = None
+) -> User:
+    """The citizen account of a person vouched for by a national identity provider.
+
+    Found by the provider's subject first (a later login finds the same account even if the
+    ID number's format changed). Otherwise, when the citizen started the login while signed
+    in to their portal account (`link_to`: "Liên kết VNeID"), that account is linked — having
+    signed in with its password proves it is theirs — unless it carries another ID number.
+    Otherwise a new account is created: an account registered here with the same ID number is
+    never linked on its own, because the number typed at registration is not verified and a
+    person who typed someone else's would receive that person's first VNeID login. Every
+    login records the assurance level and its time; all audited."""
     at = _now(now)
-    profile = (
-        CitizenProfile.objects.select_related("user")
-        .filter(identity_provider=identity.provider, identity_subject=identity.subject)
-        .first()
+    for attempt in range(2):  # a concurrent first login loses the race on the unique key
+        try:
+            with transaction.atomic():
+                return _sso_account(identity, normalise_id(identity.id_number), at, link_to)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def unlinked_accounts_with(id_number: str, *, besides: Any) -> int:
+    """How many other active citizen accounts registered here carry `id_number` without a
+    national identity (shown to the person after a first VNeID login, so they may sign in to
+    theirs and link it)."""
+    number = normalise_id(id_number)
+    if not number:
+        return 0
+    rows = CitizenProfile.objects.filter(id_number=number, identity_subject="").exclude(
+        user_id=getattr(besides, "pk", None)
     )
-    if profile is not None:
-        return profile.user
-    username = f"{identity.provider}-{identity.subject}"[:150]
-    with transaction.atomic():
+    return rows.filter(user__is_active=True).count()
+
+
+def _sso_account(identity: Identity, id_number: str, at: dt.datetime, link_to: Any) -> User:
+    profiles = CitizenProfile.objects.select_for_update().select_related("user")
+    profile = profiles.filter(
+        identity_provider=identity.provider, identity_subject=identity.subject
+    ).first()
+    how = "subject"
+    if profile is None and getattr(link_to, "pk", None) is not None:
+        own = profiles.filter(user_id=link_to.pk).first()
+        if own is None or not is_citizen(own.user) or is_staff_user(own.user):
+            raise IdentityConflict("Chỉ tài khoản công dân mới liên kết được với VNeID.")
+        if own.identity_subject and own.identity_provider == identity.provider:
+            raise IdentityConflict(
+                "Tài khoản của bạn đã liên kết với một tài khoản định danh điện tử khác. "
+                "Vui lòng liên hệ bộ phận một cửa để được hỗ trợ."
+            )
+        if own.id_number and id_number and own.id_number != id_number:
+            raise IdentityConflict(
+                "Số định danh cá nhân của tài khoản VNeID khác số đã khai trong tài khoản "
+                "của bạn nên không liên kết được. Vui lòng kiểm tra lại thông tin tài khoản."
+            )
+        profile, how = own, "signed_in"
+    if profile is None:
         user = User(
-            username=username,
+            username=f"{identity.provider}-{identity.subject}"[:150],
             full_name=nfc(identity.full_name)[:150],
-            email=identity.email,
-            phone=normalise_phone(identity.phone),
+            email=identity.email[:254],
+            phone=normalise_phone(identity.phone)[:20],
         )
         user.set_unusable_password()
         user.save()
-        CitizenProfile.objects.create(
-            user=user,
-            id_number=normalise_id(identity.id_number),
-            identity_provider=identity.provider,
-            identity_subject=identity.subject,
-            created_at=at,
-        )
-        log.record(
-            "portal.citizen.identity_linked",
-            actor=user,
-            obj=user,
-            data={"provider": identity.provider},
-            at=at,
-        )
+        profile = CitizenProfile(user=user, id_number=id_number[:20], created_at=at)
+        how = "created"
         accounts.grant_role(policy.SYSTEM, user, Role.CITIZEN, now=at)
-    return user
+    profile.identity_provider = identity.provider
+    profile.identity_subject = identity.subject
+    profile.identity_level = identity.level
+    profile.last_sso_at = at
+    # The national identity is authoritative for the number (the one typed is not verified).
+    profile.id_number = id_number[:20] or profile.id_number
+    profile.save()
+    log.record(
+        "portal.citizen.sso_login" if how == "subject" else "portal.citizen.identity_linked",
+        actor=profile.user,
+        obj=profile.user,
+        data={"provider": identity.provider, "level": identity.level, "by": how},
+        at=at,
+    )
+    return profile.user
 
 
 def profile_of(user: Any) -> CitizenProfile | None:

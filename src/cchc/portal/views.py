@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import LoginView, redirect_to_login
@@ -41,6 +42,7 @@ from cchc.vietnamese import money
 from cchc.webkit.params import record_id
 
 PAGE_SIZE = 20
+NATIONAL_PORTAL_URL = "https://dichvucong.gov.vn"
 
 
 def _now() -> Any:
@@ -134,6 +136,9 @@ def procedure(request: HttpRequest, code: str) -> HttpResponse:
             "duration": legaltime.parse_duration(p.duration_spec).label,
             "desks": services.desks_for(p, timezone.localdate()),
             "online": p.online_level != OnlineLevel.NONE,
+            "national": submitted_nationally(p),
+            "national_url": national_portal_url(),
+            "portal_mode": "national" if national_mode() else "standalone",
         },
     )
 
@@ -200,36 +205,105 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+SSO_SESSION_KEY = "vneid_login"
+SSO_MAX_SECONDS = 600  # a login left at the provider longer than this is started again
+
+
+def _site_origin(request: HttpRequest) -> str:
+    return identity.origin_of(request.build_absolute_uri("/"))
+
+
 def vneid_start(request: HttpRequest) -> HttpResponse:
-    provider = identity.provider()
-    state = secrets.token_urlsafe(24)
-    request.session["vneid_state"] = state
+    """Send the citizen to VNeID with state, nonce and a PKCE challenge kept in the session."""
+    provider = identity.provider(_site_origin(request))
     try:
-        url = provider.authorization_url(
-            state=state, redirect_uri=request.build_absolute_uri(reverse("portal:vneid_callback"))
+        start = provider.begin(
+            redirect_uri=request.build_absolute_uri(reverse("portal:vneid_callback"))
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:login")
-    return redirect(url)
+    request.session[SSO_SESSION_KEY] = {
+        **start.pending,
+        "next": _safe_next(request, reverse("portal:home")),
+        "started": int(timezone.now().timestamp()),
+        # Started while signed in: the VNeID identity is linked to this account.
+        "link_to": request.user.pk if request.user.is_authenticated else None,
+    }
+    return redirect(start.url)
 
 
 def vneid_callback(request: HttpRequest) -> HttpResponse:
-    expected = request.session.pop("vneid_state", None)
-    if not expected or request.GET.get("state") != expected or not request.GET.get("code"):
+    pending = request.session.pop(SSO_SESSION_KEY, None)
+    fresh = isinstance(pending, dict) and (
+        int(timezone.now().timestamp()) - int(pending.get("started", 0)) <= SSO_MAX_SECONDS
+    )
+    state = request.GET.get("state", "")
+    if (
+        not fresh
+        or not state
+        or not secrets.compare_digest(state.encode(), str(pending["state"]).encode())
+    ):
+        messages.error(request, "Phiên đăng nhập VNeID không hợp lệ hoặc đã hết hạn; thử lại.")
+        return redirect("portal:login")
+    if request.GET.get("error"):
+        messages.error(
+            request,
+            "Bạn chưa đồng ý chia sẻ thông tin định danh nên chưa đăng nhập bằng VNeID."
+            if request.GET["error"] == "access_denied"
+            else "VNeID không hoàn tất đăng nhập; vui lòng thử lại.",
+        )
+        return redirect("portal:login")
+    if not request.GET.get("code"):
         messages.error(request, "Phiên đăng nhập VNeID không hợp lệ hoặc đã hết hạn; thử lại.")
         return redirect("portal:login")
     try:
-        person = identity.provider().complete(
-            code=request.GET["code"],
-            redirect_uri=request.build_absolute_uri(reverse("portal:vneid_callback")),
+        person = identity.provider(_site_origin(request)).complete(
+            code=request.GET["code"], pending=pending
         )
-        user = services.citizen_from_identity(person)
+        linking = pending.get("link_to")
+        link_to = request.user if linking and request.user.pk == linking else None
+        user = services.citizen_from_identity(person, link_to=link_to)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("portal:login")
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("portal:home")
+    if link_to is not None:
+        messages.success(request, "Đã liên kết tài khoản của bạn với tài khoản định danh VNeID.")
+    elif services.unlinked_accounts_with(person.id_number, besides=user):
+        messages.info(
+            request,
+            "Đã có tài khoản đăng ký trên Cổng với số định danh của bạn. Nếu đó là tài khoản của "
+            "bạn, hãy đăng nhập bằng mật khẩu của tài khoản đó rồi chọn «Liên kết VNeID» để "
+            "dùng chung; nếu không, vui lòng báo bộ phận một cửa.",
+        )
+    return redirect(pending.get("next") or "portal:home")
+
+
+# -- the portal mode (CCHC_PORTAL_MODE) -------------------------------------------------------
+
+
+def national_mode() -> bool:
+    return getattr(django_settings, "CCHC_PORTAL_MODE", "standalone") == "national"
+
+
+def submitted_nationally(p: Procedure) -> bool:
+    """In the "national" mode, a procedure published on the national portal is submitted
+    there, not here (tracking, payment, PAKN and results stay on this portal)."""
+    return national_mode() and bool(p.national_published)
+
+
+def national_portal_url() -> str:
+    return str(getattr(django_settings, "CCHC_DVCQG_PUBLIC_URL", "") or NATIONAL_PORTAL_URL)
+
+
+def _national_notice(request: HttpRequest, p: Procedure) -> HttpResponse:
+    messages.info(
+        request,
+        f"Thủ tục {p.code} được nộp trực tuyến trên Cổng Dịch vụ công quốc gia; "
+        "hồ sơ của bạn vẫn được tra cứu, thanh toán và trả kết quả tại đây.",
+    )
+    return redirect("portal:procedure", code=p.code)
 
 
 # -- online submission and drafts -------------------------------------------------------------
@@ -394,6 +468,8 @@ def submit_new(request: HttpRequest, code: str) -> HttpResponse:
     if p.online_level == OnlineLevel.NONE:
         messages.error(request, "Thủ tục này chưa cung cấp dịch vụ công trực tuyến.")
         return redirect("portal:procedure", code=code)
+    if submitted_nationally(p):
+        return _national_notice(request, p)
     if request.method == "POST":
         return _save_from_post(request, p, None)
     return _draft_page(request, p, None)
@@ -411,6 +487,8 @@ def draft(request: HttpRequest, pk: int) -> HttpResponse:
         if found.dossier_id:
             return redirect("portal:dossier", code=found.dossier.code)
         return redirect("portal:drafts")
+    if submitted_nationally(found.procedure):
+        return _national_notice(request, found.procedure)
     if request.method == "POST":
         return _save_from_post(request, found.procedure, found)
     return _draft_page(request, found.procedure, found)
