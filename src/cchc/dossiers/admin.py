@@ -1,6 +1,7 @@
 """Calendar-version recomputes in the admin ("Tính lại hạn theo lịch mới"): administrators
 see each job's progress (cursor, counts, the dossiers it could not recompute). Read-only:
 the jobs are written by `cchc.dossiers.recompute` and resumed by `cchc dossiers recompute`.
+Issued documents (`cchc.dossiers.issued`), read-only too: their hash, code and signature.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cchc.accounts.admin_base import AuditedAdmin
-from cchc.dossiers.models import RecomputeJob
+from cchc.dossiers.models import IssuedDocument, RecomputeJob
 
 
 @admin.register(RecomputeJob)
@@ -31,6 +32,20 @@ class RecomputeJobAdmin(AuditedAdmin):
     ]
     list_filter = ["status", "calendar_code"]
     readonly_fields = [f.name for f in RecomputeJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(AuditedAdmin):
+    list_display = ["id", "dossier", "kind", "number", "issued_at", "signed", "superseded_at"]
+    list_filter = ["kind", "signed"]
+    search_fields = ["dossier__code", "token"]
+    readonly_fields = [f.name for f in IssuedDocument._meta.fields]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -532,3 +532,87 @@ class IntakeKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# -- issued documents (issue 21) --------------------------------------------------------------
+
+
+class IssuedKind(models.TextChoices):
+    """What an issued document is (the purposes of `dossiers.documents.forms`, the fee
+    receipt and the result). The control slip (phiếu kiểm soát) is not issued: it grows with
+    every hand-over and stays an internal, re-rendered form."""
+
+    RECEIPT = "receipt", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    SUPPLEMENT = "supplement", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
+    REFUSAL = "refusal", "Phiếu từ chối tiếp nhận, giải quyết hồ sơ"
+    APOLOGY = "apology", "Văn bản xin lỗi và hẹn lại ngày trả kết quả"
+    STOP = "stop", "Thông báo dừng giải quyết hồ sơ"
+    FEE_RECEIPT = "fee_receipt", "Biên lai thu phí, lệ phí"
+    RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
+
+
+class SignState(models.TextChoices):
+    """The digital signature of an issued document (`cchc.dossiers.issued`: unsigned →
+    waiting → signed, or waiting → failed → waiting again)."""
+
+    UNSIGNED = "unsigned", "Chưa ký số"
+    WAITING = "waiting", "Đang chờ ký số"
+    SIGNED = "signed", "Đã ký số"
+    FAILED = "failed", "Ký số chưa thành công (đang chờ thử lại)"
+
+
+class IssuedDocument(models.Model):
+    """One document as the system issued it (bản phát hành): rendered once, in full, for the
+    applicant, stored under MEDIA_ROOT by content hash (`dossiers.files`) and never changed
+    afterwards — except when its digitally signed copy replaces it (`unsigned_sha256` keeps
+    the hash of the bytes first issued). Its random `token` is printed as a QR code and as
+    words on the document and opens the public verification page. A re-issue makes a new
+    row and links the old one to it (`superseded_by`)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="issued_documents")
+    kind = models.CharField("Loại văn bản", max_length=20, choices=IssuedKind.choices)
+    # What in the dossier the document is issued for: "event:<seq>", "receipt:<pk>",
+    # "result:<number>". One current document per (dossier, kind, source).
+    source = models.CharField(max_length=40)
+    number = models.CharField("Mẫu số / mã kết quả", max_length=80, blank=True)
+    filename = models.CharField(max_length=200)
+    agency_name = models.CharField("Cơ quan ban hành", max_length=300, blank=True)
+    token = models.CharField("Mã tra cứu", max_length=64, unique=True)
+    issued_at = models.DateTimeField("Thời điểm phát hành")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    path = models.CharField(max_length=300)
+    unsigned_sha256 = models.CharField(max_length=64, blank=True)
+    signed = models.CharField(
+        "Ký số", max_length=10, choices=SignState.choices, default=SignState.UNSIGNED
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    sign_attempts = models.PositiveSmallIntegerField(default=0)
+    sign_error = models.CharField(max_length=300, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+
+    class Meta:
+        ordering = ["dossier", "id"]
+        verbose_name = "Văn bản đã phát hành"
+        verbose_name_plural = "Văn bản đã phát hành"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier", "kind", "source"],
+                condition=Q(superseded_at__isnull=True),
+                name="issued_document_current",
+            )
+        ]
+        indexes = [models.Index(fields=["signed"], name="issued_document_signed")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.dossier_id} ({self.token[:6]}…)"

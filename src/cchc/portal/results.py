@@ -6,7 +6,11 @@ paper-only) is returned on the portal: once the result is issued (resolved) or r
 owner — and only its owner, the rule of the portal's other dossier files — downloads it. The
 file is the result the officers attached when they recorded it; without one, the result
 document is rendered as a PDF by the printed-forms machinery (`dossiers.documents.pdf`),
-carrying its code so that it can be checked against the dossier. Every download is audited
+carrying its code so that it can be checked against the dossier. Either is registered as
+an issued document (issue 21, `cchc.dossiers.issued`, kind "result") on the first download:
+the rendered result carries the QR code of the public verification page, and every download
+returns the same stored bytes; an attached PDF is registered as it is (its hash can be checked
+on the verification page; no QR code is stamped into it). Every download is audited
 (`portal.result.downloaded`). A paper-only result has no file: it is collected at the desk.
 Fees come first (Luật Phí và lệ phí; issue 17): an unpaid balance is asked for before the
 result is handed over, as at the counter.
@@ -23,9 +27,16 @@ from django.utils import timezone
 
 from cchc.audit import log
 from cchc.catalog.models import OnlineLevel
-from cchc.dossiers import access, files
+from cchc.dossiers import access, files, issued
 from cchc.dossiers.documents import pdf, wording
-from cchc.dossiers.models import Dossier, DossierResult, ReturnChannel, State
+from cchc.dossiers.models import (
+    Dossier,
+    DossierResult,
+    IssuedDocument,
+    IssuedKind,
+    ReturnChannel,
+    State,
+)
 from cchc.errors import Conflict, NotFound, PermissionDenied
 from cchc.payments.services import owed
 from cchc.vietnamese import money
@@ -95,13 +106,13 @@ def download(
         )
     if result.file_id is not None:
         stored = result.file
-        got = Download(
-            stored.name,
-            files.open_stored(stored.path).read_bytes(),
-            stored.content_type or "application/octet-stream",
-        )
+        data = files.open_stored(stored.path).read_bytes()
+        if data.startswith(b"%PDF-"):
+            issued_result(dossier, result, actor=user, attached=data)
+        got = Download(stored.name, data, stored.content_type or "application/octet-stream")
     else:
-        got = Download(f"{result.code}.pdf", render(user, dossier, result), "application/pdf")
+        doc = issued_result(dossier, result, actor=user)
+        got = Download(doc.filename, issued.content(doc), "application/pdf")
     with transaction.atomic():
         log.record(
             "portal.result.downloaded",
@@ -114,11 +125,42 @@ def download(
     return got
 
 
-def render(user: Any, dossier: Dossier, result: DossierResult) -> bytes:
+def issued_result(
+    dossier: Dossier, result: DossierResult, *, actor: Any, attached: bytes | None = None
+) -> IssuedDocument:
+    """The issued copy of `result`: the attached PDF as it is, or the rendered result with
+    its QR code; issued on the first call, the same document afterwards."""
+    agency = _agency(dossier)
+
+    def render_issued(token: str) -> tuple[str, bytes, str]:
+        if attached is not None:
+            return result.file.name, attached, agency.name
+        return (
+            f"{result.code}.pdf",
+            render(access.TO_APPLICANT, dossier, result, token),
+            agency.name,
+        )
+
+    return issued.issue(
+        dossier,
+        IssuedKind.RESULT,
+        f"result:{result.number}",
+        render=render_issued,
+        actor=actor,
+        number=result.code,
+    )
+
+
+def _agency(dossier: Dossier) -> Any:
+    return dossier.competent_agency or dossier.current_agency or dossier.receiving_agency
+
+
+def render(user: Any, dossier: Dossier, result: DossierResult, token: str | None = None) -> bytes:
     """The result document as PDF: the issuing agency's header, the result's code and
-    title, who it is for (as `user` may see them) and who approved it."""
-    agency = dossier.competent_agency or dossier.current_agency or dossier.receiving_agency
-    issued = wording.local(result.issued_at)
+    title, who it is for (as `user` may see them) and who approved it; with `token`, the
+    issued copy's QR code and code."""
+    agency = _agency(dossier)
+    issued_on = wording.local(result.issued_at)
     approved = (
         dossier.events.filter(action="approve", seq__lte=result.event.seq).order_by("-seq").first()
     )
@@ -130,10 +172,12 @@ def render(user: Any, dossier: Dossier, result: DossierResult) -> bytes:
             "result": result,
             "agency": agency,
             "agency_parent": agency.parent.name if agency.parent_id else "",
-            "place_date": wording.place_and_date(agency.unit, issued.date()),
-            "issued_words": wording.moment_words(issued),
+            "place_date": wording.place_and_date(agency.unit, issued_on.date()),
+            "issued_words": wording.moment_words(issued_on),
             "applicant": seen,
             "signer": approved.actor_label if approved is not None else "",
+            "issued": issued.mark(token) if token else None,
+            "preview_mark": issued.PREVIEW_MARK if seen.masked else "",
         },
     )
     return pdf.html_to_pdf(html)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cchc.portal import password_views, views
+from cchc.portal import password_views, verify_views, views
 
 app_name = "portal"
 
@@ -30,4 +30,6 @@ urlpatterns = [
     path("dang-nhap/", views.PortalLogin.as_view(), name="login"),
     path("dang-nhap/vneid/", views.vneid_start, name="vneid"),
     path("dang-nhap/vneid/ve/", views.vneid_callback, name="vneid_callback"),
+    path("xac-thuc/", verify_views.lookup, name="verify_lookup"),
+    path("xac-thuc/<str:token>/", verify_views.verify, name="verify"),
 ]

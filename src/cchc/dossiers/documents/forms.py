@@ -9,6 +9,13 @@ and e-mail come from `access.applicant_for`, full for the applicant (`access.TO_
 the copy e-mailed to them) and for officers with `dossier.personal_data` over the dossier,
 masked for everyone else (a supervisor downloading form 01 gets the masked form). Whether the
 reader may see the dossier at all is checked by the page or API that serves it.
+
+Issued copies (issue 21, `cchc.dossiers.issued`): every form but the control slip is issued
+once per event it is printed from — rendered in full with a QR code and a code leading to the
+public verification page, stored and hashed. `print_form` returns that stored copy to readers
+with the right to the applicant's data (and `issued_form` to the copy sent to the applicant);
+everyone else gets the masked rendering marked "Bản xem (không phải bản phát hành)", without
+a QR code.
 """
 
 from __future__ import annotations
@@ -21,9 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cchc.audit import log
-from cchc.dossiers import access, rules, services
+from cchc.dossiers import access, issued, rules, services
 from cchc.dossiers.documents import pdf, wording
-from cchc.dossiers.models import ApplicantKind, Dossier, DossierEvent, Outcome
+from cchc.dossiers.models import ApplicantKind, Dossier, DossierEvent, IssuedDocument, Outcome
 from cchc.errors import InvalidInput
 from cchc.legaltime import ItemKind
 from cchc.legaltime.explain import format_instant
@@ -79,6 +86,12 @@ class Form:
     filename: str
     html: str
     masked: bool  # the applicant's personal data is masked for this reader
+    agency_name: str = ""  # the agency in the form's header
+
+
+# The purposes issued once (cchc.dossiers.issued); the control slip grows with every
+# hand-over and is always rendered afresh.
+ISSUED = frozenset({"receipt", "supplement", "refusal", "apology", "stop"})
 
 
 def _spec(dossier: Dossier, purpose: str) -> rules.FormSpec:
@@ -145,10 +158,17 @@ def available_forms(dossier: Dossier) -> list[tuple[str, str, str]]:
 
 
 def build_form(
-    dossier: Dossier, purpose: str, *, viewer: Any, event: DossierEvent | None = None
+    dossier: Dossier,
+    purpose: str,
+    *,
+    viewer: Any,
+    event: DossierEvent | None = None,
+    token: str | None = None,
 ) -> Form:
     """Everything a form shows to `viewer`, as HTML. Raises InvalidInput when the form does
-    not apply (not in the rule set, or the event it is printed from does not exist)."""
+    not apply (not in the rule set, or the event it is printed from does not exist). With
+    `token` the form carries the QR code and code of its issued copy; a masked form is marked
+    as a preview copy."""
     spec = _spec(dossier, purpose)
     source = _event(dossier, purpose, event)
     if purpose in ("receipt", "control") and dossier.received_at is None:
@@ -168,11 +188,53 @@ def build_form(
         "legal_basis": rule_set.basis,
         "applicant": applicant,
         "event": source,
+        "issued": issued.mark(token) if token else None,
+        "preview_mark": issued.PREVIEW_MARK if applicant["masked"] else "",
     }
     context.update(CONTEXT[purpose](dossier, source))
     html = pdf.render_html(f"dossiers/forms/{purpose}.html", context)
     name = f"{spec.number}-{dossier.code}.pdf"
-    return Form(purpose, spec.number, spec.title, name, html, masked=applicant["masked"])
+    return Form(
+        purpose,
+        spec.number,
+        spec.title,
+        name,
+        html,
+        masked=applicant["masked"],
+        agency_name=str(context.get("agency_name", "")),
+    )
+
+
+def issued_form(
+    dossier: Dossier,
+    purpose: str,
+    *,
+    actor: Any,
+    event: DossierEvent | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedDocument:
+    """The issued copy of the form for `purpose` printed from `event` (default: the latest),
+    issued now, in full and with its QR code, if it was not yet. Only for the purposes in
+    `ISSUED`; the caller decides that `actor` may receive the full copy."""
+    if purpose not in ISSUED:
+        raise InvalidInput(
+            f"{PURPOSE_NAMES.get(purpose, purpose).capitalize()} không phải văn bản phát hành.",
+            code="dossier.form_not_issued",
+        )
+    number = _spec(dossier, purpose).number
+    source = _event(dossier, purpose, event)
+    if source is None:  # every issued purpose is printed from an event
+        raise InvalidInput(
+            f"Không có sự kiện để lập {PURPOSE_NAMES[purpose]}.", code="dossier.form_event"
+        )
+
+    def render(token: str) -> tuple[str, bytes, str]:
+        form = build_form(dossier, purpose, viewer=access.TO_APPLICANT, event=source, token=token)
+        return form.filename, pdf.html_to_pdf(form.html), form.agency_name
+
+    return issued.issue(
+        dossier, purpose, f"event:{source.seq}", render=render, actor=actor, number=number, now=now
+    )
 
 
 def render_form(
@@ -194,11 +256,19 @@ def print_form(
     event: DossierEvent | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[str, bytes]:
-    """`render_form` for a reader who downloads or prints the form, recorded in the audit
-    log (`dossier.form.printed`: which form, and whether it carried the applicant's personal
-    data unmasked). Nothing is recorded when the form cannot be rendered."""
-    form = build_form(dossier, purpose, viewer=viewer, event=event)
-    content = pdf.html_to_pdf(form.html)
+    """The form for a reader who downloads or prints it, recorded in the audit log
+    (`dossier.form.printed`: which form, and whether it carried the applicant's personal
+    data unmasked). A reader with the right to the applicant's data gets the issued copy
+    (`issued_form`, the same bytes every time); anyone else the masked preview, rendered now.
+    Nothing is recorded when the form cannot be rendered."""
+    if purpose in ISSUED and access.sees_personal_data(viewer, dossier):
+        doc = issued_form(dossier, purpose, actor=viewer, event=event, now=now)
+        content = issued.content(doc)
+        form_number, masked, filename = doc.number, False, doc.filename
+    else:
+        form = build_form(dossier, purpose, viewer=viewer, event=event)
+        content = pdf.html_to_pdf(form.html)
+        form_number, masked, filename = form.number, form.masked, form.filename
     with transaction.atomic():
         log.record(
             "dossier.form.printed",
@@ -208,12 +278,12 @@ def print_form(
             at=now or timezone.now(),
             data={
                 "purpose": purpose,
-                "number": form.number,
+                "number": form_number,
                 "event_seq": event.seq if event is not None else None,
-                "personal_data": not form.masked,
+                "personal_data": not masked,
             },
         )
-    return form.filename, content
+    return filename, content
 
 
 # -- what each form shows ---------------------------------------------------------------------
