@@ -18,13 +18,13 @@ in force at the period's end).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cchc import csvsafe
 from cchc.errors import InvalidInput
 from cchc.indicators import definitions
 from cchc.indicators.importers import PublishedImporter, norm, wide_headers
@@ -114,7 +114,7 @@ def table(period: str, unit: str, figures: dict[str, Decimal], source: str) -> b
     order = [c.code for c in portal_columns(d)] + ["total", DEDUCTION]
     present = [c for c in order if c in figures]
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["Kỳ", "Mã địa bàn", *(title[c] for c in present), "Nguồn"])
     writer.writerow([period, unit, *(f"{figures[c]:f}" for c in present), source])
     return buffer.getvalue().encode("utf-8")

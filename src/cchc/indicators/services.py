@@ -33,7 +33,7 @@ from cchc.indicators.figures import (
     jsonable_number,
     rate,
 )
-from cchc.indicators.measures import Context
+from cchc.indicators.measures import Context, start_of
 from cchc.indicators.periods import Period, previous
 from cchc.indicators.scope import units_below
 from cchc.indicators.score766 import index766, score_sub
@@ -352,9 +352,10 @@ class Ranked:
 
 
 # The ranking is cached on pages (the agency leader's comparison, the ranking page) under
-# the cells' version and the minute: a dossier event re-ranks at once; PAKN, ratings, the
-# catalogue's documents, the organisation and definitions (which do not bump the version)
-# are reflected within this many seconds.
+# the cells' version and the instant it is computed for (the minute, or a past period's
+# end): a dossier event re-ranks at once; PAKN, ratings, the catalogue's documents, the
+# organisation and definitions (which do not bump the version) show within this many
+# seconds.
 RANKING_SECONDS = 60
 
 
@@ -370,8 +371,11 @@ def ranking(
 
     with memo.reading():  # every agency's context shares the definitions and subtrees
         at = now or timezone.now()
-        minute = at.replace(second=0, microsecond=0)
-        what = f"ranking {period!r} {filters!r} {by} {minute.isoformat()}"
+        # The figures depend on the instant only up to the period's end (a past period's
+        # ranking is the same all day); within a current period, to the minute.
+        end = start_of(period.end + dt.timedelta(days=1))
+        instant = min(at.replace(second=0, microsecond=0), end)
+        what = f"ranking {period!r} {filters!r} {by} {instant.isoformat()}"
         return cellcache.computed(
             what, lambda: _ranking(period, filters, by=by, now=at), timeout=RANKING_SECONDS
         )
