@@ -85,6 +85,39 @@ def apologised_and_refused(w: Any) -> Any:
     return d
 
 
+def from_the_national_portal(w: Any, madonvi: str) -> tuple[Any, Any]:
+    """A dossier submitted on the simulated national portal, listed twice and shuffled: it
+    arrives once, the desk receives it and it is processed and returned like any other."""
+    from cchc.dossiers.models import Dossier
+    from cchc.national import inbound
+    from cchc.national.models import InboundDossier
+    from cchc.nationalsim import seeding
+
+    row = seeding.submit_inbound(
+        w.procedure.code,
+        "Trần Văn Bốn",
+        id_number="024190009999",
+        phone="0912000111",
+        unit=madonvi,
+        submitted_at=at(MON, "07:30"),
+    )
+    faults.set(duplicate_inbound=True, shuffle_inbound=True, seed=20)
+    first = inbound.fetch(at(MON, "08:00"))
+    again = inbound.fetch(at(MON, "08:05"))  # listed again (even acknowledged): not twice
+    faults.reset()
+    assert len(first.created) == 1 and again.created == [] and first.acknowledged == 1
+    assert InboundDossier.objects.filter(national_code=row.ma_ho_so_qg).count() == 1
+    d = Dossier.objects.get(code=first.created[0])
+    assert Dossier.objects.filter(applicant_id_number="024190009999").count() == 1
+    assert d.files.exists()  # the attachment, stored
+    act(w.desk_officer, d, "receive", at(MON, "09:00"))
+    act(w.leader, d, "assign", at(MON, "09:30"), assignee=w.officer.pk)
+    act(w.officer, d, "propose", at(MON, "13:00"))
+    act(w.leader, d, "approve", at(MON, "14:00"))
+    act(w.desk_officer, d, "return_result", at(MON, "15:00"))
+    return d, row
+
+
 def drain(start: dt.datetime, dossiers: list[Any], *, rounds: int = 400) -> int:
     """The worker: the job each event queued (per dossier) and the minute sweep, the clock
     moving on five minutes a round — so the jobs often find a head waiting for its retry."""
@@ -106,8 +139,9 @@ def our_1d() -> tuple[Any, Any]:
 
 
 def test_dossiers_reach_the_simulator_once_and_in_order_despite_faults(world, simulator):
+    national, submitted = from_the_national_portal(world, simulator["madonvi"])
     faults.set(fail_rate=1 / 3, lost_answer_rate=0.15, seed=766)
-    dossiers = [returned(world), supplemented(world), apologised_and_refused(world)]
+    dossiers = [returned(world), supplemented(world), apologised_and_refused(world), national]
     rounds = drain(timezone.now(), dossiers)
     assert rounds > 1  # failures happened and were retried
     assert SimCall.objects.filter(outcome=CallOutcome.FAILED).count() >= 5
@@ -136,7 +170,10 @@ def test_dossiers_reach_the_simulator_once_and_in_order_despite_faults(world, si
         link = NationalDossier.objects.get(dossier=d)
         assert link.national_code == sim.ma_ho_so_qg and link.status == sim.trang_thai
     statuses = {d.code: SimDossier.objects.get(ma_ho_so=d.code).trang_thai for d in dossiers}
-    assert sorted(statuses.values()) == ["10", "10", "8"]
+    assert sorted(statuses.values()) == ["10", "10", "10", "8"]
+    # The dossier that came from the national portal keeps its national code there and here.
+    link = NationalDossier.objects.get(dossier=national)
+    assert link.inbound and link.national_code == submitted.ma_ho_so_qg
     supplements = SimDossier.objects.get(ma_ho_so=dossiers[1].code).supplements
     assert [s["TrangThaiBoSung"] for s in supplements] == ["1"]
     apology = SimDossier.objects.get(ma_ho_so=dossiers[2].code).supplements
@@ -148,9 +185,9 @@ def test_dossiers_reach_the_simulator_once_and_in_order_despite_faults(world, si
     # everything now, years after the June 2024 events) and with a wide allowance.
     faults.reset()
     published = client.call("LayChiSo766", extra={"Ky": "2024-06"})
-    assert published["DongBo"] == {"HoSo": 3, "DungHan": 0}
+    assert published["DongBo"] == {"HoSo": 4, "DungHan": 0}
     assert our_1d() == (published["DongBo"]["DungHan"], published["DongBo"]["HoSo"])
     simulator["on_time_hours"] = 24 * 365 * 10
     published = client.call("LayChiSo766", extra={"Ky": "2024-06"})
-    assert published["DongBo"] == {"HoSo": 3, "DungHan": 3}
-    assert our_1d() == (3, 3)
+    assert published["DongBo"] == {"HoSo": 4, "DungHan": 4}
+    assert our_1d() == (4, 4)

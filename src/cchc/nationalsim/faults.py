@@ -5,6 +5,8 @@ the web page, the worker and the tests share it.
 - `lost_answer_rate`: that share of calls does the work, then answers 503 (the worst case:
   the caller retries something that already happened, so its retry must be idempotent);
 - `slow_seconds`: sleep before answering (with a live server and a short client time-out);
+- `slow_answer_seconds`: do the work, then sleep before answering (a caller killed meanwhile
+  has had its call done without recording it: its retry must not do it twice);
 - `duplicate_inbound`: `LayDanhSachHoSoMoi` repeats dossiers it listed before, even those
   already acknowledged;
 - `shuffle_inbound`: `LayDanhSachHoSoMoi` answers in no particular order.
@@ -30,6 +32,7 @@ FIELDS = (
     "fail_rate",
     "lost_answer_rate",
     "slow_seconds",
+    "slow_answer_seconds",
     "duplicate_inbound",
     "shuffle_inbound",
     "seed",
@@ -49,8 +52,9 @@ def set(**settings: Any) -> SimFaults:
     for name in RATES:
         if name in settings and not 0.0 <= float(settings[name]) <= 1.0:
             raise InvalidInput(f"{name} phải nằm trong khoảng 0–1.")
-    if "slow_seconds" in settings and not 0.0 <= float(settings["slow_seconds"]) <= 120.0:
-        raise InvalidInput("slow_seconds phải nằm trong khoảng 0–120 giây.")
+    for name in ("slow_seconds", "slow_answer_seconds"):
+        if name in settings and not 0.0 <= float(settings[name]) <= 120.0:
+            raise InvalidInput(f"{name} phải nằm trong khoảng 0–120 giây.")
     row = current()
     for name, value in settings.items():
         setattr(row, name, value)

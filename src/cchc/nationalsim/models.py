@@ -182,6 +182,9 @@ class SimFaults(models.Model):
     fail_rate = models.FloatField("Tỷ lệ lỗi 503 (không xử lý)", default=0.0)
     lost_answer_rate = models.FloatField("Tỷ lệ mất trả lời (xử lý rồi trả 503)", default=0.0)
     slow_seconds = models.FloatField("Trả lời chậm (giây)", default=0.0)
+    # The work is done (and committed), then the answer waits: a caller killed meanwhile
+    # leaves a call that happened but was never recorded as sent.
+    slow_answer_seconds = models.FloatField("Xử lý xong, trả lời chậm (giây)", default=0.0)
     duplicate_inbound = models.BooleanField("Danh sách hồ sơ mới lặp lại hồ sơ cũ", default=False)
     shuffle_inbound = models.BooleanField("Danh sách hồ sơ mới sai thứ tự", default=False)
     seed = models.IntegerField("Hạt giống ngẫu nhiên", default=766)

@@ -151,6 +151,8 @@ def api(request: HttpRequest) -> HttpResponse:
         return _answer(
             name, body, CallOutcome.REFUSED, error_code=refusal.error_code, message=refusal.message
         )
+    if setting.slow_answer_seconds > 0:
+        time.sleep(setting.slow_answer_seconds)
     if faults.hit(setting.lost_answer_rate, "lost"):
         return _answer(
             name, body, CallOutcome.LOST, message="Lỗi giả lập: mất câu trả lời.", status=503
@@ -220,6 +222,7 @@ def faults_form(request: HttpRequest) -> HttpResponse:
             fail_rate=float(request.POST.get("fail_rate") or 0),
             lost_answer_rate=float(request.POST.get("lost_answer_rate") or 0),
             slow_seconds=float(request.POST.get("slow_seconds") or 0),
+            slow_answer_seconds=float(request.POST.get("slow_answer_seconds") or 0),
             duplicate_inbound=bool(request.POST.get("duplicate_inbound")),
             shuffle_inbound=bool(request.POST.get("shuffle_inbound")),
             seed=int(request.POST.get("seed") or 766),
