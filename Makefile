@@ -62,7 +62,7 @@ install: $(VENV)/.installed node_modules/.installed
 ## with `cchc runserver`, plus the job worker and the scheduler (scripts/stack.py run)
 run: install
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
-	DEBUG=$${DEBUG:-true} $(BIN)/python scripts/stack.py run --demo --host $(HOST) --port $(PORT) $(RUN_ARGS)
+	DEBUG=$${DEBUG:-true} CCHC_SIGNING_DEMO=$${CCHC_SIGNING_DEMO:-true} $(BIN)/python scripts/stack.py run --demo --host $(HOST) --port $(PORT) $(RUN_ARGS)
 
 ## serve: the production stack on this machine (docs/deployment.md): migrate, collectstatic,
 ## gunicorn with deploy/gunicorn.conf.py, `cchc worker`, `cchc scheduler`; DEBUG=false with

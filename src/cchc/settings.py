@@ -8,6 +8,11 @@ from cchc.ops.reporting import init_error_reporting
 from cchc.webkit.logs import logging_config
 
 globals().update(build(os.environ))
+if CCHC_SIGNING_DEMO:  # type: ignore[name-defined]  # noqa: F821
+    # make run: DEBUG and no CCHC_SIGNING → the DEMO PKI (made once under var/signing-demo/).
+    from cchc.demo.signing_pki import ensure as demo_signing  # only when asked: keys are made
+
+    globals().update(demo_signing(CCHC_VAR_DIR))  # type: ignore[name-defined]  # noqa: F821
 
 TIME_ZONE = "Asia/Ho_Chi_Minh"  # fixed: legal time is Vietnamese time (UTC+7, no DST)
 USE_TZ = True

@@ -62,7 +62,6 @@ def test_intake_error_keeps_everything_then_receipt_prints(page, counter, tmp_pa
     pg.fill("input[name=phone]", "0912345678")
     pg.fill("input[name=address]", "Số 5 Ngô Gia Tự, phường Bắc Giang")
     pg.fill(f"input[name=doc_{first.pk}_originals]", "2")
-    pg.check(f"input[name=doc_{first.pk}_reused]")
     attachment = tmp_path / "to-khai.pdf"
     attachment.write_bytes(PDF)
     pg.set_input_files(f"input[name=doc_{first.pk}_file]", str(attachment))
@@ -79,7 +78,6 @@ def test_intake_error_keeps_everything_then_receipt_prints(page, counter, tmp_pa
     for d in docs:
         assert pg.is_checked(f"input[name=doc_{d.pk}_given]") == ticked[d.pk]
     assert pg.input_value(f"input[name=doc_{first.pk}_originals]") == "2"
-    assert pg.is_checked(f"input[name=doc_{first.pk}_reused]")
     assert pg.input_value("input[name=address]") == "Số 5 Ngô Gia Tự, phường Bắc Giang"
     assert pg.input_value("input[name=name]") == "Nguyễn Thị Hoà"
     assert "Đã tải lên: to-khai.pdf" in pg.inner_text(".pending-file")

@@ -164,17 +164,27 @@ def test_feedback_handled_on_time_and_satisfaction_5a_5b(world):
 def test_digitisation_group_3_and_processing_time_2b(world, online_procedure):
     from cchc.accounts.policy import SYSTEM
     from cchc.catalog.services import ProcedureData, save_procedure
+    from cchc.dossiers import files
     from cchc.dossiers.intake import Component
+    from cchc.dossiers.models import DigitisedComponent
     from tests.dossiers.factories import components_for
 
     mon = "2024-06-03"
-    # an electronic result, returned (3a); its documents scanned and reused (3b, 3d)
+    # an electronic result, returned (3a); its document reuses the applicant's scan made for
+    # a dossier received in May (3b, 3d: digitised and reused are facts, issue 21)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     scanned = [
         Component(document_id=c.document_id, originals=c.originals, copies=c.copies,
-                  digitised=True, reused=True)
+                  uploads=[files.check("don.pdf", pdf)])
         for c in components_for(online_procedure)
     ]  # fmt: skip
-    d = world.intake(at=at(mon), procedure=online_procedure, components=scanned)
+    earlier = world.intake(at=at("2024-05-31"), procedure=online_procedure, components=scanned)
+    scan = DigitisedComponent.objects.get(dossier=earlier)
+    reusing = [
+        Component(document_id=c.document_id, reuse=scan.pk)
+        for c in components_for(online_procedure)
+    ]
+    d = world.intake(at=at(mon), procedure=online_procedure, components=reusing)
     assert d.digitised and d.reused_data
     make_returned = make(world, at(mon), approve=at(mon, "15:00"), returned=at(mon, "16:00"))
     assert not make_returned.digitised

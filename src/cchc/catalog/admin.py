@@ -229,7 +229,14 @@ class VersionStepInline(VersionRows, admin.TabularInline):
 
 _ROW_FIELDS = {
     ProcedureFee: ("position", "name", "amount"),
-    RequiredDocument: ("position", "name", "originals", "copies", "mandatory"),
+    RequiredDocument: (
+        "position",
+        "name",
+        "originals",
+        "copies",
+        "mandatory",
+        "signature_required",
+    ),
     ProcedureStep: ("position", "name", "budget", "budget_unit"),
 }
 

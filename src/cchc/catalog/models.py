@@ -249,6 +249,8 @@ class RequiredDocument(models.Model):
     originals = models.PositiveSmallIntegerField("Số bản chính", default=0)
     copies = models.PositiveSmallIntegerField("Số bản sao", default=0)
     mandatory = models.BooleanField("Bắt buộc", default=True)
+    # The file must carry a valid, trusted digital signature (`dossiers.signature_checks`).
+    signature_required = models.BooleanField("Yêu cầu chữ ký số", default=False)
 
     class Meta:
         verbose_name = "Thành phần hồ sơ"

@@ -20,11 +20,12 @@ from cchc.calendars.services import DEFAULT_CALENDAR
 from cchc.catalog import versions
 from cchc.catalog.models import Procedure, ProcedureTerms, ProcedureVersion
 from cchc.catalog.services import search_procedures
-from cchc.dossiers import files, payloads, rules
+from cchc.dossiers import digitisation, files, payloads, rules
 from cchc.dossiers.models import (
     ApplicantKind,
     Channel,
     CodeCounter,
+    DigitisedComponent,
     Dossier,
     DossierComponent,
     DossierFee,
@@ -86,7 +87,11 @@ class Applicant:
 
 @dataclass
 class Component:
-    """A document handed in: a catalogue document (by id) or a free-named one."""
+    """A document handed in: a catalogue document (by id) or a free-named one. It is
+    digitised when it has `uploads` (scanned at the desk, or sent online) or reuses a
+    digitised component of the same citizen (`reuse`: a `DigitisedComponent` id from
+    `digitisation.reusable`); `digitised` and `reused` are no longer read (derived by
+    `cchc.dossiers.digitisation`). `valid_until`: the last day the scan may be reused."""
 
     document_id: int | None = None
     name: str = ""
@@ -95,6 +100,8 @@ class Component:
     digitised: bool = False
     reused: bool = False
     uploads: list[files.Upload] = field(default_factory=list)
+    reuse: int | None = None
+    valid_until: dt.date | None = None
 
 
 def terms_at(procedure: Procedure, at: dt.datetime) -> ProcedureTerms:
@@ -114,9 +121,9 @@ def check_components(procedure: ProcedureTerms, components: Sequence[Component])
         if not doc.mandatory:
             continue
         have = given.get(doc.pk)
-        if have is None or (have.originals + have.copies) == 0:
+        if have is None or ((have.originals + have.copies) == 0 and not have.reuse):
             missing.append(f"Thiếu «{doc.name}».")
-        elif (
+        elif not have.reuse and (
             have.originals < doc.originals
             and have.copies + have.originals < doc.originals + doc.copies
         ):
@@ -252,8 +259,6 @@ def _create(
             name=doc.name if doc else nfc(c.name).strip()[:500],
             originals=c.originals,
             copies=c.copies,
-            digitised=c.digitised or bool(c.uploads),
-            reused=c.reused,
         )
         for upload in c.uploads:
             store_file(dossier, upload, now=now, component=component)
@@ -261,15 +266,24 @@ def _create(
     for fee in terms.fees.all():  # type: ignore[attr-defined]
         DossierFee.objects.create(dossier=dossier, name=fee.name, amount=fee.amount)
         total += fee.amount
-    made = list(dossier.components.all())
-    Dossier.objects.filter(pk=dossier.pk).update(
-        fee_total=total,
-        digitised=bool(made) and all(c.digitised for c in made),
-        reused_data=any(c.reused for c in made),
-    )
+    Dossier.objects.filter(pk=dossier.pk).update(fee_total=total)
     dossier.fee_total = total
-    dossier.digitised = bool(made) and all(c.digitised for c in made)
-    dossier.reused_data = any(c.reused for c in made)
+    # Digitised and reused are facts (issue 21): the scans and reuses are recorded and the
+    # flags derived before the first event, which carries them to the indicator cells.
+    wanted = [c.reuse for c in components if c.reuse]
+    found = DigitisedComponent.objects.in_bulk(wanted)
+    if len(found) != len(set(wanted)):
+        raise InvalidInput(
+            "Không tìm thấy thành phần đã số hóa được chọn để tái sử dụng.",
+            code="dossier.reuse_missing",
+        )
+    digitisation.record_intake(
+        dossier,
+        actor=actor,
+        now=now,
+        reuses={p: found[c.reuse] for p, c in enumerate(components) if c.reuse},
+        valid_until={p: c.valid_until for p, c in enumerate(components) if c.valid_until},
+    )
     return dossier
 
 

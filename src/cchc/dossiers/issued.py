@@ -190,6 +190,10 @@ def _create(
         if found is None:
             raise
         return found
+    # Signed on the worker, queued after the issuing transaction commits (issue 21).
+    from cchc.dossiers import signing_jobs  # a cycle inside one app: signing_jobs uses issued
+
+    signing_jobs.on_issued(doc)
     return doc
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cchc import legaltime, privacy
-from cchc.dossiers import access, replay, services
+from cchc.dossiers import access, digitisation, replay, services, signature_checks
 from cchc.dossiers.models import (
     CLOCK_RUNNING,
     OPEN_STATES,
@@ -225,6 +225,11 @@ def applicant(user: Any, dossier: Dossier) -> dict[str, Any]:
 def page(user: Any, dossier: Dossier, *, now: dt.datetime) -> dict[str, Any]:
     events = list(dossier.events.order_by("seq").prefetch_related("files"))
     projection = services.project(dossier, events)
+    components = list(
+        dossier.components.select_related(
+            "digitisation__file", "digitisation__scanned_by"
+        ).prefetch_related("files")
+    )
     return {
         "d": dossier,
         "clock": clock(dossier, projection, now),
@@ -245,7 +250,8 @@ def page(user: Any, dossier: Dossier, *, now: dt.datetime) -> dict[str, Any]:
         ],
         "actions": actions(user, dossier),
         "applicant": applicant(user, dossier),
-        "components": list(dossier.components.prefetch_related("files")),
+        "components": components,
+        "digitisation": digitisation.fragment(user, dossier, components=components),
         "fees": [(f.name, money(f.amount)) for f in dossier.fees.all()],
         "duration_label": legaltime.parse_duration(dossier.duration_spec).label,
         "results": list(dossier.results.all()),
@@ -253,6 +259,7 @@ def page(user: Any, dossier: Dossier, *, now: dt.datetime) -> dict[str, Any]:
         "outcome_label": OUTCOME_LABELS.get(dossier.outcome, ""),
         "supplement_flag": dossier.supplement_requests > 1,
         "notifications": notifications(user, dossier),
+        "file_signatures": signature_checks.panel(user, dossier),
     }
 
 

@@ -24,7 +24,17 @@ from cchc.accounts.models import User
 from cchc.calendars.models import WorkingCalendar
 from cchc.calendars.services import calendar_for, get_calendar, version_in_force
 from cchc.catalog import competence
-from cchc.dossiers import access, files, guards, messages, payloads, replay, rules, signals
+from cchc.dossiers import (
+    access,
+    files,
+    guards,
+    messages,
+    payloads,
+    replay,
+    rules,
+    signals,
+    signature_checks,
+)
 from cchc.dossiers.models import (
     BEFORE_RECEIPT,
     OPEN_STATES,
@@ -260,7 +270,7 @@ def store_file(
 ) -> StoredFile:
     """Store a checked upload and record it on `dossier`, linked to an `event` or a
     `component` (keyword)."""
-    return StoredFile.objects.create(
+    stored = StoredFile.objects.create(
         dossier=dossier,
         name=upload.name,
         content_type=upload.content_type,
@@ -270,6 +280,8 @@ def store_file(
         uploaded_at=now,
         **link,
     )
+    signature_checks.track(stored, now=now)  # a PDF: checked on the worker after commit
+    return stored
 
 
 def _lock(dossier: Dossier, expected_version: int | None) -> Dossier:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,16 @@ from django.views.decorators.http import require_POST
 from cchc.accounts import policy
 from cchc.accounts.access import deny, requires
 from cchc.catalog import competence
-from cchc.dossiers import access, desk_queue, files, presenters, queries, services
+from cchc.dossiers import (
+    access,
+    desk_queue,
+    digitisation,
+    files,
+    presenters,
+    queries,
+    services,
+    signing_jobs,
+)
 from cchc.dossiers.documents import (
     available_forms,
     print_form,
@@ -171,14 +181,15 @@ class ApplicantForm(forms.Form):
 @dataclass
 class DocumentRow:
     """One line of the document checklist as the officer left it: tick, counts, files kept
-    from earlier submissions of the form (pending uploads) and what is wrong with it."""
+    from earlier submissions of the form (pending uploads), the applicant's digitised paper
+    chosen for reuse (`reuse`, among `offers`) and what is wrong with it."""
 
     doc: Any
     given: bool
     originals: int
     copies: int
-    digitised: bool
-    reused: bool
+    reuse: int | None = None
+    offers: list[Any] = field(default_factory=list)
     pending: list[files.Pending] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     uploads: list[files.Upload] = field(default_factory=list)
@@ -193,7 +204,7 @@ def _rows(request: HttpRequest, documents: list[Any]) -> list[DocumentRow]:
     posted after an error. New files are checked and kept as pending uploads at once, so a
     later error never loses them; files the officer dropped ("bỏ") are left out."""
     if request.method != "POST":
-        return [DocumentRow(d, d.mandatory, d.originals, d.copies, False, False) for d in documents]
+        return [DocumentRow(d, d.mandatory, d.originals, d.copies) for d in documents]
     post, user_id = request.POST, request.user.pk
     rows = []
     for doc in documents:
@@ -203,8 +214,7 @@ def _rows(request: HttpRequest, documents: list[Any]) -> list[DocumentRow]:
             given=bool(post.get(f"{key}_given")),
             originals=_int(post.get(f"{key}_originals")),
             copies=_int(post.get(f"{key}_copies")),
-            digitised=bool(post.get(f"{key}_digitised")),
-            reused=bool(post.get(f"{key}_reused")),
+            reuse=_int(post.get(f"{key}_reuse")) or None,
         )
         dropped = set(post.getlist(f"{key}_drop"))
         for token in post.getlist(f"{key}_pending"):
@@ -235,13 +245,24 @@ def _components(rows: list[DocumentRow]) -> list[Component]:
             document_id=row.doc.pk,
             originals=row.originals,
             copies=row.copies,
-            digitised=row.digitised or bool(row.uploads),
-            reused=row.reused,
             uploads=row.uploads,
+            reuse=row.reuse,
         )
         for row in rows
         if row.given
     ]
+
+
+def _offer(rows: list[DocumentRow], procedure: Any, id_number: str) -> None:
+    """The applicant's digitised papers (same ID number) each row may reuse instead of a new
+    scan (issue 21): one query for the whole checklist."""
+    if not id_number.strip():
+        return
+    by_type: dict[str, list[Any]] = defaultdict(list)
+    for scan in digitisation.reusable(id_number, procedure):
+        by_type[scan.type_code].append(scan)
+    for row in rows:
+        row.offers = by_type.get(digitisation.type_code_of(row.doc.name), [])
 
 
 def _int(value: str | None) -> int:
@@ -303,6 +324,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     documents = list(procedure.documents.all())
     form = ApplicantForm(request.POST or None)
     rows = _rows(request, documents)
+    _offer(rows, procedure, request.POST.get("id_number", ""))
     outcome = request.POST.get("outcome", "receive")
     if outcome not in COUNTER_BUTTONS:
         outcome = "receive"
@@ -310,7 +332,9 @@ def intake(request: HttpRequest) -> HttpResponse:
     reason = request.POST.get("counter_reason", "")
     problems: list[str] = []
     status = 200
-    if request.method == "POST":
+    # "Tìm giấy tờ đã số hóa" (lookup) shows the same form again with the applicant's
+    # reusable papers, without submitting it.
+    if request.method == "POST" and not request.POST.get("lookup"):
         valid = form.is_valid()
         if valid:
             _precheck(form)
@@ -502,6 +526,7 @@ def _detail_context(request: HttpRequest, dossier: Dossier) -> dict[str, Any]:
     context = presenters.page(request.user, dossier, now=_now())
     context["actions"] = _ordered_actions(request.user, dossier, context["actions"])
     context["forms"] = available_forms(dossier)
+    context["signatures"] = signing_jobs.signatures(dossier)
     context["officers"] = queries.officers_for(dossier) if context["actions"] else []
     # Forwarding (liên thông) offers only the agencies that may handle the procedure today.
     context["agencies"] = (

@@ -87,6 +87,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         minutes=1,
     ),
     PeriodicJob(
+        "documents-sign",
+        ("documents", "sign", "--json"),
+        "ký số văn bản đã phát hành đang chờ và ký lại văn bản lỗi đến hạn thử lại",
+        minutes=1,
+    ),
+    PeriodicJob(
         "dossiers-recompute",
         ("dossiers", "recompute", "--json"),
         "tiếp tục tính lại hạn hồ sơ khi phiên bản lịch làm việc thay đổi",
@@ -97,6 +103,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         ("payments", "reconcile", "--json"),
         "đối soát các lệnh thanh toán trực tuyến đang chờ với cổng thanh toán",
         minutes=15,
+    ),
+    PeriodicJob(
+        "signatures-check",
+        ("signatures", "check", "--json"),
+        "kiểm tra chữ ký số của tệp PDF mới tải lên; kiểm tra lại khi danh sách tin cậy thay đổi",
+        minutes=5,
     ),
     PeriodicJob(
         "dossiers-scan",

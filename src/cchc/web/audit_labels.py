@@ -120,6 +120,12 @@ EXACT: dict[str, str] = {
     "dossier.document.sign_requested": "Yêu cầu ký số văn bản đã phát hành",
     "dossier.document.sign_failed": "Ký số văn bản đã phát hành không thành công",
     "dossier.document.signed": "Đã ký số văn bản đã phát hành",
+    "dossier.file.signature_checked": "Kiểm tra chữ ký số của tệp PDF trong hồ sơ",
+    "dossier.file.signature_rechecked": "Kiểm tra lại chữ ký số tệp PDF theo danh sách tin cậy mới",
+    "dossier.components_digitised": "Ghi nhận thành phần hồ sơ đã số hóa khi tiếp nhận",
+    "dossier.component_reused": "Tái sử dụng thành phần hồ sơ đã số hóa của người nộp",
+    "dossier.document.sign_retry": "Hẹn thử lại (hoặc dừng) ký số văn bản đã phát hành",
+    "dossier.document.signer": "Ghi nhận người ký số văn bản đã phát hành",
     # the national portal (cchc.national)
     "national.sync.dead": "Bản ghi đồng bộ lên Cổng DVCQG không gửi được (chờ quản trị viên)",
     "national.sync.discard": "Bỏ qua bản ghi đồng bộ lên Cổng DVCQG không gửi được",
