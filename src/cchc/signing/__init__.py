@@ -12,6 +12,7 @@ process imports this package at start (the app's `ready` checks CCHC_SIGNING).
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from cchc.signing.errors import SigningError, SigningUnavailable, UnreadablePdf
@@ -19,6 +20,10 @@ from cchc.signing.errors import SigningError, SigningUnavailable, UnreadablePdf
 if TYPE_CHECKING:
     from cchc.signing.sign import sign_pdf
     from cchc.signing.verify import Report, SignatureReport, verify_pdf
+
+# pyHanko imports cryptography's DSA module, which warns on import; we never sign with DSA,
+# and operators running `cchc documents sign` or `cchc pdf verify` should not read it.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
 
 _LAZY = {
     "sign_pdf": "cchc.signing.sign",
