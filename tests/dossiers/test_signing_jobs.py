@@ -299,9 +299,12 @@ def test_two_sweeps_in_parallel_sign_once(settings: Any, pki: Pki, desk_p12: str
     from tests.dossiers.conftest import build_world
 
     world = build_world(NOW)
+    # Issued before signing is configured (else the issue's own job, run at once in the
+    # tests, would sign it): the two sweeps then race for an unsigned document.
+    doc = receipt(world)
+    assert doc.signed == SignState.UNSIGNED
     settings.CCHC_SIGNING = signing_config(pki, desk_p12)
     settings.CCHC_SIGNING_TRUST_ROOTS = [str(pki.files["root.pem"])]
-    doc = receipt(world)
     barrier = threading.Barrier(2)
     results: list[dict[str, int]] = []
 
