@@ -48,6 +48,7 @@ from cchc.audit.models import AuditEntry
 from cchc.dossiers import issued
 from cchc.dossiers.models import Dossier, IssuedDocument, IssuedKind, SignState
 from cchc.errors import Conflict, DomainError
+from cchc.jobs import retry
 from cchc.jobs.queue import enqueue
 from cchc.signing import SigningError, SigningUnavailable, UnreadablePdf
 
@@ -80,7 +81,7 @@ def lease() -> dt.timedelta:
 
 def backoff(attempts: int) -> dt.timedelta:
     """The wait after the `attempts`-th failed attempt: 1, 2, 4 … minutes, capped at 60."""
-    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+    return retry.backoff(attempts, cap_minutes=60, jitter=retry.no_jitter)
 
 
 # -- which profile ----------------------------------------------------------------------------

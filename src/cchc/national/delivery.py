@@ -45,6 +45,7 @@ from django.utils import timezone
 from cchc.accounts import policy
 from cchc.audit import log
 from cchc.errors import InvalidInput
+from cchc.jobs import retry
 from cchc.jobs.queue import enqueue
 from cchc.national import client, protocol
 from cchc.national.models import NationalDossier, SyncRecord, SyncState
@@ -78,8 +79,7 @@ def backoff(
     """The wait after the `attempts`-th failure: 1, 2, 4 … minutes, capped, times a random
     factor in [0.75, 1.25) so that records queued behind an outage do not all retry at once."""
     cap = backoff_cap_minutes() if cap_minutes is None else cap_minutes
-    base = min(2.0 ** max(attempts - 1, 0), cap)
-    return dt.timedelta(minutes=base * (0.75 + 0.5 * jitter()))
+    return retry.backoff(attempts, cap_minutes=cap, jitter=jitter)
 
 
 # -- which records -----------------------------------------------------------------------

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from cchc import privacy
 from cchc.audit import log
+from cchc.jobs import retry
 from cchc.notifications.models import Channel, Notification, State
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,7 @@ def backoff(
     `CCHC_NOTIFY_BACKOFF_MAX_MINUTES`, times a random factor in [0.75, 1.25) so that, when
     a mail server comes back, the messages queued behind it do not all retry in one second."""
     cap = backoff_cap_minutes() if cap_minutes is None else cap_minutes
-    base = min(2.0 ** max(attempts - 1, 0), cap)
-    return dt.timedelta(minutes=base * (0.75 + 0.5 * jitter()))
+    return retry.backoff(attempts, cap_minutes=cap, jitter=jitter)
 
 
 # -- the outbox -------------------------------------------------------------------------
