@@ -359,12 +359,16 @@ def _national(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     url = env.get("CCHC_DVCQG_URL", "").strip() or ("/gia-lap-dvcqg/api/" if simulator else "")
     password = env.get("CCHC_DVCQG_PASSWORD", "")
     if url and not debug and not (url.startswith("https://") and password):
-        raise ImproperlyConfigured("In production CCHC_DVCQG_URL needs https:// and a password.")
+        raise ImproperlyConfigured(
+            "CCHC_DVCQG_URL must be an https:// address and needs CCHC_DVCQG_PASSWORD "
+            "in production."
+        )
     return {
         "CCHC_DVCQG_SIMULATOR": simulator,
         "CCHC_DVCQG": {
             "url": url,
-            "madonvi": env.get("CCHC_DVCQG_MADONVI", "").strip() or ("000.00.00.H00" * simulator),
+            "madonvi": env.get("CCHC_DVCQG_MADONVI", "").strip()
+            or ("000.00.00.H00" if simulator else ""),
             "username": env.get("CCHC_DVCQG_USERNAME", "").strip() or ("cchc" if simulator else ""),
             "password": password or ("simulator" if simulator else ""),
             "timeout": max(1, _int(env, "CCHC_DVCQG_TIMEOUT", 15)),
