@@ -129,7 +129,8 @@ PAGES: list[Page] = [
     Page("portal-catalogue", "", _fixed("/dich-vu-cong/thu-tuc/"), 7),
     Page("portal-procedure", "", _procedure, 26),
     Page("portal-my-dossiers", "congdan", _fixed("/dich-vu-cong/ho-so/"), 12),
-    Page("portal-dossier", "congdan", _citizen_dossier, 25),
+    # 26: + the deliveries of the result to the holder's data store (one read)
+    Page("portal-dossier", "congdan", _citizen_dossier, 26),
     Page("portal-drafts", "congdan", _fixed("/dich-vu-cong/nhap/"), 9),
     Page("tracking-form", "", _fixed("/dich-vu-cong/tra-cuu/"), 3),
     Page("tracking", "", _fixed("/dich-vu-cong/tra-cuu/"), 22, form=_tracked),

@@ -254,6 +254,21 @@ def _receipt_series(env: Mapping[str, str]) -> str:
     return value
 
 
+def _certified_copy_book(env: Mapping[str, str]) -> str:
+    """The register book (quyển số) printed on certified electronic copies: at most 40
+    characters once the year is put in, and only the {yy}/{yyyy} placeholders."""
+    value = env.get("CCHC_CERTIFIED_COPY_BOOK", "").strip() or "01/{yyyy}-SCT/BS"
+    try:
+        example = value.format(yy="26", yyyy="2026")
+    except (KeyError, IndexError, ValueError):
+        raise ImproperlyConfigured(
+            f"CCHC_CERTIFIED_COPY_BOOK={value!r}: only {{yy}} and {{yyyy}} may stand for the year."
+        ) from None
+    if len(example) > 40:
+        raise ImproperlyConfigured("CCHC_CERTIFIED_COPY_BOOK is longer than 40 characters.")
+    return value
+
+
 def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     """Online payment settings (cchc.payments): enabled gateways and their credentials."""
     simulator = _flag(env, "CCHC_PAYMENT_SIMULATOR", debug)
@@ -383,6 +398,39 @@ def _national(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     }
 
 
+DATASTORE_BACKENDS = ("local", "national", "off")
+
+
+def _datastore(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
+    """Where signed e-results are delivered (`cchc.dossiers.datastore`): the store inside
+    this system (local, the default), the national data store of citizens and organisations
+    over HTTP (national), or nowhere (off). The national simulator serves a stand-in."""
+    backend = _choice(env, "CCHC_DATASTORE", DATASTORE_BACKENDS)
+    simulator = _flag(env, "CCHC_DVCQG_SIMULATOR", debug) and debug
+    url = env.get("CCHC_DATASTORE_URL", "").strip() or (
+        "/gia-lap-dvcqg/kho-du-lieu/api/" if simulator else ""
+    )
+    token = env.get("CCHC_DATASTORE_TOKEN", "")
+    if backend == "national" and not url:
+        raise ImproperlyConfigured("CCHC_DATASTORE=national needs CCHC_DATASTORE_URL.")
+    if backend == "national" and not debug and not (url.startswith("https://") and token):
+        raise ImproperlyConfigured(
+            "CCHC_DATASTORE_URL must be an https:// address and needs CCHC_DATASTORE_TOKEN "
+            "in production."
+        )
+    return {
+        "CCHC_DATASTORE": {
+            "backend": backend,
+            "url": url,
+            "token": token or ("simulator" if simulator else ""),
+            "timeout": max(1, _int(env, "CCHC_DATASTORE_TIMEOUT", 15)),
+            "max_attempts": max(1, _int(env, "CCHC_DATASTORE_MAX_ATTEMPTS", 10)),
+            "backoff_max_minutes": _number(env, "CCHC_DATASTORE_BACKOFF_MAX_MINUTES", 60.0),
+            "lease_minutes": max(1, _int(env, "CCHC_DATASTORE_LEASE_MINUTES", 10)),
+        }
+    }
+
+
 def _api_docs(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
     """Who may read the API documentation; `_EXPLICIT` records that the operator chose it
     (the deploy check accepts public docs in production only then)."""
@@ -508,12 +556,16 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
             or ("http://127.0.0.1:8000" if debug else f"https://{allowed_hosts[0]}")
         ).rstrip("/"),
         "CCHC_LATE_APOLOGY": _choice(env, "CCHC_LATE_APOLOGY", ("warn", "refuse")),
+        "CCHC_CERTIFIED_COPY_BOOK": _certified_copy_book(env),
         "CCHC_PAR_CUTOFF_DAY": _int(env, "CCHC_PAR_CUTOFF_DAY", 15),
         "CCHC_IMPORT_MAX_BYTES": _int(env, "CCHC_IMPORT_MAX_BYTES", 512 << 20),
         "CCHC_IMPORT_MAX_ROWS": _int(env, "CCHC_IMPORT_MAX_ROWS", 1_048_576),
         "CCHC_IMPORT_MAX_COLUMNS": _int(env, "CCHC_IMPORT_MAX_COLUMNS", 500),
         "CCHC_IMPORT_BATCH_ROWS": max(1, _int(env, "CCHC_IMPORT_BATCH_ROWS", 5000)),
         "CCHC_IMPORT_LOCK_WAIT": max(0, _int(env, "CCHC_IMPORT_LOCK_WAIT", 10)),
+        "CCHC_IMPORT_DEFER_INDEX_BYTES": max(
+            0, _int(env, "CCHC_IMPORT_DEFER_INDEX_BYTES", 16 << 20)
+        ),
         "CCHC_IMPORT_INLINE_ROWS": max(0, _int(env, "CCHC_IMPORT_INLINE_ROWS", 2000)),
         "CCHC_RECOMPUTE_BATCH": max(1, _int(env, "CCHC_RECOMPUTE_BATCH", 200)),
         "DATABASES": _database(env, var_dir),
@@ -614,6 +666,7 @@ def build(env: Mapping[str, str]) -> dict[str, Any]:
         )
     settings.update(_payments(env, debug))
     settings.update(_national(env, debug))
+    settings.update(_datastore(env, debug))
     settings.update(_signing(env, debug))
     settings.update(_api_docs(env, debug))
     settings.update(_jobs(env, debug))

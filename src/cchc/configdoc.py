@@ -39,6 +39,9 @@ SETTINGS_DOC: dict[str, str] = {
     "with its progress and its audit entry); default 5000",
     "CCHC_IMPORT_LOCK_WAIT": "seconds an import waits for another import of the same file or "
     "source before it is refused (exit code 5); default 10",
+    "CCHC_IMPORT_DEFER_INDEX_BYTES": "a dossier import of a file this large (bytes) into an empty "
+    "dossier table drops the dossier, event and result tables' secondary indexes and rebuilds them "
+    "after the load (`cchc import repair-indexes` after a crash); default 16777216 (16 MB)",
     "CCHC_IMPORT_INLINE_ROWS": "web dossier imports of up to this many data rows run inside the "
     "request; larger ones run on the worker with a progress page (0 = always on the worker); "
     "default 2000",
@@ -46,6 +49,8 @@ SETTINGS_DOC: dict[str, str] = {
     "new calendar version (default 200)",
     "CCHC_LATE_APOLOGY": "an apology later than 1 working day before the due: warn (default) "
     "or refuse",
+    "CCHC_CERTIFIED_COPY_BOOK": "register book (quyển số) printed on certified electronic copies; "
+    "{yyyy} / {yy} stand for the year (default 01/{yyyy}-SCT/BS, notation UNVERIFIED)",
     # Indicators (cchc.indicators).
     "CCHC_PAR_CUTOFF_DAY": "day of the month on which PAR reporting periods start (BNV "
     "581/BNV-CCHC data cut-off, default 15: 15/12 of the previous year to 14/3, 14/6, 14/12)",
@@ -117,6 +122,21 @@ SETTINGS_DOC: dict[str, str] = {
     "national portal is the front door for procedures published there; default standalone)",
     "CCHC_DVCQG_PUBLIC_URL": "the national portal's public address, linked from procedures "
     "submitted there in CCHC_PORTAL_MODE=national (default https://dichvucong.gov.vn)",
+    # Signed e-results delivered to the holder's data store (cchc.dossiers.datastore).
+    "CCHC_DATASTORE": "where signed e-results are delivered: local (the store inside this "
+    "system, shown at «Kho dữ liệu của tôi»; default), national (the national data store of "
+    "citizens and organisations over HTTP, CCHC_DATASTORE_URL) or off",
+    "CCHC_DATASTORE_URL": "the national data store's endpoint (https and a token in production); "
+    "default: the simulator's /gia-lap-dvcqg/kho-du-lieu/api/ when CCHC_DVCQG_SIMULATOR is on",
+    "CCHC_DATASTORE_TOKEN": "the bearer token of this system at the national data store "
+    "(required with CCHC_DATASTORE=national when DEBUG is false)",
+    "CCHC_DATASTORE_TIMEOUT": "seconds one call to the national data store may take (default 15)",
+    "CCHC_DATASTORE_MAX_ATTEMPTS": "attempts to deliver one result before it is marked failed "
+    "(default 10)",
+    "CCHC_DATASTORE_BACKOFF_MAX_MINUTES": "longest wait between two delivery attempts; waits "
+    "double from 1 minute with jitter (default 60)",
+    "CCHC_DATASTORE_LEASE_MINUTES": "minutes after which a delivery left 'sending' by a worker "
+    "that died is tried again (default 10)",
     # Online payments (cchc.payments).
     "CCHC_PAYMENT_GATEWAY": "online payment gateways offered, comma-separated (vnpay); default "
     "vnpay when the simulator is on, none otherwise (online payment hidden)",
@@ -185,7 +205,8 @@ SETTINGS_DOC: dict[str, str] = {
     "PostgreSQL server, e.g. /usr/lib/postgresql/16/bin (default: PATH)",
     # Digital signatures (cchc.signing, docs/signing.md).
     "CCHC_SIGNING": "signing profiles, time-stamping authority and LTV options as JSON, inline "
-    "or @/path/to/file.json (see docs/signing.md); default: none (nothing can be signed)",
+    'or @/path/to/file.json; per profile "stamp": true draws a visible stamp on the last page '
+    "(see docs/signing.md); default: none (nothing can be signed)",
     "CCHC_SIGNING_TRUST_ROOTS": "comma-separated PEM/DER files of the trusted root CAs (the "
     "national root CA and the licensed providers) for verifying and for LTV signing; "
     "default: none (no signature is trusted)",

@@ -117,16 +117,22 @@ def test_the_job_signs_a_receipt_that_pyhanko_and_the_verification_page_accept(
     assert actions.count("dossier.document.signed") == 1
     assert actions.count(signing_jobs.SIGNER_ACTION) == 1
     assert signing_jobs.sign_document(doc.pk) == signing_jobs.SKIPPED
-    # The dossier page's rows: one query for the documents, one for their records.
+    # Who signed is stored on the document (migration 0018), from the certificate.
+    assert doc.signed_by_subject == "Bộ phận Một cửa Thử Nghiệm, Tỉnh Thử Nghiệm"
+    assert doc.signer_serial == ours.serial and len(doc.signer_serial) >= 8
+    assert doc.signing_profile == "desk" and doc.next_attempt_at is None
+    # The dossier page's rows: one query (signer and retry time are columns).
     dossier = doc.dossier
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         (row,) = signing_jobs.signatures(dossier)
     assert row.state == SignState.SIGNED
-    assert row.text.startswith("Đã ký số (lúc ")
-    assert "bởi Bộ phận Một cửa Thử Nghiệm, Tỉnh Thử Nghiệm)" in row.text
+    assert row.text == (
+        "Đã ký số bởi Bộ phận Một cửa Thử Nghiệm, Tỉnh Thử Nghiệm lúc "
+        f"{timezone.localtime(doc.signed_at):%H:%M %d/%m/%Y}"
+    )
     html = render_to_string("dossiers/_signatures.html", {"signatures": [row]})
     assert "Ký số văn bản đã phát hành" in html and "Giấy tiếp nhận hồ sơ" in html
-    assert "Đã ký số (lúc " in html
+    assert "Đã ký số bởi Bộ phận Một cửa Thử Nghiệm" in html
 
 
 def test_the_hook_queues_the_job_after_commit(
@@ -160,9 +166,11 @@ def test_tsa_down_fails_with_a_retry_time_then_the_next_sweep_signs(
     assert issued.content(doc) == first  # the unsigned copy stays in force
     (row,) = signing_jobs.signatures(doc.dossier)
     retry_at = t0 + dt.timedelta(minutes=1)
+    assert doc.next_attempt_at == retry_at  # the column the sweep reads
     assert row.retry_at == retry_at
     assert row.text == (
-        f"Ký số lỗi: {doc.sign_error} (thử lại lúc {timezone.localtime(retry_at):%H:%M %d/%m/%Y})"
+        f"Ký số chưa thành công, thử lại lúc {timezone.localtime(retry_at):%H:%M %d/%m/%Y} "
+        f"(lỗi: {doc.sign_error})"
     )
     # Not due yet: nothing happens, even with the TSA back.
     settings.CCHC_SIGNING = good
@@ -172,6 +180,8 @@ def test_tsa_down_fails_with_a_retry_time_then_the_next_sweep_signs(
     assert signing_jobs.sign_due(now=t0 + dt.timedelta(seconds=61))["retry"] == 1
     t1 = t0 + dt.timedelta(seconds=61)
     assert signing_jobs.retry_info([doc.pk])[doc.pk].retry_at == t1 + dt.timedelta(minutes=2)
+    doc.refresh_from_db()
+    assert doc.next_attempt_at == t1 + dt.timedelta(minutes=2)
     status = signing_jobs.status()
     assert status["retrying"] == 1 and status["stopped"] == 0
     # Back up: the next sweep after the retry time signs.
@@ -180,6 +190,7 @@ def test_tsa_down_fails_with_a_retry_time_then_the_next_sweep_signs(
     doc.refresh_from_db()
     assert doc.signed == SignState.SIGNED and doc.sign_attempts == 3
     assert doc.unsigned_sha256 == hashlib.sha256(first).hexdigest()
+    assert doc.next_attempt_at is None
 
 
 def test_transient_failures_stop_after_the_last_attempt(
@@ -198,8 +209,10 @@ def test_transient_failures_stop_after_the_last_attempt(
     assert signing_jobs.sign_due(now=t1 + dt.timedelta(hours=5))["skipped"] == 0
     doc.refresh_from_db()
     assert doc.signed == SignState.FAILED and doc.sign_attempts == 2
+    assert doc.next_attempt_at is None
     (row,) = signing_jobs.signatures(doc.dossier)
     assert row.retry_at is None and "đã dừng thử lại" in row.text
+    assert row.text.startswith("Ký số chưa thành công: ")
 
 
 def test_a_signing_error_stops_at_once_and_is_visible_until_retried(

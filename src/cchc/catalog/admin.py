@@ -103,7 +103,7 @@ class ProcedureAdmin(AuditedAdmin):
         "version",
         "active",
     ]
-    list_filter = ["online_level", "field", "levels", "active"]
+    list_filter = ["online_level", "field", "levels", "active", "output_certified_copy"]
     search_fields = ["code", "search_text"]
     inlines = [FeeInline, DocumentInline, StepInline, VersionHistoryInline]
     filter_horizontal = ["levels"]

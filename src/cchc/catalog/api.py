@@ -24,6 +24,8 @@ class DocumentIO(Schema):
     originals: int = 0
     copies: int = 0
     mandatory: bool = True
+    # A valid digital signature required (issue 21); omitted on input: the local value kept.
+    signature_required: bool | None = None
 
 
 class FeeIO(Schema):
@@ -117,7 +119,13 @@ def _parts(terms: Any) -> dict[str, list[dict[str, Any]]]:
     return {
         "fees": [{"name": f.name, "amount": f.amount} for f in terms.fees.all()],
         "documents": [
-            {"name": d.name, "originals": d.originals, "copies": d.copies, "mandatory": d.mandatory}
+            {
+                "name": d.name,
+                "originals": d.originals,
+                "copies": d.copies,
+                "mandatory": d.mandatory,
+                "signature_required": d.signature_required,
+            }
             for d in terms.documents.all()
         ],
         "steps": [

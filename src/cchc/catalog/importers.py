@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +53,9 @@ PROCEDURE_COLUMNS = (
     # The version: from when the row applies (empty: today) and the document behind it.
     "Hiệu lực từ",
     "Văn bản căn cứ",
+    # Whether the row's documents must carry a valid digital signature (issue 21): Có /
+    # Không for every document of the row; empty or absent: each keeps its local value.
+    "Yêu cầu ký số",
 )
 REQUIRED_PROCEDURE_COLUMNS = PROCEDURE_COLUMNS[:7]
 
@@ -208,7 +212,7 @@ def parse_procedure(row: Row) -> ProcedureData:
         processing_time=time,
         processing_time_unit=_unit(_required(row, "Đơn vị thời hạn"), "Đơn vị thời hạn"),
         fees=_fees(row.get("Phí lệ phí")),
-        documents=_documents(row.get("Thành phần hồ sơ")),
+        documents=_signature(row, _documents(row.get("Thành phần hồ sơ"))),
         result_type=_choice(row, "Loại kết quả", _RESULT),
         online_level=_choice(row, "Mức độ DVC trực tuyến", _ONLINE),
         eligible_full_online=_bool(row, "Đủ điều kiện toàn trình"),
@@ -229,6 +233,25 @@ def _bool(row: Row, column: str) -> bool:
         return values.boolean(row.get(column))
     except CellError as exc:
         raise CellError(f"cột '{column}': {exc}") from None
+
+
+def _signature(row: Row, documents: tuple[DocumentData, ...]) -> tuple[DocumentData, ...]:
+    """The row's documents with "Yêu cầu ký số" applied: Có/Không sets every document's
+    `signature_required`; an empty cell leaves it unknown (None: kept from the catalogue)."""
+    column = "Yêu cầu ký số"
+    raw = values.text(row.get(column))
+    if not raw:
+        return documents
+    try:
+        required = values.boolean(raw)
+    except CellError:
+        raise CellError(
+            f"cột '{column}': giá trị '{raw}' không hợp lệ, cần 'Có' (mọi giấy tờ của thủ tục "
+            "phải ký số) hoặc 'Không', hoặc để trống để giữ nguyên"
+        ) from None
+    if required and not documents:
+        raise CellError(f"cột '{column}' là 'Có' nhưng cột 'Thành phần hồ sơ' không có giấy tờ nào")
+    return tuple(replace(d, signature_required=required) for d in documents)
 
 
 def _date(row: Row, column: str) -> dt.date | None:

@@ -145,6 +145,10 @@ class Procedure(ProcedureTerms):
     payment_integrated = models.BooleanField(
         "Tích hợp thanh toán trực tuyến trên Cổng DVCQG", default=False
     )
+    # The procedure's output is a certified electronic copy (bản sao điện tử có chứng thực,
+    # NĐ 23/2015, NĐ 45/2020 Điều 6): its dossiers may be given one (`dossiers.
+    # certified_copies`) and they form the denominator of 766 sub 3c. Not versioned.
+    output_certified_copy = models.BooleanField("Cấp bản sao điện tử có chứng thực", default=False)
 
     class Meta:
         verbose_name = "Thủ tục hành chính"

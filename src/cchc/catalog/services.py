@@ -57,6 +57,10 @@ class DocumentData:
     originals: int = 0
     copies: int = 0
     mandatory: bool = True
+    # Whether the component must carry a valid digital signature (issue 21). None: not
+    # given by the source (a catalogue file without the column, the national database):
+    # the document of the same name keeps its local value (`_keep_signature`), else False.
+    signature_required: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def _terms_state(terms: ProcedureTerms, levels: list[str]) -> dict[str, Any]:
         "processing_time_unit": terms.processing_time_unit,
         "fees": [(f.name, f.amount) for f in terms.fees.all()],  # type: ignore[attr-defined]
         "documents": [
-            (d.name, d.originals, d.copies, d.mandatory)
+            (d.name, d.originals, d.copies, d.mandatory, d.signature_required)
             for d in terms.documents.all()  # type: ignore[attr-defined]
         ],
         "result_type": terms.result_type,
@@ -231,7 +235,10 @@ def _wanted(data: ProcedureData, levels: list[UnitLevel], agency_type: AgencyTyp
         "processing_time": Decimal(data.processing_time).normalize(),
         "processing_time_unit": data.processing_time_unit,
         "fees": [(nfc(n), a) for n, a in data.fees],
-        "documents": [(nfc(d.name), d.originals, d.copies, d.mandatory) for d in data.documents],
+        "documents": [
+            (nfc(d.name), d.originals, d.copies, d.mandatory, d.signature_required)
+            for d in data.documents
+        ],
         "result_type": data.result_type,
         "online_level": data.online_level,
         "eligible_full_online": data.eligible_full_online,
@@ -268,6 +275,17 @@ TERMS = (
 )
 
 
+def _keep_signature(wanted: list[tuple[Any, ...]], before: list[tuple[Any, ...]]) -> list:
+    """`wanted` documents with an unknown `signature_required` (None) given the value of the
+    document of the same name (diacritic- and case-insensitive) in `before`, else False: a
+    source that does not say never resets a requirement set locally."""
+    known = {fold(str(d[0])): d[4] for d in before}
+    return [
+        (*d[:4], bool(known.get(fold(str(d[0])), False)) if d[4] is None else bool(d[4]))
+        for d in wanted
+    ]
+
+
 def _local_day(now: dt.datetime) -> dt.date:
     return timezone.localdate(now) if timezone.is_aware(now) else now.date()
 
@@ -299,10 +317,12 @@ def save_procedure(actor: Any, data: ProcedureData, *, now: dt.datetime) -> tupl
             in_force = versions.pick(history, effective)
             # A procedure without recorded versions: its row is its only state.
             before = _version_state(in_force) if in_force is not None else _state(procedure)
+            wanted["documents"] = _keep_signature(wanted["documents"], before["documents"])
             if before == wanted:
                 return procedure, "unchanged"
         else:
             before, history = None, []
+            wanted["documents"] = _keep_signature(wanted["documents"], [])
         field_obj, _ = Field.objects.get_or_create(name=wanted["field"])
         version = _new_version(
             procedure, history, data, wanted, field_obj, agency_type, actor=actor, now=now,
@@ -381,8 +401,16 @@ def _new_version(
         for i, (n, a) in enumerate(wanted["fees"])
     )
     RequiredDocument.objects.bulk_create(
-        RequiredDocument(version=version, position=i, name=n, originals=o, copies=c, mandatory=m)
-        for i, (n, o, c, m) in enumerate(wanted["documents"])
+        RequiredDocument(
+            version=version,
+            position=i,
+            name=n,
+            originals=o,
+            copies=c,
+            mandatory=m,
+            signature_required=bool(signed),
+        )
+        for i, (n, o, c, m, signed) in enumerate(wanted["documents"])
     )
     ProcedureStep.objects.bulk_create(
         ProcedureStep(version=version, position=i, name=n, budget=b, budget_unit=u)

@@ -16,6 +16,7 @@ from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
 from cchc.accounts.roles import Role
 from cchc.catalog.importers import InternalProcedureImporter, ProcedureImporter
+from cchc.catalog.models import Procedure
 from cchc.org.models import AdministrativeUnit, Agency, Desk
 from cchc.org.structure import load_structure
 
@@ -28,6 +29,10 @@ DEMO_PASSWORD = "cchc-demo-2024"  # noqa: S105 - documented demo password, refus
 DEMO_DAY = dt.date(2024, 6, 1)
 DEMO_RANKING_WEEKS = 4  # weekly ranking snapshots taken by the demo, up to the last week ended
 TODAY_ORG_DAY = dt.date(2025, 7, 1)
+# Certification procedures of the demo catalogue whose output is a certified electronic copy
+# (bản sao điện tử có chứng thực, NĐ 45/2020 Điều 6; 766 sub 3c): chứng thực bản sao từ bản
+# chính, and cấp bản sao có chứng thực từ bản chính hợp đồng, giao dịch đã được chứng thực.
+CERTIFIED_COPY_CODES = ("2.000815", "2.000942")
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
     summary.internal = InternalProcedureImporter().run(
         str(DATA_DIR / "internal_procedures.csv"), actor=SYSTEM, now=now
     )
+    mark_certified_copies()
     with transaction.atomic():
         for spec in demo_users():
             user = User.objects.filter(username=spec.username).first()
@@ -181,6 +187,19 @@ def load_demo(*, now: dt.datetime, password: str = DEMO_PASSWORD) -> DemoSummary
     for week in reversed(weeks):  # oldest first; a week already taken is left as it is
         weekly.take(week, actor=SYSTEM, now=now)
     return summary
+
+
+def mark_certified_copies() -> int:
+    """Mark the demo's certification procedures as producing certified electronic copies
+    (saved one by one: a saved procedure makes cached indicator sums stale)."""
+    marked = 0
+    for procedure in Procedure.objects.filter(
+        code__in=CERTIFIED_COPY_CODES, output_certified_copy=False
+    ):
+        procedure.output_certified_copy = True
+        procedure.save(update_fields=["output_certified_copy"])
+        marked += 1
+    return marked
 
 
 def database_is_empty() -> bool:

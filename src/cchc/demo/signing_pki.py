@@ -141,6 +141,7 @@ def ensure(var_dir: Path | str) -> dict[str, Any]:
             "password": PASSWORD,
             "reason": f"{reason} ({LABEL})",
             "location": ORG,
+            "stamp": True,  # the visible stamp on the last page (signing/appearance.py)
         }
 
     return {

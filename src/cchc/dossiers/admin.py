@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cchc.accounts.admin_base import AuditedAdmin
+from cchc.dossiers import signing_jobs
 from cchc.dossiers.models import IssuedDocument, RecomputeJob
 
 
@@ -42,10 +43,25 @@ class RecomputeJobAdmin(AuditedAdmin):
 
 @admin.register(IssuedDocument)
 class IssuedDocumentAdmin(AuditedAdmin):
-    list_display = ["id", "dossier", "kind", "number", "issued_at", "signed", "superseded_at"]
+    list_display = [
+        "id",
+        "dossier",
+        "kind",
+        "number",
+        "issued_at",
+        "signed",
+        "signature",
+        "superseded_at",
+    ]
     list_filter = ["kind", "signed"]
-    search_fields = ["dossier__code", "token"]
-    readonly_fields = [f.name for f in IssuedDocument._meta.fields]
+    list_select_related = ["dossier__desk", "dossier__competent_agency"]
+    search_fields = ["dossier__code", "token", "signed_by_subject", "signer_serial"]
+    readonly_fields = [*(f.name for f in IssuedDocument._meta.fields), "signature"]
+
+    @admin.display(description="Chữ ký số")
+    def signature(self, obj: IssuedDocument) -> str:
+        """The signature in words (signing_jobs.describe): "Đã ký số bởi … lúc …" …"""
+        return signing_jobs.describe(obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

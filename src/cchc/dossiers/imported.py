@@ -326,12 +326,14 @@ def _create(
             "step_plan": "[]",
             "is_demo": False,
             "reused_data": False,
+            "result_in_datastore": False,
             "source": source,
             "source_digest": digest,
             "version": 1,
             "risk_note": "",
             "at_risk": False,
             "risk_checked_at": None,
+            "certified_copy": False,
             **stored,
         }
         snapshot = {name: row[name] for name in signals.TRACKED}

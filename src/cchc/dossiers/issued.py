@@ -257,7 +257,8 @@ def request_signature(doc: IssuedDocument, *, now: dt.datetime | None = None) ->
     with transaction.atomic():
         locked = _move(doc, SignState.WAITING)
         locked.signed = SignState.WAITING
-        locked.save(update_fields=["signed"])
+        locked.next_attempt_at = None
+        locked.save(update_fields=["signed", "next_attempt_at"])
         log.record(
             "dossier.document.sign_requested",
             actor=None,
@@ -269,30 +270,46 @@ def request_signature(doc: IssuedDocument, *, now: dt.datetime | None = None) ->
 
 
 def signing_failed(
-    doc: IssuedDocument, reason: str, *, now: dt.datetime | None = None
+    doc: IssuedDocument,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+    retry_after: Callable[[int], dt.timedelta | None] | None = None,
 ) -> IssuedDocument:
-    """Waiting → failed: the unsigned issued copy stays in force; the worker retries."""
+    """Waiting → failed: the unsigned issued copy stays in force; the worker retries at
+    `next_attempt_at`: now + `retry_after(attempts)` (None: stopped, no retry), at once
+    when `retry_after` is not given."""
+    at = now or timezone.now()
     with transaction.atomic():
         locked = _move(doc, SignState.FAILED)
         locked.signed = SignState.FAILED
         locked.sign_attempts += 1
         locked.sign_error = reason[:300]
-        locked.save(update_fields=["signed", "sign_attempts", "sign_error"])
+        wait = retry_after(locked.sign_attempts) if retry_after else dt.timedelta(0)
+        locked.next_attempt_at = None if wait is None else at + wait
+        locked.save(update_fields=["signed", "sign_attempts", "sign_error", "next_attempt_at"])
         log.record(
             "dossier.document.sign_failed",
             actor=None,
             obj=locked.dossier,
-            at=now or timezone.now(),
+            at=at,
             data={"document": locked.pk, "reason": reason[:300]},
         )
     return locked
 
 
 def replace_with_signed(
-    doc: IssuedDocument, signed_bytes: bytes, *, now: dt.datetime | None = None
+    doc: IssuedDocument,
+    signed_bytes: bytes,
+    *,
+    now: dt.datetime | None = None,
+    subject: str = "",
+    serial: str = "",
+    profile: str = "",
 ) -> IssuedDocument:
     """Waiting → signed: `signed_bytes` (the issued PDF with its signature) become the
-    issued copy; the hash of the bytes first issued stays in `unsigned_sha256`."""
+    issued copy; the hash of the bytes first issued stays in `unsigned_sha256`. `subject`
+    ("CN, O" of the signer certificate), `serial` and `profile` say who signed."""
     stored = _store(doc.filename, signed_bytes)
     at = now or timezone.now()
     with transaction.atomic():
@@ -305,6 +322,10 @@ def replace_with_signed(
         locked.signed_at = at
         locked.sign_attempts += 1
         locked.sign_error = ""
+        locked.next_attempt_at = None
+        locked.signed_by_subject = subject[:300]
+        locked.signer_serial = serial[:80]
+        locked.signing_profile = profile[:120]
         locked.save()
         log.record(
             "dossier.document.signed",
@@ -317,6 +338,11 @@ def replace_with_signed(
                 "unsigned_sha256": locked.unsigned_sha256,
             },
         )
+        # A signed result goes to the holder's data store, queued in this transaction and
+        # delivered by the worker (issue 21 item 4).
+        from cchc.dossiers import datastore_delivery  # a cycle inside one app: it uses issued
+
+        datastore_delivery.on_signed(locked)
     return locked
 
 

@@ -161,6 +161,9 @@ class Dossier(models.Model):
     fee_total = models.PositiveBigIntegerField("Tổng phí, lệ phí (đồng)", default=0)
     digitised = models.BooleanField("Thành phần hồ sơ đã số hóa", default=False)
     reused_data = models.BooleanField("Có tái sử dụng dữ liệu số hóa", default=False)
+    # The signed e-result reached the holder's data store (`cchc.dossiers.datastore`; 766 3e):
+    # set by the worker's delivery together with a "note" event that carries it to the cells.
+    result_in_datastore = models.BooleanField("Kết quả đã vào kho dữ liệu", default=False)
     # Dossiers imported from another one-stop system (`cchc import dossiers`): the system's
     # name ("" for dossiers received here) and a digest of the imported facts, so that a
     # re-import of an unchanged row is recognised without reading its events.
@@ -222,6 +225,10 @@ class Dossier(models.Model):
     at_risk = models.BooleanField("Có nguy cơ trễ hạn", default=False)
     risk_note = models.CharField("Lý do cảnh báo", max_length=300, blank=True)
     risk_checked_at = models.DateTimeField(null=True, blank=True)
+    # A certified electronic copy (bản sao điện tử có chứng thực, 766 3c) was issued for the
+    # dossier (`cchc.dossiers.certified_copies`): set with a "note" event that carries it to
+    # the cells. Last of the columns: the raw row writers (imports, generator) append it.
+    certified_copy = models.BooleanField("Đã cấp bản sao điện tử có chứng thực", default=False)
 
     class Meta:
         verbose_name = "Hồ sơ"
@@ -575,6 +582,7 @@ class IssuedKind(models.TextChoices):
     STOP = "stop", "Thông báo dừng giải quyết hồ sơ"
     FEE_RECEIPT = "fee_receipt", "Biên lai thu phí, lệ phí"
     RESULT = "result", "Kết quả giải quyết thủ tục hành chính"
+    CERTIFIED_COPY = "certified_copy", "Bản sao điện tử có chứng thực"
 
 
 class SignState(models.TextChoices):
@@ -622,6 +630,13 @@ class IssuedDocument(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     sign_attempts = models.PositiveSmallIntegerField(default=0)
     sign_error = models.CharField(max_length=300, blank=True)
+    # Who signed and when the worker retries (issue 21 leftovers, migration 0018): the signer
+    # certificate's subject ("CN, O") and serial (hex), the CCHC_SIGNING profile that signed,
+    # and the time of the next attempt after a failure (null: none due — signed, or stopped).
+    signed_by_subject = models.CharField("Người ký (chứng thư số)", max_length=300, blank=True)
+    signer_serial = models.CharField("Số hiệu chứng thư ký", max_length=80, blank=True)
+    signing_profile = models.CharField("Hồ sơ ký", max_length=120, blank=True)
+    next_attempt_at = models.DateTimeField("Thử ký lại lúc", null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
@@ -644,142 +659,18 @@ class IssuedDocument(models.Model):
         return f"{self.get_kind_display()} – {self.dossier_id} ({self.token[:6]}…)"
 
 
-# -- digitised components (issue 21, item 5) --------------------------------------------------
-
-
-class DigitisedComponent(models.Model):
-    """A dossier component the desk scanned at intake (kết quả số hóa thành phần hồ sơ):
-    the stored file, whose it is (the holder's ID number, digits only) and what kind of paper
-    it is (`type_code`), so that a later dossier of the same citizen can reuse it instead of
-    a new copy (`ComponentReuse`). Written by `cchc.dossiers.digitisation`, never ticked.
-    The file is what the desk's signing job signs (`file_id`)."""
-
-    id_number = models.CharField("Số định danh người sở hữu", max_length=20, blank=True)
-    # A national document-type code when known, else "ten:" + the folded document name, so
-    # the same paper matches across procedures and procedure versions.
-    type_code = models.CharField("Loại giấy tờ", max_length=220)
-    name = models.CharField("Tên giấy tờ", max_length=500)
-    document = models.ForeignKey(
-        "catalog.RequiredDocument",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    file = models.ForeignKey(StoredFile, on_delete=models.PROTECT, related_name="+")
-    dossier = models.ForeignKey(
-        Dossier, on_delete=models.PROTECT, related_name="digitised_components"
-    )
-    component = models.OneToOneField(
-        DossierComponent, on_delete=models.PROTECT, related_name="digitisation"
-    )
-    scanned_at = models.DateTimeField("Thời điểm số hóa")
-    scanned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="Người số hóa",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    valid_until = models.DateField("Giá trị sử dụng đến", null=True, blank=True)
-    reused_count = models.PositiveIntegerField("Số lần được tái sử dụng", default=0)
-
-    class Meta:
-        verbose_name = "Thành phần hồ sơ đã số hóa"
-        verbose_name_plural = "Thành phần hồ sơ đã số hóa"
-        ordering = ["-scanned_at", "-id"]
-        indexes = [
-            models.Index(fields=["id_number", "type_code"], name="digitised_holder_type"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ComponentReuse(models.Model):
-    """A component of a later dossier given by reusing a `DigitisedComponent` (no new
-    upload): `DossierComponent.reused` and `Dossier.reused_data` are derived from these."""
-
-    component = models.OneToOneField(
-        DossierComponent, on_delete=models.PROTECT, related_name="reuse"
-    )
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="component_reuses")
-    digitised = models.ForeignKey(
-        DigitisedComponent, on_delete=models.PROTECT, related_name="reuses"
-    )
-    reused_at = models.DateTimeField("Thời điểm tái sử dụng")
-    reused_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="Người thực hiện",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = "Tái sử dụng thành phần đã số hóa"
-        verbose_name_plural = "Tái sử dụng thành phần đã số hóa"
-        ordering = ["dossier", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.component_id} ← {self.digitised_id}"
-
-
-# -- signatures of stored PDFs (issue 21, item 2) ---------------------------------------------
-
-
-class FileCheckState(models.TextChoices):
-    """Where the signature check of a stored PDF is (`cchc.dossiers.signature_checks`)."""
-
-    PENDING = "pending", "Chờ kiểm tra chữ ký số"
-    CHECKED = "checked", "Đã kiểm tra chữ ký số"
-    UNREADABLE = "unreadable", "Không đọc được tệp PDF"
-
-
-class SignatureVerdict(models.TextChoices):
-    """The verdicts of `cchc.signing.verify_pdf` (same values, same Vietnamese words)."""
-
-    VALID = "valid", "hợp lệ"
-    INVALID = "invalid", "không hợp lệ"
-    UNTRUSTED = "untrusted", "không tin cậy"
-    UNSIGNED = "unsigned", "không có chữ ký"
-
-
-class FileSignature(models.Model):
-    """The digital signatures of one stored PDF of a dossier (uploaded at the desk, by the
-    citizen, received from the national portal, or a result attached by an officer):
-    recorded "pending" when the file is stored, checked on the worker with
-    `cchc.signing.verify_pdf`, and checked again when the trust list changes
-    (`trust_fingerprint` is that of the list it was checked against)."""
-
-    file = models.OneToOneField(
-        StoredFile, primary_key=True, on_delete=models.CASCADE, related_name="signature_check"
-    )
-    state = models.CharField(
-        "Tình trạng kiểm tra",
-        max_length=12,
-        choices=FileCheckState.choices,
-        default=FileCheckState.PENDING,
-    )
-    verdict = models.CharField(
-        "Kết luận", max_length=10, choices=SignatureVerdict.choices, blank=True
-    )
-    # One entry per signature: signer (CN, O), serial, issuer, signing time and its source,
-    # intact, valid at signing time, trusted, verdict, problems (Vietnamese).
-    signatures = models.JSONField("Chữ ký số", default=list, blank=True)
-    document_timestamps = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField("Lỗi", max_length=300, blank=True)
-    trust_fingerprint = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField()
-    checked_at = models.DateTimeField("Kiểm tra lúc", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "Chữ ký số của tệp"
-        verbose_name_plural = "Chữ ký số của tệp"
-        indexes = [models.Index(fields=["state", "trust_fingerprint"], name="file_signature_state")]
-
-    def __str__(self) -> str:
-        return f"{self.file_id}: {self.get_state_display()} {self.verdict}".strip()
+# The models of digitisation, signature checks and certified copies (issue 21) and of the
+# data store live in their own modules; imported here so that the app registry loads them.
+from cchc.dossiers.datastore_models import (  # noqa: E402, F401
+    DatastoreDelivery,
+    DatastoreItem,
+    DeliveryState,
+)
+from cchc.dossiers.digital_models import (  # noqa: E402, F401
+    CertifiedCopy,
+    ComponentReuse,
+    DigitisedComponent,
+    FileCheckState,
+    FileSignature,
+    SignatureVerdict,
+)

@@ -372,6 +372,8 @@ def act(
         with transaction.atomic():
             locked = _lock(dossier, expected_version)
             target = _check_transition(locked, action)
+            if action == "receive":  # checked signatures that failed block the receipt
+                signature_checks.refuse_unsigned_receipt(locked)
             given = dict(data or {})  # pre-action guards (cchc.dossiers.guards) may run first
             if guards.run(actor, locked, action, given, at):
                 locked = _lock(locked, None)  # a guard wrote events: append after them

@@ -44,6 +44,8 @@ TRACKED: tuple[str, ...] = (
     "fee_total",
     "digitised",
     "reused_data",
+    "result_in_datastore",
+    "certified_copy",
 )
 
 

@@ -42,6 +42,7 @@ from cchc.dossiers.models import (
     SignatureVerdict,
     StoredFile,
 )
+from cchc.errors import InvalidInput
 from cchc.jobs import queue
 
 if TYPE_CHECKING:
@@ -380,6 +381,73 @@ def problems(dossier: Dossier) -> list[Problem]:
     """The signature problems of `dossier`'s files where the procedure requires a signature
     (one query). `Problem.waiting` ones have no verdict yet."""
     return _problems_of(_files(dossier))
+
+
+# -- receiving (issue 21 leftovers, item 3) ------------------------------------------------------
+
+RECEIPT_REASONS = {
+    "pending": "chưa kiểm tra xong chữ ký số",
+    SignatureVerdict.UNSIGNED: "không có chữ ký số",
+    SignatureVerdict.INVALID: "chữ ký số không hợp lệ",
+    SignatureVerdict.UNTRUSTED: "chữ ký số không thuộc danh sách tin cậy",
+    "unreadable": "không đọc được tệp PDF",
+    "not_pdf": "không phải tệp PDF ký số",
+}
+
+
+def _by_component(found: Sequence[Problem]) -> str:
+    groups: dict[str, list[str]] = {}
+    for p in found:
+        groups.setdefault(p.component, []).append(
+            f"tệp «{p.file_name}» {RECEIPT_REASONS.get(p.kind, PROBLEM_REASONS[p.kind])}"
+        )
+    return "; ".join(
+        f"Thành phần «{component}» yêu cầu chữ ký số hợp lệ: " + ", ".join(parts)
+        for component, parts in groups.items()
+    )
+
+
+def refuse_unsigned_receipt(dossier: Dossier) -> list[Problem]:
+    """The desk's receive action (`services.act(…, "receive")`, inside its transaction): a
+    file of a component that requires a signature whose check is DONE and failed (unsigned,
+    invalid, untrusted, unreadable, not a PDF) blocks the receipt with InvalidInput listing
+    the components and files. Files not checked yet (the worker is behind) never block —
+    the desk must not wait for the worker: they are returned, for a warning, and the
+    dossier page keeps flagging them until their verdict comes."""
+    found = problems(dossier)
+    failed = [p for p in found if not p.waiting]
+    if failed:
+        raise InvalidInput(
+            f"Không tiếp nhận được hồ sơ {dossier.code}: {_by_component(failed)}. "
+            "Đề nghị người nộp bổ sung tệp đã ký số hợp lệ (hoặc lập phiếu hướng dẫn bổ sung, "
+            "hoàn thiện hồ sơ).",
+            code="dossier.signature_required",
+            files=[p.file_id for p in failed],
+        )
+    return [p for p in found if p.waiting]
+
+
+def receipt_warnings(dossier: Dossier) -> list[str]:
+    """What the desk is told after receiving (one query; empty when nothing is wrong): files
+    whose signature is still being checked, and — at the counter, where the files are
+    uploaded with the receipt itself and checked just after it — files already found
+    unsigned or invalid."""
+    found = problems(dossier)
+    waiting = [p for p in found if p.waiting]
+    failed = [p for p in found if not p.waiting]
+    out = []
+    if waiting:
+        out.append(
+            f"Đã tiếp nhận, nhưng chữ ký số chưa được kiểm tra xong — {_by_component(waiting)}. "
+            "Kết quả kiểm tra hiện ở mục «Chữ ký số trên tệp PDF» của hồ sơ; nếu chữ ký không "
+            "hợp lệ, yêu cầu người nộp bổ sung."
+        )
+    if failed:
+        out.append(
+            f"Chữ ký số không đạt — {_by_component(failed)}. Đề nghị người nộp bổ sung tệp đã "
+            "ký số hợp lệ."
+        )
+    return out
 
 
 def _signer(entry: dict[str, Any], *, full: bool) -> dict[str, Any]:

@@ -23,10 +23,13 @@ wrong password, untrusted signer) or an unreadable/damaged stored copy it stops 
 A stopped document stays "failed", visible, until `cchc documents sign --retry-stopped`.
 The unsigned issued copy stays in force and downloadable the whole time.
 
-The model has no retry-time or signer columns, so both live in the audit log, written in
-the same transaction as the state change: `dossier.document.sign_retry` (data: document,
-attempts, retry_at or null, stopped, code) and `dossier.document.signer` (document,
-profile, signer, organisation). `retry_info` reads them for many documents in one query.
+Who signed and when the worker retries are columns of the document (migration 0018):
+`signed_by_subject` ("CN, O" of the signer certificate), `signer_serial`, `signing_profile`,
+and `next_attempt_at` (the sweep's due time after a failure; null once signed or stopped).
+The audit log keeps the history, written in the same transaction as the state change:
+`dossier.document.sign_retry` (data: document, attempts, retry_at or null, stopped, code)
+and `dossier.document.signer` (document, profile, signer, organisation, serial);
+`retry_info` reads the latest retry record of many documents in one query.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cchc import signing  # sign_pdf/verify_pdf load pyHanko on first use, not at import
@@ -93,11 +96,16 @@ def _configured_profiles() -> set[str]:
     return set(profiles) if isinstance(profiles, dict) else set()
 
 
+# Signed by the competent agency: results, and certified electronic copies (the certifying
+# authority signs them, NĐ 45/2020 Điều 6; `cchc.dossiers.certified_copies`).
+AGENCY_KINDS = (IssuedKind.RESULT, IssuedKind.CERTIFIED_COPY)
+
+
 def candidates_for(doc: IssuedDocument) -> tuple[str, str]:
     """(specific, default) profile names for `doc`: the competent agency's for a result, the
     receiving desk's for forms and fee receipts."""
     dossier = doc.dossier
-    if doc.kind == IssuedKind.RESULT:
+    if doc.kind in AGENCY_KINDS:
         return f"agency:{dossier.competent_agency.code}", "agency"
     return f"desk:{dossier.desk.code}", "desk"
 
@@ -147,16 +155,24 @@ def retry_info(ids: Iterable[int]) -> dict[int, RetryInfo]:
     return out
 
 
-def _due(doc: IssuedDocument, info: RetryInfo | None, at: dt.datetime, *, stopped: bool) -> bool:
-    """Whether the worker may try `doc` now (unsigned: always; failed: retry time reached,
-    or a stopped one when `stopped` is asked for)."""
+def is_stopped(doc: IssuedDocument) -> bool:
+    """A failed document the worker no longer retries (no next attempt, or out of attempts)."""
+    return doc.signed == SignState.FAILED and (
+        doc.next_attempt_at is None or doc.sign_attempts >= max_attempts()
+    )
+
+
+def _due(doc: IssuedDocument, at: dt.datetime, *, stopped: bool) -> bool:
+    """Whether the worker may try `doc` now (unsigned: always; failed: `next_attempt_at`
+    reached, or a stopped one when `stopped` is asked for)."""
     if doc.signed == SignState.UNSIGNED:
         return True
     if doc.signed != SignState.FAILED:
         return False
-    if info is None or info.retry_at is None or doc.sign_attempts >= max_attempts():
-        return stopped or (info is None and doc.sign_attempts < max_attempts())
-    return info.retry_at <= at
+    if is_stopped(doc):
+        return stopped
+    assert doc.next_attempt_at is not None
+    return doc.next_attempt_at <= at
 
 
 # -- the job ----------------------------------------------------------------------------------
@@ -194,7 +210,7 @@ def claim(pk: int, at: dt.datetime, *, stopped: bool = False) -> IssuedDocument 
             doc = _load(pk)
             if doc is None or profile_for(doc) is None:
                 return None
-            if not _due(doc, retry_info([pk]).get(pk), at, stopped=stopped):
+            if not _due(doc, at, stopped=stopped):
                 return None
             claimed = issued.request_signature(doc, now=at)
     except Conflict:
@@ -231,9 +247,17 @@ def sign_document(pk: int, *, now: dt.datetime | None = None, stopped: bool = Fa
         return _failed(doc, exc, now, permanent=False)
     signer = _signer(signed)
     done_at = now or timezone.now()
+    subject = ", ".join(x for x in (signer["signer"], signer["organisation"]) if x)
     try:
         with transaction.atomic():
-            doc = issued.replace_with_signed(doc, signed, now=done_at)
+            doc = issued.replace_with_signed(
+                doc,
+                signed,
+                now=done_at,
+                subject=subject,
+                serial=signer["serial"],
+                profile=profile,
+            )
             log.record(
                 SIGNER_ACTION,
                 actor=None,
@@ -252,11 +276,11 @@ def _signer(signed: bytes) -> dict[str, str]:
     try:
         report = signing.verify_pdf(signed)
     except DomainError:
-        return {"signer": "", "organisation": ""}
+        return {"signer": "", "organisation": "", "serial": ""}
     if not report.signatures:
-        return {"signer": "", "organisation": ""}
+        return {"signer": "", "organisation": "", "serial": ""}
     last = report.signatures[-1]
-    return {"signer": last.signer_name, "organisation": last.signer_org}
+    return {"signer": last.signer_name, "organisation": last.signer_org, "serial": last.serial}
 
 
 def _failed(
@@ -266,10 +290,14 @@ def _failed(
     message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
     code = str(getattr(exc, "code", "") or type(exc).__name__)
     logger.warning("issued document %s not signed: %s", doc.pk, message)
+
+    def retry_after(attempts: int) -> dt.timedelta | None:
+        return None if permanent or attempts >= max_attempts() else backoff(attempts)
+
     with transaction.atomic():
-        doc = issued.signing_failed(doc, message, now=at)
-        stop = permanent or doc.sign_attempts >= max_attempts()
-        retry_at = None if stop else at + backoff(doc.sign_attempts)
+        doc = issued.signing_failed(doc, message, now=at, retry_after=retry_after)
+        retry_at = doc.next_attempt_at
+        stop = retry_at is None
         log.record(
             RETRY_ACTION,
             actor=None,
@@ -346,23 +374,25 @@ def sign_due(
     configured = _configured_profiles()
     if not configured:
         return counts
-    pending = IssuedDocument.objects.filter(
-        superseded_at__isnull=True, signed__in=(SignState.UNSIGNED, SignState.FAILED)
-    )
+    # Unsigned ones, and failed ones whose next attempt is due (any failed one with
+    # `stopped`): the retry time is a column, so the database picks them.
+    due = Q(signed=SignState.UNSIGNED) | Q(signed=SignState.FAILED, next_attempt_at__lte=at)
+    if stopped:
+        due |= Q(signed=SignState.FAILED)
+    pending = IssuedDocument.objects.filter(due, superseded_at__isnull=True)
     # Documents no configured profile could sign are not even loaded.
     if not any(p == "desk" or p.startswith("desk:") for p in configured):
-        pending = pending.filter(kind=IssuedKind.RESULT)
+        pending = pending.filter(kind__in=AGENCY_KINDS)
     if not any(p == "agency" or p.startswith("agency:") for p in configured):
-        pending = pending.exclude(kind=IssuedKind.RESULT)
+        pending = pending.exclude(kind__in=AGENCY_KINDS)
     docs = list(pending.select_related("dossier__desk", "dossier__competent_agency").order_by("pk"))
-    infos = retry_info(d.pk for d in docs if d.signed == SignState.FAILED)
     tried = 0
     for doc in docs:
         if tried >= limit:
             break
         if profile_for(doc, configured) is None:
             continue
-        if not _due(doc, infos.get(doc.pk), at, stopped=stopped):
+        if not _due(doc, at, stopped=stopped):
             continue
         tried += 1
         outcome = sign_document(doc.pk, now=now, stopped=stopped)
@@ -383,7 +413,7 @@ class SignatureRow:
     number: str
     issued_at: dt.datetime
     state: str  # SignState value
-    text: str  # Vietnamese: "Đã ký số (lúc …, bởi …)", "Chờ ký số", "Ký số lỗi: …"
+    text: str  # Vietnamese: "Đã ký số bởi … lúc …", "Ký số chưa thành công, thử lại lúc …"
     signed_at: dt.datetime | None = None
     signer: str = ""
     error: str = ""
@@ -395,12 +425,12 @@ def _local(value: dt.datetime) -> str:
     return f"{timezone.localtime(value):%H:%M %d/%m/%Y}"
 
 
-def _row(
-    doc: IssuedDocument,
-    info: RetryInfo | None,
-    signer: dict[str, Any] | None,
-    configured: set[str],
-) -> SignatureRow:
+def describe(doc: IssuedDocument, configured: set[str] | None = None) -> str:
+    """The signature of `doc` in one Vietnamese sentence (the dossier page and the admin)."""
+    return _row(doc, _configured_profiles() if configured is None else configured).text
+
+
+def _row(doc: IssuedDocument, configured: set[str]) -> SignatureRow:
     base = {
         "document": doc.pk,
         "kind": doc.get_kind_display(),
@@ -409,27 +439,22 @@ def _row(
         "state": doc.signed,
     }
     if doc.signed == SignState.SIGNED:
-        who = ", ".join(
-            x
-            for x in ((signer or {}).get("signer", ""), (signer or {}).get("organisation", ""))
-            if x
-        ) or str((signer or {}).get("profile", "") or "")
+        who = doc.signed_by_subject or doc.signing_profile
         assert doc.signed_at is not None
-        text = f"Đã ký số (lúc {_local(doc.signed_at)}" + (f", bởi {who})" if who else ")")
+        text = "Đã ký số" + (f" bởi {who}" if who else "") + f" lúc {_local(doc.signed_at)}"
         return SignatureRow(**base, text=text, signed_at=doc.signed_at, signer=who)
     if doc.signed == SignState.FAILED:
-        retry_at = None
-        if info is not None and info.retry_at is not None and doc.sign_attempts < max_attempts():
-            retry_at = info.retry_at
-        elif info is None and doc.sign_attempts < max_attempts():
-            retry_at = doc.issued_at  # no retry record: the next sweep tries it
-        when = (
-            f" (thử lại lúc {_local(retry_at)})"
-            if retry_at is not None
-            else " (đã dừng thử lại; cần quản trị viên xử lý)"
-        )
-        text = f"Ký số lỗi: {doc.sign_error}{when}"
-        return SignatureRow(**base, text=text, error=doc.sign_error, retry_at=retry_at)
+        if not is_stopped(doc):
+            assert doc.next_attempt_at is not None
+            text = (
+                f"Ký số chưa thành công, thử lại lúc {_local(doc.next_attempt_at)} "
+                f"(lỗi: {doc.sign_error})"
+            )
+            return SignatureRow(
+                **base, text=text, error=doc.sign_error, retry_at=doc.next_attempt_at
+            )
+        text = f"Ký số chưa thành công: {doc.sign_error} (đã dừng thử lại; cần quản trị viên xử lý)"
+        return SignatureRow(**base, text=text, error=doc.sign_error)
     if doc.signed == SignState.WAITING:
         return SignatureRow(**base, text="Chờ ký số")
     reason = reason_unsigned(doc, configured)
@@ -439,8 +464,8 @@ def _row(
 
 
 def signatures(dossier: Dossier) -> list[SignatureRow]:
-    """The signature of every document in force issued for `dossier`, oldest first: two
-    queries (the documents; the audit records of their signers and retries)."""
+    """The signature of every document in force issued for `dossier`, oldest first: one
+    query (signer and retry time are columns)."""
     docs = list(
         IssuedDocument.objects.filter(dossier=dossier, superseded_at__isnull=True).order_by("pk")
     )
@@ -448,25 +473,8 @@ def signatures(dossier: Dossier) -> list[SignatureRow]:
         return []
     for doc in docs:  # the dossier is known: no query per row for the profile choice
         doc.dossier = dossier
-    infos: dict[int, RetryInfo] = {}
-    signers: dict[int, dict[str, Any]] = {}
-    entries = AuditEntry.objects.filter(
-        action__in=(RETRY_ACTION, SIGNER_ACTION), data__document__in=[d.pk for d in docs]
-    ).order_by("pk")
-    for entry in entries.only("action", "at", "data"):
-        data = entry.data or {}
-        pk = int(data.get("document", 0))
-        if entry.action == SIGNER_ACTION:
-            signers[pk] = data
-        else:
-            retry_at = data.get("retry_at")
-            infos[pk] = RetryInfo(
-                entry.at,
-                dt.datetime.fromisoformat(retry_at) if retry_at else None,
-                str(data.get("code", "")),
-            )
     configured = _configured_profiles()
-    return [_row(d, infos.get(d.pk), signers.get(d.pk), configured) for d in docs]
+    return [_row(d, configured) for d in docs]
 
 
 def status() -> dict[str, Any]:
@@ -482,7 +490,6 @@ def status() -> dict[str, Any]:
     signed = IssuedDocument.objects.filter(
         superseded_at__isnull=True, signed=SignState.SIGNED
     ).count()
-    infos = retry_info(d.pk for d in docs if d.signed == SignState.FAILED)
     out: dict[str, Any] = {
         "signed": signed,
         "waiting": 0,
@@ -507,14 +514,10 @@ def status() -> dict[str, Any]:
         if doc.signed == SignState.UNSIGNED:
             out["queued"] += 1
             continue
-        info = infos.get(doc.pk)
-        stopped = (info is not None and info.retry_at is None) or (
-            doc.sign_attempts >= max_attempts()
-        )
-        if not stopped:
+        if not is_stopped(doc):
             out["retrying"] += 1
-            if info is not None and info.retry_at is not None:
-                next_retry = min(next_retry or info.retry_at, info.retry_at)
+            assert doc.next_attempt_at is not None
+            next_retry = min(next_retry or doc.next_attempt_at, doc.next_attempt_at)
             continue
         out["stopped"] += 1
         out["stopped_documents"].append(

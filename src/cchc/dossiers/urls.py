@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cchc.dossiers import views
+from cchc.dossiers import certified_copy_views, views
 
 app_name = "dossiers"
 
@@ -12,4 +12,14 @@ urlpatterns = [
     path("<str:code>/thao-tac/", views.act, name="act"),
     path("<str:code>/bieu-mau/<str:purpose>/", views.form_pdf, name="form"),
     path("<str:code>/tep/<int:pk>/", views.stored_file, name="file"),
+    path(
+        "<str:code>/ban-sao-chung-thuc/",
+        certified_copy_views.page,
+        name="certified_copies",
+    ),
+    path(
+        "<str:code>/ban-sao-chung-thuc/<int:pk>/",
+        certified_copy_views.download,
+        name="certified_copy_file",
+    ),
 ]

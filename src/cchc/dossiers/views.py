@@ -34,6 +34,7 @@ from cchc.dossiers import (
     presenters,
     queries,
     services,
+    signature_checks,
     signing_jobs,
 )
 from cchc.dossiers.documents import (
@@ -431,6 +432,8 @@ def _after_intake(request: HttpRequest, dossier: Dossier, outcome: str) -> HttpR
             "thêm hồ sơ mới.",
         )
     if dossier.state == State.RECEIVED:
+        for warning in signature_checks.receipt_warnings(dossier):  # issue 21: signatures
+            messages.warning(request, warning)
         due = timezone.localtime(dossier.due)
         text = (
             f"Đã tiếp nhận hồ sơ {dossier.code}. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}. "
@@ -597,6 +600,9 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
         text = f"{services.ACTION_LABELS[action]}: đã ghi nhận."
         for warning in event.data.get("warnings", []):
             messages.warning(request, warning)
+        if action == "receive":  # signatures the worker has not checked yet (issue 21)
+            for warning in signature_checks.receipt_warnings(dossier):
+                messages.warning(request, warning)
         messages.success(request, text)
     return redirect("dossiers:detail", code=dossier.code)
 

@@ -103,6 +103,20 @@ DEFINITIONS: dict[str, tuple[Pred, Q]] = {
         lambda d, e: d["state"] == "returned" and e,
         Q(state="returned") & ELECTRONIC,
     ),
+    # 766 3e: the signed e-result reached the holder's data store (`dossiers.datastore`); a
+    # returned dossier with an electronic result, so 3e's numerator is part of its
+    # denominator. The flag can flip after the return: the delivery writes a "note" event.
+    "datastore": (
+        lambda d, e: d["state"] == "returned" and e and bool(d.get("result_in_datastore")),
+        Q(state="returned", result_in_datastore=True) & ELECTRONIC,
+    ),
+    # 766 3c: a returned dossier given a certified electronic copy (`dossiers.
+    # certified_copies`); the copy writes a "note" event, so the flag reaches the cells
+    # whether it is issued before or after the return.
+    "certified_copy": (
+        lambda d, e: d["state"] == "returned" and bool(d.get("certified_copy")),
+        Q(state="returned", certified_copy=True),
+    ),
     "rated": (lambda d, e: d["rating"] != "", ~Q(rating="")),
     "dissatisfied": (lambda d, e: d["rating"] == "dissatisfied", Q(rating="dissatisfied")),
     "with_complaint": (lambda d, e: bool(d["has_complaint"]), Q(has_complaint=True)),
@@ -309,6 +323,8 @@ def family(
             condition = DEFINITIONS[m][1]
             if m == "electronic_result" and hashed:
                 condition = Q(state="returned") & ELECTRONIC_HASHED
+            elif m == "datastore" and hashed:
+                condition = Q(state="returned", result_in_datastore=True) & ELECTRONIC_HASHED
             sums[f"m_{m}"] = Sum(
                 Case(When(condition, then=1), default=0, output_field=IntegerField())
             )

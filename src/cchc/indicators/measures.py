@@ -135,7 +135,19 @@ class Context:
 
     @staticmethod
     def finished_sums() -> dict[str, Any]:
-        return {f"s_{m}": Sum(m) for m in FINISHED_MEASURES}
+        return {
+            **{f"s_{m}": Sum(m) for m in FINISHED_MEASURES},
+            # 766 3c's denominator: returned dossiers of procedures whose output is a
+            # certified electronic copy (the procedure's flag as it is now, like
+            # `online_service_received`; a change of the flag bumps the cells' version).
+            "certification_returned": Sum(
+                Case(
+                    When(procedure__output_certified_copy=True, then=F("returned")),
+                    default=0,
+                    output_field=IntegerField(),
+                )
+            ),
+        }
 
     @staticmethod
     def dossier_values(r: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
@@ -473,6 +485,10 @@ class Context:
             "online_service_received": ("r", ~Q(procedure__online_level="none")),
             "online_counted": ("r", Q(channel=2) & ~paper),
             "finished_on_time_766": ("f", ~aggregates.Q_OVERDUE_766),
+            "certification_returned": (
+                "f",
+                Q(state="returned", procedure__output_certified_copy=True),
+            ),
             "processing_hours": ("f", aggregates.ALWAYS),
             "processing_seconds": ("f", aggregates.ALWAYS),
             "in_progress": ("p", aggregates.ALWAYS),

@@ -29,6 +29,8 @@ FINISHED_MEASURES = (
     "overdue_766",
     "returned",
     "electronic_result",
+    "datastore",
+    "certified_copy",
     "rated",
     "dissatisfied",
     "with_complaint",
@@ -92,6 +94,8 @@ class Cell(models.Model):
     overdue_766 = _measure("Quá hạn theo 766 (kể cả bổ sung > 1 lần)")
     returned = _measure("Đã trả kết quả")
     electronic_result = _measure("Có kết quả điện tử")
+    datastore = _measure("Kết quả đã vào kho dữ liệu của công dân")
+    certified_copy = _measure("Có bản sao điện tử có chứng thực")
     rated = _measure("Có đánh giá")
     dissatisfied = _measure("Không hài lòng")
     with_complaint = _measure("Có phản ánh, kiến nghị")

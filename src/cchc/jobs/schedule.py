@@ -93,6 +93,12 @@ PERIODIC: tuple[PeriodicJob, ...] = (
         minutes=1,
     ),
     PeriodicJob(
+        "datastore-deliver",
+        ("datastore", "deliver", "--json"),
+        "gửi kết quả điện tử đã ký số vào kho dữ liệu của người nộp và gửi lại khi đến hạn",
+        minutes=1,
+    ),
+    PeriodicJob(
         "dossiers-recompute",
         ("dossiers", "recompute", "--json"),
         "tiếp tục tính lại hạn hồ sơ khi phiên bản lịch làm việc thay đổi",

@@ -331,7 +331,18 @@ def _documents(record: dict[str, Any], terms: ProcedureTerms | None) -> tuple[Do
     for name, mandatory in record["documents"]:
         old = known.get(fold(name))
         originals, copies = (old.originals, old.copies) if old else (1, 0)
-        out.append(DocumentData(name, originals=originals, copies=copies, mandatory=mandatory))
+        # The national payload has no field saying a document must be digitally signed
+        # (UNVERIFIED: none documented): the local value is kept across syncs.
+        signed = old.signature_required if old else False
+        out.append(
+            DocumentData(
+                name,
+                originals=originals,
+                copies=copies,
+                mandatory=mandatory,
+                signature_required=signed,
+            )
+        )
     return tuple(out)
 
 
@@ -354,7 +365,7 @@ def _data_for_change(procedure: Procedure, record: dict[str, Any], today: dt.dat
         processing_time_unit=terms.processing_time_unit,
         fees=tuple((f.name, f.amount) for f in terms.fees.all()),  # type: ignore[attr-defined]
         documents=tuple(
-            DocumentData(d.name, d.originals, d.copies, d.mandatory)
+            DocumentData(d.name, d.originals, d.copies, d.mandatory, d.signature_required)
             for d in terms.documents.all()  # type: ignore[attr-defined]
         ),
         result_type=terms.result_type,

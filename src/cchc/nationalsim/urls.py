@@ -4,7 +4,7 @@ Included from the root urlconf with ``path("", include("cchc.nationalsim.urls"))
 
 from django.urls import path
 
-from cchc.nationalsim import views
+from cchc.nationalsim import datastore, views
 
 app_name = "nationalsim"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("gia-lap-dvcqg/nop-ho-so/", views.submit, name="submit"),
     path("gia-lap-dvcqg/loi-gia-lap/", views.faults_form, name="faults"),
     path("gia-lap-dvcqg/khoi-tao/", views.seed, name="seed"),
+    path("gia-lap-dvcqg/kho-du-lieu/api/", datastore.api, name="datastore_api"),
 ]

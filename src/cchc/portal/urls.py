@@ -1,6 +1,12 @@
 from django.urls import path
 
-from cchc.portal import password_views, verify_views, views
+from cchc.portal import (
+    certified_copy_views,
+    datastore_views,
+    password_views,
+    verify_views,
+    views,
+)
 
 app_name = "portal"
 
@@ -19,6 +25,13 @@ urlpatterns = [
     path("ho-so/<str:code>/thao-tac/", views.dossier_act, name="dossier_act"),
     path("ho-so/<str:code>/tep/<int:pk>/", views.dossier_file, name="dossier_file"),
     path("ho-so/<str:code>/ket-qua/<int:number>/", views.dossier_result, name="dossier_result"),
+    path(
+        "ho-so/<str:code>/ban-sao-chung-thuc/<int:pk>/",
+        certified_copy_views.download,
+        name="dossier_certified_copy",
+    ),
+    path("kho-du-lieu/", datastore_views.my_store, name="datastore"),
+    path("kho-du-lieu/<int:pk>/", datastore_views.my_store_file, name="datastore_file"),
     path("dang-ky/", views.register, name="register"),
     path("quen-mat-khau/", password_views.request_link, name="password_reset"),
     path("quen-mat-khau/da-gui/", password_views.sent, name="password_reset_sent"),

@@ -29,7 +29,7 @@ from cchc import legaltime
 from cchc.accounts.access import deny, showing_refusals
 from cchc.catalog.models import Field, OnlineLevel, Procedure
 from cchc.catalog.services import search_procedures
-from cchc.dossiers import files
+from cchc.dossiers import certified_copies, datastore_delivery, files
 from cchc.dossiers.access import may
 from cchc.dossiers.models import ReturnChannel
 from cchc.dossiers.services import TRANSITIONS
@@ -595,6 +595,9 @@ def _dossier_context(
     context["notifications"] = presenters.notices(found)
     context["accept"] = ",".join(sorted(files.ACCEPTED))
     context["e_results"] = {r.number for r in results.e_results(found)}
+    # Certified electronic copies (a query only for a dossier that has one).
+    context["certified_copies"] = certified_copies.of_dossier(found) if found.certified_copy else []
+    context["datastore_rows"] = datastore_delivery.deliveries_of(found)
     context["dissatisfied_reasons"] = list(ratings.DISSATISFIED_REASONS.items())
     context["comment_limit"] = limits.RATING_COMMENT_LIMIT
     context["rate_values"] = rate_values or {"rating": "", "reasons": [], "comment": ""}

@@ -25,6 +25,9 @@ from typing import Any
 from cchc.signing.errors import SigningError
 
 BACKENDS = ("pkcs12", "pkcs11", "remote")
+# The visible stamp's font: any OpenType/TrueType file with Vietnamese glyphs (Debian's
+# fonts-noto-core, the package the printed forms already need).
+DEFAULT_STAMP_FONT = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(:[A-Za-z0-9._-]+)?$")
 
 
@@ -36,6 +39,8 @@ class Profile:
     chain: tuple[str, ...] = ()  # PEM/DER files of intermediate certificates to embed
     reason: str = ""
     location: str = ""
+    stamp: bool = False  # a visible stamp box on the last page (signer, agency, time)
+    stamp_font: str = DEFAULT_STAMP_FONT
 
     def text(self, key: str, default: str = "") -> str:
         value = self.options.get(key, default)
@@ -126,8 +131,16 @@ def parse_config(raw: Mapping[str, Any]) -> SigningConfig:
         chain = spec.get("chain", [])
         if not isinstance(chain, list) or not all(isinstance(p, str) for p in chain):
             raise _fail(f"hồ sơ ký {name!r}: chain phải là danh sách đường dẫn tệp chứng thư.")
+        stamp = spec.get("stamp", False)
+        if not isinstance(stamp, bool):
+            raise _fail(f"hồ sơ ký {name!r}: stamp phải là true hoặc false.")
+        stamp_font = spec.get("stamp_font", DEFAULT_STAMP_FONT)
+        if not isinstance(stamp_font, str) or not stamp_font.strip():
+            raise _fail(f"hồ sơ ký {name!r}: stamp_font phải là đường dẫn tệp phông chữ.")
         options = {
-            k: v for k, v in spec.items() if k not in ("backend", "chain", "reason", "location")
+            k: v
+            for k, v in spec.items()
+            if k not in ("backend", "chain", "reason", "location", "stamp", "stamp_font")
         }
         profiles[name] = Profile(
             name=name,
@@ -136,6 +149,8 @@ def parse_config(raw: Mapping[str, Any]) -> SigningConfig:
             chain=tuple(chain),
             reason=str(spec.get("reason", "") or ""),
             location=str(spec.get("location", "") or ""),
+            stamp=stamp,
+            stamp_font=stamp_font,
         )
     tsa_url = str(raw.get("tsa_url", "") or "").strip()
     if tsa_url and not tsa_url.startswith(("http://", "https://")):

@@ -12,6 +12,7 @@ then holds the certificates only (see docs/signing.md).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from io import BytesIO
 
@@ -33,6 +34,7 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from cchc.signing import appearance
 from cchc.signing.aio import off_the_loop
 from cchc.signing.backends import open_signer
 from cchc.signing.certs import configured_roots, load_certificate_files
@@ -109,11 +111,29 @@ def sign_pdf(
         use_pades_lta=bool(config.lta and ltv and timestamper),
     )
     out = BytesIO()
+    # A visible stamp on the last page when the profile asks for one (appearance.py).
+    stamp_style = appearance.stamp_style(chosen.stamp_font, profile) if chosen.stamp else None
+    field_spec = (
+        fields.SigFieldSpec(name, on_page=-1, box=appearance.stamp_box(writer.prev))
+        if chosen.stamp
+        else None
+    )
 
     async def run(signer: Signer) -> None:
         try:
-            pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
-            await pdf_signer.async_sign_pdf(writer, output=out)
+            pdf_signer = signers.PdfSigner(
+                meta,
+                signer=signer,
+                timestamper=timestamper,
+                stamp_style=stamp_style,
+                new_field_spec=field_spec,
+            )
+            params = (
+                appearance.stamp_params(signer.signing_cert, dt.datetime.now(dt.UTC))
+                if chosen.stamp
+                else None
+            )
+            await pdf_signer.async_sign_pdf(writer, output=out, appearance_text_params=params)
         finally:  # the CRL/OCSP downloads' HTTP session belongs to this event loop
             await fetchers.close()
 

@@ -30,6 +30,7 @@ from cchc.demo.generator.plan import Plan
 from cchc.demo.generator.procedures import Proc
 from cchc.demo.generator.projection import BatchProjection, project_batch
 from cchc.demo.generator.receipts import Payments, ReceiptRows
+from cchc.demo.generator.scans import Scans
 from cchc.dossiers import rules
 from cchc.dossiers.models import (
     OPEN_STATES,
@@ -116,6 +117,7 @@ class RowBuilder:
         self.rulesets: dict[int, str] = {}
         self.folded: dict[str, str] = {}
         self.sequences: dict[tuple[str, int, bool], tuple[tuple[str, int], ...]] = {}
+        self.scans: Scans | None = None  # digitisation facts, from the first batch's ids
         self._now_text = stamps(np.array([self.now_s]), self.postgres)[0]
 
     def user(self, user: Any) -> Actor:
@@ -189,6 +191,8 @@ class RowBuilder:
             "reused": plan.reused[sl].tolist(),
         }
         tables = _Tables(ids)
+        if self.scans is None:
+            self.scans = Scans(ids, postgres=self.postgres)
         receipts = (
             ReceiptRows(self.payments, ids, postgres=self.postgres) if self.payments else None
         )
@@ -201,6 +205,7 @@ class RowBuilder:
             DossierComponent: tables.components,
             DossierFee: tables.fees,
             DossierResult: tables.results,
+            **self.scans.take(),
         }
         if receipts is not None:
             out[Payments.PaymentOrder] = receipts.orders
@@ -209,9 +214,10 @@ class RowBuilder:
 
     def _draft(
         self, tables: _Tables, batch: BatchProjection, extras: dict[str, Any], row: int, i: int,
-        pick: list[int],
+        pick: list[int], holder: tuple[bool, str, str] | None = None,
     ) -> Draft:  # fmt: skip
-        """Everything one dossier's events and row are made of."""
+        """Everything one dossier's events and row are made of (`holder`: the applicant,
+        when a reuse decided it; else an invented one)."""
         cycle, proc = batch.cycles[i], self.procs[self.plan.proc[row]]
         agency_id, channel = extras["agency"][i], extras["channel"][i]
         users = self.users
@@ -234,7 +240,7 @@ class RowBuilder:
             ruleset=self.ruleset(extras["day"][i]),
             stamps=batch.event_stamps[i],
             pick=pick,
-            applicant=applicant(pick),
+            applicant=holder or applicant(pick),
             desk_user=desk_user,
             officer=self.user(officers[pick[1] % len(officers)]),
             leader=self.user(leaders[pick[2] % len(leaders)]),
@@ -255,7 +261,20 @@ class RowBuilder:
         self, tables: _Tables, events: EventRows, batch: BatchProjection, extras: dict[str, Any],
         row: int, i: int, pick: list[int],
     ) -> None:  # fmt: skip
-        d = self._draft(tables, batch, extras, row, i, pick)
+        digitised = extras["digitised"]
+        channel = extras["channel"][i]
+        # Originally only components sent online were scanned.
+        docs = self.procs[self.plan.proc[row]].docs
+        scanned = bool(docs) and (channel == 2 if digitised is None else bool(digitised[i]))
+        # Digitisation facts (`scans`): a planned reuse takes an earlier scan of one of the
+        # dossier's component types, whose holder becomes the applicant.
+        assert self.scans is not None
+        at = self._intake_at(batch, i, row, channel)
+        reuse = None
+        if scanned and extras["reused"][i]:
+            reuse = self.scans.choose(docs, at, pick[4])
+            self.scans.unmatched += reuse is None
+        d = self._draft(tables, batch, extras, row, i, pick, reuse[2] if reuse else None)
         event_rows, approve_id, final_state = events.build(d, tables.event_id)
         tables.events.extend(event_rows)
         self.states[final_state] = self.states.get(final_state, 0) + 1
@@ -263,16 +282,32 @@ class RowBuilder:
             values, paid = self._exact_values(d, extras["agency"][i], event_rows)
         else:
             values, paid = self._projected_values(d, batch, i, final_state, extras["agency"][i])
-        digitised = extras["digitised"]
-        # Originally only components sent online were scanned.
-        scanned = bool(d.proc.docs) and d.channel == 2 if digitised is None else digitised[i]
         tables.dossiers.append(
             self._dossier_row(d, values, paid, final_state, batch.risk[i], extras["agency"][i],
-                              digitised=scanned, reused=extras["reused"][i])
+                              digitised=scanned, reused=reuse is not None)
         )  # fmt: skip
-        self._attachments(tables, d, event_rows, approve_id, scanned, extras["reused"][i])
+        first_component = tables.component_id
+        self._attachments(tables, d, event_rows, approve_id, scanned, reuse)
+        if scanned:
+            self.scans.add(
+                d.dossier_id,
+                first_component,
+                docs,
+                at=at,
+                by=(d.submitter if channel == 2 else d.desk_user)[0],
+                applicant=d.applicant,
+                reuse=reuse,
+            )
         tables.event_id += len(event_rows)
         tables.dossier_id += 1
+
+    def _intake_at(self, batch: BatchProjection, i: int, row: int, channel: int) -> int:
+        """When the components were digitised (epoch seconds): sent online at the
+        submission; else scanned at the desk's receipt (at the counter, for a dossier
+        never received)."""
+        if channel != 2 and batch.received[i]:
+            return int(self.plan.received[row])
+        return int(self.plan.times[row, 0])
 
     def _projected_values(
         self, d: Draft, batch: BatchProjection, i: int, final_state: str, agency_id: int
@@ -339,9 +374,10 @@ class RowBuilder:
 
     def _attachments(
         self, tables: _Tables, d: Draft, event_rows: list[tuple[Any, ...]],
-        approve_id: int | None, digitised: bool, reused: bool,
+        approve_id: int | None, digitised: bool, reuse: tuple[int, int, Any] | None,
     ) -> None:  # fmt: skip
-        """The dossier's components (the procedure's mandatory documents), fees and result."""
+        """The dossier's components (the procedure's mandatory documents), fees and result;
+        `reuse`: (position of the reused component, …) as `Scans.choose` gives it."""
         dossier_id = d.dossier_id
         for position, (doc_id, doc_name, originals, copies) in enumerate(d.proc.docs):
             tables.components.append(
@@ -354,7 +390,7 @@ class RowBuilder:
                     originals,
                     copies,
                     digitised,
-                    reused and position == 0,
+                    reuse is not None and position == reuse[0],
                 )
             )
             tables.component_id += 1
@@ -425,6 +461,7 @@ class RowBuilder:
             proc.fee_total,
             digitised,
             reused,
+            False,  # result_in_datastore: set only by a delivery to the holder's store
             "",  # source: generated here, not imported
             "",
             len(d.sequence),  # version: one per event
@@ -436,4 +473,5 @@ class RowBuilder:
             risk,
             RISK_NOTE if risk else "",
             self._now_text if risk else None,
+            False,  # certified_copy: no certified copy is generated
         )

@@ -9,9 +9,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from cchc.calendars.services import DEFAULT_CALENDAR, calendar_for
+from cchc.demo.generator import scans
 from cchc.demo.generator.apologies import plan_apologies
 from cchc.demo.generator.batch import RowBuilder
 from cchc.demo.generator.codes import codes_for, save_counters
@@ -24,6 +25,7 @@ from cchc.demo.generator.timelines import timelines
 from cchc.dossiers import signals
 from cchc.dossiers.models import (
     CodeCounter,
+    ComponentReuse,
     Dossier,
     DossierComponent,
     DossierEvent,
@@ -139,6 +141,7 @@ def _write(
     result = Generated(dossiers=n)
     writer = Writer()
     models: list[Any] = [Dossier, DossierEvent, DossierComponent, DossierFee, DossierResult]
+    models += scans.MODELS
     if builder.payments is not None:
         models += [Payments.Receipt, Payments.PaymentOrder]
     ids = {m: writer.next_id(m) for m in models}
@@ -146,13 +149,18 @@ def _write(
     for lo in range(0, n, batch):
         hi = min(n, lo + batch)
         for model, rows in builder.rows(lo, hi, ids).items():
-            writer.insert(model, COLUMNS.get(model) or columns(model), rows)
+            names = COLUMNS.get(model) or scans.COLUMNS.get(model) or columns(model)
+            writer.insert(model, names, rows)
             table = model._meta.db_table
             result.rows[table] = result.rows.get(table, 0) + len(rows)
             ids[model] += len(rows)
         if progress is not None:
             progress(hi)
     writer.finish()
+    reuses = result.rows.get(ComponentReuse._meta.db_table, 0)
+    if reuses:
+        with connection.cursor() as cursor:
+            cursor.execute(scans.count_reuses(ids[ComponentReuse] - reuses))
     save_counters(prefix, counters)
     result.rows[CodeCounter._meta.db_table] = len(counters)
     if builder.payments is not None:

@@ -15,9 +15,31 @@ installed — the cells are derived data, so both directions simply recompute th
 from django.db import migrations
 
 
+def live_columns_exist() -> bool:
+    """Whether every column of the live Cell and Dossier models is in the database: the
+    rebuild runs through the live models, so on a database that has not yet applied the
+    migrations adding later measures (0007, 0008) it is left to 0009, which repeats it."""
+    from django.db import connection
+
+    from cchc.dossiers.models import Dossier
+    from cchc.indicators.models import Cell
+
+    with connection.cursor() as cursor:
+        for model in (Cell, Dossier):
+            table = model._meta.db_table
+            present = {
+                c.name for c in connection.introspection.get_table_description(cursor, table)
+            }
+            if any(f.column not in present for f in model._meta.concrete_fields):
+                return False
+    return True
+
+
 def rebuild(apps, schema_editor):
     Dossier = apps.get_model("dossiers", "Dossier")
     if not Dossier.objects.filter(finished_at__isnull=False).exists():
+        return
+    if not live_columns_exist():
         return
     # The engine's rebuild service (derived data: recomputed from the dossiers, never
     # edited); imported here because migrations load before the app's signal wiring.
