@@ -1,14 +1,16 @@
 """`cchc import dossiers` and the web import: dossiers exported by another one-stop system.
 
-Rows are read and validated by `cchc.interop.dossier_reader`; good rows land through
-`cchc.dossiers.imported.store` (events, projection, indicator cells), bad rows are reported
-with their line and reason and change nothing. Lines that are not dossiers (the title
-block, blank lines, the footer: totals, "Người lập biểu", signatures) are counted as
-skipped (`cchc.tabular.tables.Skipped`), never refused, and kept on the run. The file is
-streamed and written in batches, so a million-row export runs in bounded memory; a row
-whose content did not change since the last import is left alone, a changed one is
-updated — so importing a file again, after an interruption for instance, finishes the work
-without duplicating any of it.
+Rows are read and validated by column (`cchc.interop.columnar`, with the readers of
+`cchc.interop.dossier_reader`); new dossiers are built and written by column, changed ones
+through `cchc.dossiers.imported.store` (events, projection, indicator cells); bad rows are
+reported with their line and reason and change nothing. An initial load into an empty
+database rebuilds the secondary indexes after it (`cchc.interop.indexes`). Lines that are
+not dossiers (the title block, blank lines, the footer: totals, "Người lập biểu",
+signatures) are counted as skipped (`cchc.tabular.tables.Skipped`), never refused, and kept
+on the run. The file is streamed and written in batches, so a million-row export runs in
+bounded memory; a row whose content did not change since the last import is left alone, a
+changed one is updated — so importing a file again, after an interruption for instance,
+finishes the work without duplicating any of it.
 
 An import survives concurrency and interruption:
 
@@ -50,6 +52,7 @@ from cchc.audit import log
 from cchc.dossiers import imported
 from cchc.dossiers.imported import Facts
 from cchc.errors import Conflict, DomainError, InvalidInput
+from cchc.interop import columnar, columnar_store, indexes
 from cchc.interop.dossier_reader import (
     COLUMNS,
     HEADERS,
@@ -151,6 +154,7 @@ class DossierImporter:
         run: ImportRun | None = None,
         batch_size: int | None = None,
         wait: float | None = None,
+        reference: bool = False,
     ) -> ImportReport:
         """Import every good row of `source`; see the module docstring. `sample` (if given)
         receives the first parsed rows, for a preview. `run`: a queued run to carry out
@@ -164,7 +168,12 @@ class DossierImporter:
             digest = sha256_of(stream)
             label = source_label(source_name, mapping)
             job = _Job(actor, reach, mapping, now, label, digest, progress, sample)
+            job.file_size = stream.seek(0, os.SEEK_END)
+            stream.seek(0)
             job.size = batch_size or batch_rows()
+            # The columnar path (`cchc.interop.columnar`) for every import; `reference`:
+            # the row path, kept as the reference its property test compares it with.
+            job.reference = reference
             rows = job.open(stream, name)  # a file that cannot be read is refused here
             if dry_run:
                 return job.load(rows, None)
@@ -203,6 +212,9 @@ class _Job:
         self.label, self.digest = label, digest
         self.progress, self.sample = progress, sample
         self.size = BATCH
+        self.reference = False
+        self.file_size = 0
+        self.deferred = False  # an initial load: indexes built after it (`indexes`)
         self.report = ImportReport()
         self.kept = 0  # refused rows already written to the run record
 
@@ -221,31 +233,48 @@ class _Job:
         report = self.report
         report.dry_run = run is None
         reader = Reader(Directory(), self.mapping, self.now, self.reach)
-        with _bulk_settings():
-            for number, batch in enumerate(batches(reader, rows, report, self.sample, self.size)):
-                if run is None:
-                    with transaction.atomic():
-                        outcomes = imported.store(
-                            batch, source=self.label, run_id=None, actor=self.actor,
-                            now=self.now, dry_run=True,
-                        )  # fmt: skip
-                    self._count(batch, outcomes)
-                else:
-                    self._write(run, number + 1, batch)
-                if self.progress is not None:
-                    self.progress(self.rows)
+        split = batches if self.reference else columnar.batches
+        if run is not None:
+            # An initial load killed earlier left its tables without their indexes.
+            indexes.repair()
+            if indexes.should_defer(self.file_size):
+                self.deferred = indexes.drop().any
+        try:
+            self._batches(split(reader, rows, report, self.sample, self.size), run)
+        finally:
+            if self.deferred:
+                indexes.repair()
         report.rejected.sort(key=lambda e: e.line)
         if run is not None:
             _finish(run, self)
             report.run_id = run.pk
         return report
 
+    def _batches(self, batches: Iterator[Any], run: ImportRun | None) -> None:
+        with _bulk_settings():
+            for number, batch in enumerate(batches):
+                if run is None:
+                    with transaction.atomic():
+                        outcomes = self._store(batch, run_id=None, dry_run=True)
+                    self._count(batch, outcomes)
+                else:
+                    self._write(run, number + 1, batch)
+                if self.progress is not None:
+                    self.progress(self.rows)
+
+    def _store(self, batch: Any, *, run_id: int | None, dry_run: bool = False) -> Any:
+        store = imported.store if self.reference else columnar_store.store
+        return store(
+            batch, source=self.label, run_id=run_id, actor=self.actor, now=self.now,
+            dry_run=dry_run,
+        )  # fmt: skip
+
     @property
     def rows(self) -> int:
         r = self.report
         return r.created + r.updated + r.unchanged + len(r.rejected)
 
-    def _count(self, batch: list[Facts], outcomes: list[imported.Outcome]) -> dict[str, int]:
+    def _count(self, batch: Any, outcomes: list[imported.Outcome]) -> dict[str, int]:
         tally = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
         for o in outcomes:
             if o.outcome == "rejected":
@@ -257,7 +286,7 @@ class _Job:
                 tally[o.outcome if o.outcome in tally else "unchanged"] += 1
         return tally
 
-    def _write(self, run: ImportRun, number: int, batch: list[Facts]) -> None:
+    def _write(self, run: ImportRun, number: int, batch: Any) -> None:
         """Write one batch, its audit entry and the run's progress in one transaction. A
         batch that lost a race for a dossier code to another import (IntegrityError) rolls
         back whole and is decided again against what that import committed."""
@@ -266,9 +295,7 @@ class _Job:
             before = (r.created, r.updated, r.unchanged, len(r.rejected))
             try:
                 with transaction.atomic(), connection.wrap_database_errors:
-                    outcomes = imported.store(
-                        batch, source=self.label, run_id=run.pk, actor=self.actor, now=self.now
-                    )
+                    outcomes = self._store(batch, run_id=run.pk)
                     tally = self._count(batch, outcomes)
                     created = [batch[o.index].code for o in outcomes if o.outcome == "created"]
                     kept = _progress(run, self)
@@ -392,6 +419,7 @@ def _finish(run: ImportRun, job: _Job) -> None:
             rejected_rows=r.as_dict()["rejected"][: ImportRun.REJECTED_KEPT],
             skipped=r.skipped.total,
             skipped_lines=r.skipped.as_dict(),
+            message=indexes.NOTE if job.deferred else "",
         )
         log.record(
             "dossier.import_finished",
@@ -408,6 +436,7 @@ def _finish(run: ImportRun, job: _Job) -> None:
                 "unchanged": r.unchanged,
                 "rejected": len(r.rejected),
                 "skipped": r.skipped.total,
+                "indexes_rebuilt": job.deferred,
             },
         )
     run.refresh_from_db()

@@ -16,16 +16,32 @@ from django.utils import timezone
 from cchc.accounts.models import User
 from cchc.accounts.policy import SYSTEM
 from cchc.errors import DomainError
+from cchc.interop import indexes
 from cchc.interop.dossiers import load_mapping
+from cchc.interop.models import ImportRun
 from cchc.tabular.registry import importer, importers
+
+REPAIR = "repair-indexes"
+
+
+def _run_note(run_id: int | None) -> str:
+    """The run's message on success (an initial load: its indexes were built after)."""
+    if run_id is None:
+        return ""
+    return str(ImportRun.objects.filter(pk=run_id).values_list("message", flat=True).first() or "")
 
 
 class Command(BaseCommand):
     help = "Nhập dữ liệu từ tệp CSV/XLSX (thủ tục, thủ tục nội bộ, ...). Bad rows are reported."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=sorted(importers()), help="what the file contains")
-        parser.add_argument("file", help="path of the .csv or .xlsx file")
+        parser.add_argument(
+            "what",
+            choices=[*sorted(importers()), REPAIR],
+            help=f"what the file contains; {REPAIR}: rebuild the dossier tables' indexes an "
+            "interrupted initial load left dropped (no file)",
+        )
+        parser.add_argument("file", nargs="?", help="path of the .csv or .xlsx file")
         parser.add_argument("--dry-run", action="store_true", help="validate only, change nothing")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--user", help="user name the changes are attributed to")
@@ -57,6 +73,16 @@ class Command(BaseCommand):
             self.stderr.write(f"… đã xử lý {rows:,} dòng".replace(",", "."))
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["what"] == REPAIR:
+            created = indexes.repair()
+            self.stdout.write(
+                f"Đã dựng lại {len(created)} chỉ mục: {', '.join(created)}."
+                if created
+                else "Các chỉ mục của bảng hồ sơ đã đầy đủ."
+            )
+            return
+        if not opts["file"]:
+            raise CommandError("Thiếu đường dẫn tệp cần nhập.", returncode=2)
         actor: Any = SYSTEM
         if opts["user"]:
             actor = User.objects.filter(username=opts["user"], is_active=True).first()
@@ -107,6 +133,9 @@ class Command(BaseCommand):
             )
             if report.skipped.total:
                 self.stdout.write(f"Bỏ qua {report.skipped.summary()}.")
+            note = _run_note(report.run_id)
+            if note:
+                self.stdout.write(note)
             for error in report.rejected:
                 self.stderr.write(str(error))
         if report.rejected:
