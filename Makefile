@@ -23,6 +23,16 @@ BENCH_SEARCH_ARGS ?=
 # benchmarks/pages.py (whole pages per role, empty vs N, then gunicorn at 1/8/32 clients;
 # default 100 000 dossiers), e.g. make bench BENCH_PAGES_ARGS="--n 1000000 --keep"
 BENCH_PAGES_ARGS ?=
+# benchmarks/report.py (the periodic report of the province-year 2024; default 1 000 000
+# dossiers, reusing pages.py's kept databases), e.g. make bench BENCH_REPORT_ARGS="--n 20000"
+BENCH_REPORT_ARGS ?=
+# One id per `make bench`: every benchmark records its targets in var/bench/results-<id>.jsonl,
+# benchmarks/summary.py prints them as one table and (BENCH_HISTORY) adds it to
+# docs/benchmarks.md; make bench BENCH_HISTORY= leaves the docs alone.
+ifeq ($(origin CCHC_BENCH_RUN),undefined)
+CCHC_BENCH_RUN := $(shell date -u +%Y%m%d-%H%M%S)
+endif
+BENCH_HISTORY ?= --history
 
 # Extra options of scripts/stack.py, e.g. SERVE_ARGS="--no-scheduler", RUN_ARGS="--no-worker"
 SERVE_ARGS ?=
@@ -102,14 +112,20 @@ format: install
 	$(BIN)/ruff check --fix src tests benchmarks scripts deploy
 	$(BIN)/ruff format src tests benchmarks scripts deploy
 
-## bench: performance benchmarks (ratios against baselines measured in the same run)
+## bench: performance benchmarks (ratios against baselines measured in the same run), then
+## one table of every target (benchmarks/summary.py); a benchmark that fails does not stop
+## the others (its exit status is recorded); the exit status never depends on timings
+bench: export CCHC_BENCH_RUN := $(CCHC_BENCH_RUN)
 bench: install
-	$(BIN)/python benchmarks/legaltime.py
-	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS)
-	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS)
-	$(BIN)/python benchmarks/import.py $(BENCH_IMPORT_ARGS)
-	$(BIN)/python benchmarks/search.py $(BENCH_SEARCH_ARGS)
-	$(BIN)/python benchmarks/pages.py $(BENCH_PAGES_ARGS)
+	$(BIN)/python benchmarks/summary.py --start
+	$(BIN)/python benchmarks/legaltime.py; $(BIN)/python benchmarks/summary.py --exit legaltime $$?
+	$(BIN)/python benchmarks/queue.py $(BENCH_ARGS); $(BIN)/python benchmarks/summary.py --exit queue $$?
+	$(BIN)/python benchmarks/indicators.py $(BENCH_INDICATORS_ARGS); $(BIN)/python benchmarks/summary.py --exit indicators $$?
+	$(BIN)/python benchmarks/import.py $(BENCH_IMPORT_ARGS); $(BIN)/python benchmarks/summary.py --exit import $$?
+	$(BIN)/python benchmarks/search.py $(BENCH_SEARCH_ARGS); $(BIN)/python benchmarks/summary.py --exit search $$?
+	$(BIN)/python benchmarks/pages.py $(BENCH_PAGES_ARGS); $(BIN)/python benchmarks/summary.py --exit pages $$?
+	$(BIN)/python benchmarks/report.py $(BENCH_REPORT_ARGS); $(BIN)/python benchmarks/summary.py --exit report $$?
+	$(BIN)/python benchmarks/summary.py $(BENCH_HISTORY)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

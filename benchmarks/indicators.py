@@ -79,7 +79,7 @@ from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
-from benchmarks.benchutil import pg_create, pg_drop  # noqa: E402
+from benchmarks.benchutil import pg_create, pg_drop, target  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 READ_TARGET_MS = 200.0
@@ -179,6 +179,11 @@ def main() -> None:
             if backend == "sqlite" and not args.keep:
                 _sqlite_remove()
     _report(legs)
+    measured = {backend for backend, leg in legs if leg.get("sizes")}
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        if backend not in measured:  # skipped or failed before its first size
+            target("indicators", f"{backend}: dashboard reads p95", None, "ms", READ_TARGET_MS,
+                   "<", note="did not run (see the log above)")  # fmt: skip
     print(f"total {time.perf_counter() - began:.0f} s")
 
 
@@ -220,10 +225,14 @@ def _report(legs: list[tuple[str, dict[str, Any]]]) -> None:
             plain = size["plain"].get(scope, {}).get("p50")
             duck = size["duckdb"].get("figures", {}).get(name, {}).get("p50")
             cells = size["cells_read"].get(scope, {}).get("p50")
+            what = f"{backend} {n:,}: dashboard read «{name}» p95"
             if read is None:
                 print(f"{n:>11,} {backend:8} {name:22} {'(engine read not available)':>30}")
+                target("indicators", what, None, "ms", READ_TARGET_MS, "<",
+                       note="engine read not available")  # fmt: skip
                 continue
             ok = read["p95"] < READ_TARGET_MS
+            target("indicators", what, read["p95"], "ms", READ_TARGET_MS, "<")
             print(
                 f"{n:>11,} {backend:8} {name:22} {read['p50']:8.1f} {read['p95']:8.1f} "
                 f"{_num(read.get('first'), 8)} {_num(cells, 10)} {_num(plain, 15, 0)} "
@@ -246,6 +255,9 @@ def _report(legs: list[tuple[str, dict[str, Any]]]) -> None:
             verdict = f"<= {REBUILD_TARGET_RATIO:.0f}x DuckDB: " + _verdict(
                 None if ratio is None else ratio <= REBUILD_TARGET_RATIO
             )
+            target("indicators", f"{backend} {n:,}: full rebuild / DuckDB all cells", ratio,
+                   "×", REBUILD_TARGET_RATIO, "<=",
+                   note="" if ratio is not None else "rebuild or DuckDB not measured")  # fmt: skip
         print(
             f"{n:>11,} {backend:8} {size.get('cells', 0):>8,} {_num(rebuild, 9)} "
             f"{_num(duck_s, 8, 2)} {_num(ratio, 6)}x {_num(size.get('verify_s'), 8)} "
@@ -258,6 +270,10 @@ def _report(legs: list[tuple[str, dict[str, Any]]]) -> None:
         print("engine cells = DuckDB cells; period totals of cells = plain GROUP BY = DuckDB")
     for n, backend, problem in problems:
         print(f"!!! MISMATCH {n:,} {backend}: {problem}")
+    for n, backend, size in rows:  # the checks as a target too: a wrong figure is a FAIL
+        found = len(size.get("problems", []))
+        target("indicators", f"{backend} {n:,}: checks engine = DuckDB = plain GROUP BY",
+               found, "mismatches", 0, "<=")  # fmt: skip
 
 
 def _num(value: float | None, width: int, digits: int = 1) -> str:
@@ -834,6 +850,7 @@ def _plain_group_by(start: dt.date, end: dt.date, ids: list[int] | None) -> dict
     from django.db.models.expressions import RawSQL
 
     from cchc.dossiers.models import Dossier
+    from cchc.indicators import resolved
     from cchc.indicators.aggregates import DEFINITIONS
 
     lo, hi = _local_start(start), _local_start(end + dt.timedelta(days=1))
@@ -852,6 +869,8 @@ def _plain_group_by(start: dt.date, end: dt.date, ids: list[int] | None) -> dict
         qs = Dossier.objects.filter(
             received_at__isnull=False, **{f"{column}__gte": lo, f"{column}__lt": hi}
         )
+        if column == "finished_at":  # the finished cells count resolved dossiers only
+            qs = qs.filter(resolved.q())
         if ids is not None:
             qs = qs.filter(competent_agency_id__in=ids)
         sums: dict[str, Any] = {}
@@ -1081,6 +1100,24 @@ def _utc_naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def _resolved_sql() -> str:
+    """`cchc.indicators.resolved.q()` as a DuckDB condition on `d`: the finished cells count
+    only the dossiers finished in a state counted as resolved by the version in force."""
+    from cchc.indicators import resolved
+
+    versions = resolved.definition().versions
+    parts = []
+    for n, version in enumerate(versions):
+        states = ", ".join(f"'{s}'" for s in sorted(version.counted))
+        cond = [f"d.state IN ({states})"]
+        if n > 0:
+            cond.append(f"d.f_day >= DATE '{version.effective_from}'")
+        if n + 1 < len(versions):
+            cond.append(f"d.f_day < DATE '{versions[n + 1].effective_from}'")
+        parts.append("(" + " AND ".join(cond) + ")")
+    return " OR ".join(parts) or "FALSE"
+
+
 def _duckdb(export: dict[str, Any], scopes: dict[str, Scope], runs: int) -> dict[str, Any]:
     import duckdb
 
@@ -1099,7 +1136,8 @@ def _duckdb(export: dict[str, Any], scopes: dict[str, Scope], runs: int) -> dict
     db.execute(
         "CREATE VIEW df AS SELECT d.*, e.dossier_id IS NOT NULL AS electronic FROM d "
         f"LEFT JOIN (SELECT DISTINCT dossier_id FROM read_parquet('{results}') "
-        "WHERE electronic) e ON e.dossier_id = d.id WHERE d.finished_at IS NOT NULL"
+        "WHERE electronic) e ON e.dossier_id = d.id WHERE d.finished_at IS NOT NULL "
+        f"AND ({_resolved_sql()})"
     )
     db.execute(
         "CREATE VIEW dp AS SELECT d.*, pr.online_level AS proc_online_level, "

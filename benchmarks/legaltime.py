@@ -21,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.benchutil import target
 
 from cchc.legaltime import VN_TZ, bulk_due, default_calendar, due
 
@@ -83,6 +86,11 @@ def main() -> None:
     print(f"ratio bulk_due / busday_offset: {bulk_rate / busday_rate:.3f} (target >= 0.2)")
     print(f"peak RSS: {peak_mb:,.0f} MB (target < 1024 MB)")
     print(f"single due() median over {len(samples):,} calls: {median_us:.1f} µs (target < 50 µs)")
+    rows = f"{args.rows:,} rows"
+    target("legaltime", f"bulk_due / numpy.busday_offset, {rows}", bulk_rate / busday_rate, "×",
+           0.2, ">=")  # fmt: skip
+    target("legaltime", f"peak RSS, {rows}", peak_mb, "MB", 1024, "<")
+    target("legaltime", "single due() median", median_us, "µs", 50, "<")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
-from benchmarks.benchutil import pg_admin, pg_create, pg_drop  # noqa: E402
+from benchmarks.benchutil import pg_admin, pg_create, pg_drop, target  # noqa: E402
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432"
 BENCH_DIR = ROOT / "var" / "bench"
@@ -164,10 +164,14 @@ def main() -> None:
                 break
         if len(results) == 2:
             _table(backend, results[0], results[args.n], args.n)
+            _targets(backend, results[args.n], args.n)
             if not args.no_load:
                 loads = _serve_and_load(backend, args, secret, results[args.n])
                 results[args.n]["load"] = loads
             reports.append((backend, results))
+        else:
+            target("pages", f"{backend} {args.n:,}: whole pages p95", None, "ms", OTHER_TARGET,
+                   "<", note="did not run (see the log above)")  # fmt: skip
         if not args.keep:
             for size in (0, args.n):
                 _drop(backend, size, args)
@@ -241,6 +245,24 @@ def _table(backend: str, empty: dict, loaded: dict, n: int) -> None:
         )
     misses = [k for k, v in loaded["pages"].items() if v["p95"] >= v["target"]]
     print(f"{len(loaded['pages']) - len(misses)}/{len(loaded['pages'])} pages within target")
+
+
+def _targets(backend: str, loaded: dict, n: int) -> None:
+    """Each page and role at N against its target, for the table of benchmarks/summary.py
+    (a wrong status is a FAIL whatever the time)."""
+    for key, value in loaded["pages"].items():
+        page, who = key.split("|")
+        ok = value["status"] == value["expected"]
+        target(
+            "pages",
+            f"{backend} {n:,}: {page} ({ROLES.get(who, who)}) p95",
+            value["p95"],
+            "ms",
+            value["target"],
+            "<",
+            passed=None if ok else False,
+            note="" if ok else f"status {value['status']}, expected {value['expected']}",
+        )
 
 
 # -- child: one database -----------------------------------------------------------------------

@@ -42,7 +42,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-from benchmarks.benchutil import pg_create, pg_drop  # noqa: E402
+from benchmarks.benchutil import pg_create, pg_drop, target  # noqa: E402
 
 TARGET_MS = 100.0
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432"
@@ -81,8 +81,10 @@ def main() -> None:
         return
     began = time.perf_counter()
     summaries = []
+    missing: dict[str, str] = {}  # backend -> why it has no figure (for the summary table)
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         env = dict(os.environ, DEBUG="true")
+        missing[backend] = "did not run"
         if backend == "sqlite":
             SQLITE.parent.mkdir(parents=True, exist_ok=True)
             if not args.reuse:
@@ -91,6 +93,7 @@ def main() -> None:
         elif backend == "postgres":
             if not args.reuse and not pg_create(args.pg, BENCH_DB):
                 print(f"\n!!! SKIPPED: the PostgreSQL leg did not run (no server at {args.pg}).")
+                missing[backend] = "did not run (no PostgreSQL server)"
                 continue
             env["DATABASE_URL"] = f"{args.pg}/{BENCH_DB}"
         else:
@@ -104,8 +107,10 @@ def main() -> None:
         try:
             subprocess.run(command, env=env, check=True)
             summaries.append((backend, json.loads(out.read_text())))
+            missing.pop(backend)
         except subprocess.CalledProcessError as exc:
             print(f"\n!!! the {backend} leg failed (exit {exc.returncode})")
+            missing[backend] = f"did not run (the leg failed, exit {exc.returncode})"
         finally:
             if not args.keep:
                 if backend == "postgres":
@@ -121,6 +126,12 @@ def main() -> None:
             f"{worst[1]['p95']:.1f} ms -> {verdict}; old scan p95 up to "
             f"{max(v['p95'] for v in summary['scan'].values()):.0f} ms"
         )
+        for kind, value in summary["indexed"].items():
+            target("search", f"{backend} {summary['n']:,}: search «{kind}» p95", value["p95"],
+                   "ms", TARGET_MS, "<")  # fmt: skip
+    for backend, why in missing.items():
+        target("search", f"{backend} {args.n:,}: queue search p95", None, "ms", TARGET_MS, "<",
+               note=why)  # fmt: skip
     print(f"total {time.perf_counter() - began:.0f} s")
 
 

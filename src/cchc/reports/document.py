@@ -10,6 +10,7 @@ number format in the workbook).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -65,11 +66,23 @@ class Table:
 
 @dataclass
 class Chart:
+    """A chart, drawn (`draw`, matplotlib, from figures already computed) the first time
+    its PNG is asked for, once: the Word file and the PDF embed it, the workbook never
+    does — a report made only as XLSX draws no chart (that was about half of its CPU time,
+    benchmarks/report.py)."""
+
     key: str
     title: str  # "Biểu đồ 1. …"
-    png: bytes
+    draw: Callable[[], bytes]
     width_cm: float = 16.0
     alt: str = ""
+    _png: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def png(self) -> bytes:
+        if self._png is None:
+            self._png = self.draw()
+        return self._png
 
 
 @dataclass

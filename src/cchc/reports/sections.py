@@ -163,7 +163,7 @@ def targets(f: Figures) -> Section:
             Chart(
                 "chi-tieu",
                 "Biểu đồ 1. Kết quả thực hiện các chỉ tiêu so với kế hoạch",
-                charts.target_bars(bars, title="Kết quả các chỉ tiêu so với kế hoạch (%)"),
+                lambda: charts.target_bars(bars, title="Kết quả các chỉ tiêu so với kế hoạch (%)"),
                 alt="Kết quả từng chỉ tiêu (cột) và chỉ tiêu kế hoạch (vạch đỏ)",
             )
         )
@@ -222,7 +222,7 @@ def _level_chart(r: Result, level_names: dict[str, str]) -> Chart:
     return Chart(
         "theo-cap",
         f"Biểu đồ 2. {r.name} ({r.code})",
-        charts.level_bars(
+        lambda: charts.level_bars(
             [
                 charts.Bar(level_names.get(b["level"], b["level"]), b["value"], b["target"])
                 for b in r.breakdown
@@ -311,7 +311,7 @@ def index766(f: Figures) -> Section:
         Chart(
             "chi-so-766",
             "Biểu đồ 3. Điểm Bộ chỉ số 766 theo nhóm",
-            charts.points_bars(
+            lambda: charts.points_bars(
                 [
                     charts.Bar(
                         f"{g.code}. {shorten(g.name, 36)}", g.points, g.nominal_max or g.max_points
