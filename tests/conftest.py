@@ -127,6 +127,17 @@ def _national_sync_off_by_default():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _results_issued_on_download_by_default():
+    """Approval would render and issue every e-result on the (synchronous) worker, a PDF per
+    approval across the suite; off by default, tests/portal/test_results_on_approval.py turns
+    it on."""
+    from django.test import override_settings
+
+    with override_settings(CCHC_RESULTS_ISSUED_ON_APPROVAL=False):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _stored_files_in_a_temporary_folder(tmp_path_factory: Any):
     """Uploads and issued documents (printing a form issues it) go to a folder of the run,
     not to the developer's var/files."""

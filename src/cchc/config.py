@@ -311,6 +311,7 @@ def _payments(env: Mapping[str, str], debug: bool) -> dict[str, Any]:
         "CCHC_PAYMENT_ORDER_MINUTES": _int(env, "CCHC_PAYMENT_ORDER_MINUTES", 15),
         "CCHC_PAYMENT_RECONCILE_MINUTES": _int(env, "CCHC_PAYMENT_RECONCILE_MINUTES", 15),
         "CCHC_FEES_BEFORE_RESULT": _flag(env, "CCHC_FEES_BEFORE_RESULT", True),
+        "CCHC_RESULTS_ISSUED_ON_APPROVAL": _flag(env, "CCHC_RESULTS_ISSUED_ON_APPROVAL", True),
         "CCHC_POSTAL_INTAKE": _flag(env, "CCHC_POSTAL_INTAKE", True),
         "CCHC_RECEIPT_FORM": env.get("CCHC_RECEIPT_FORM", "").strip() or "01BLP0-001",
         "CCHC_RECEIPT_SERIES": _receipt_series(env),

@@ -148,6 +148,10 @@ SETTINGS_DOC: dict[str, str] = {
     "CCHC_FEES_BEFORE_RESULT": "refuse to approve or return a result while fees are owed "
     "unless the same step collects cash or records an exemption with its reason (default "
     "true; false only where fees are collected outside this system)",
+    "CCHC_RESULTS_ISSUED_ON_APPROVAL": "issue the electronic results of a dossier on the "
+    "worker as soon as it is approved (rendered with their QR code, registered, signed by the "
+    "competent agency's certificate when signing is configured), rather than on the "
+    "applicant's first download (default true)",
     "CCHC_POSTAL_INTAKE": "offer «Bưu chính công ích» as a channel at the counter (default "
     "true; false where the province does not receive dossiers by public post)",
     "CCHC_RECEIPT_FORM": "form number (mẫu số) printed on fee receipts (default 01BLP0-001)",

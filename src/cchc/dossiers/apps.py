@@ -24,3 +24,10 @@ class DossiersConfig(AppConfig):
         # SQLite rebuilds a table to alter it, dropping the search triggers and expression
         # indexes on it: put them back after every migrate (cchc.dossiers.search).
         post_migrate.connect(search.on_post_migrate, sender=self, dispatch_uid="dossiers.search")
+        # The return of a dossier hands its signed results to the holder's data store.
+        from cchc.dossiers import datastore_delivery
+        from cchc.dossiers.signals import dossier_changed
+
+        dossier_changed.connect(
+            datastore_delivery.on_dossier_changed, dispatch_uid="dossiers.datastore"
+        )

@@ -44,6 +44,7 @@ from cchc.dossiers.models import (
     IssuedDocument,
     IssuedKind,
     SignState,
+    State,
 )
 from cchc.dossiers.services import _append, _lock
 from cchc.errors import Conflict, NotFound
@@ -83,8 +84,13 @@ def key_for(doc: IssuedDocument) -> str:
 
 def on_signed(doc: IssuedDocument, *, now: dt.datetime | None = None) -> DatastoreDelivery | None:
     """Queue the delivery of a just-signed result (inside the signing transaction). Nothing
-    for another kind, without the applicant's ID number, or with delivery off."""
+    for another kind, without the applicant's ID number, or with delivery off; nothing yet
+    before the dossier is returned (results are issued and signed at approval, but handed
+    over — and so put in the holder's store — only with the return, which the fees rule
+    guards): `on_dossier_changed` queues it then."""
     if doc.kind != IssuedKind.RESULT or doc.signed != SignState.SIGNED:
+        return None
+    if doc.dossier.state != State.RETURNED:
         return None
     name = datastore.backend()
     if name == datastore.OFF:
@@ -328,6 +334,20 @@ def deliver_due(
     for pk in list(due.order_by("pk").values_list("pk", flat=True)[: max(limit, 1)]):
         counts[deliver(pk, now=now)] += 1
     return counts
+
+
+def on_dossier_changed(
+    sender: Any,
+    *,
+    before: dict[str, Any] | None,
+    after: Dossier,
+    event: Any,
+    **kwargs: Any,
+) -> None:
+    """The return of a dossier queues the delivery of its signed results (inside the
+    event's transaction; delivered by the worker after commit)."""
+    if after.state == State.RETURNED and (before or {}).get("state") != State.RETURNED:
+        queue_missing(dossier=after)
 
 
 def queue_missing(*, dossier: Dossier | None = None, now: dt.datetime | None = None) -> int:

@@ -14,3 +14,10 @@ class PortalConfig(AppConfig):
 
         # E-mails about a dossier may carry one of its printed forms (form 01 on receipt).
         ATTACHMENT_RENDERERS["dossier-form"] = dossier_form
+
+        from cchc.dossiers.signals import dossier_changed
+        from cchc.portal import results
+
+        # Approval issues the electronic results on the worker (rendered, registered and
+        # queued for the competent agency's signature) before the applicant asks for them.
+        dossier_changed.connect(results.on_dossier_changed, dispatch_uid="portal.results.issue")

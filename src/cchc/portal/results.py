@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ from cchc.dossiers.models import (
     State,
 )
 from cchc.errors import Conflict, NotFound, PermissionDenied
+from cchc.jobs.queue import enqueue
 from cchc.payments.services import owed
 from cchc.vietnamese import money
 
@@ -149,6 +151,48 @@ def issued_result(
         actor=actor,
         number=result.code,
     )
+
+
+ISSUE_JOB = "cchc.portal.results.issue_results"
+
+
+def on_dossier_changed(
+    sender: Any,
+    *,
+    before: dict[str, Any] | None,
+    after: Dossier,
+    event: Any,
+    **kwargs: Any,
+) -> None:
+    """An approval issues the dossier's electronic results on the worker (inside the
+    event's transaction; the job runs after commit), so that each is rendered with its QR
+    code, registered and signed by the competent agency's certificate before the applicant
+    asks for it (`CCHC_RESULTS_ISSUED_ON_APPROVAL`). Imported dossiers are not issued."""
+    if event.action != "approve" or after.source:
+        return
+    if not settings.CCHC_RESULTS_ISSUED_ON_APPROVAL:
+        return
+    enqueue(ISSUE_JOB, after.pk, name=f"issue-results-{after.pk}")
+
+
+def issue_results(dossier_id: int) -> int:
+    """The job: issue every electronic result of the dossier that is not issued yet (an
+    attached PDF as it is, else the rendered result); returns how many are in force. A
+    result attached as something other than a PDF is handed over as it is, not issued."""
+    dossier = Dossier.objects.filter(pk=dossier_id).first()
+    if dossier is None:
+        return 0
+    count = 0
+    for result in dossier.results.select_related("file").filter(electronic=True):
+        if result.file_id is not None:
+            data = files.open_stored(result.file.path).read_bytes()
+            if not data.startswith(b"%PDF-"):
+                continue
+            issued_result(dossier, result, actor=None, attached=data)
+        else:
+            issued_result(dossier, result, actor=None)
+        count += 1
+    return count
 
 
 def _agency(dossier: Dossier) -> Any:
