@@ -143,6 +143,9 @@ def test_api_docs_are_served_from_our_own_static_files(client):
 # Printed by WeasyPrint from render_to_string, never sent to a browser: no CSP applies.
 PRINT_ONLY = {
     "dossiers/forms/base.html",
+    "dossiers/certified_copy_images.html",
+    "dossiers/certified_copy_pdf.html",
+    "dossiers/certified_copy_stamp.html",
     "payments/receipt_pdf.html",
     "portal/result_pdf.html",
     "reports/periodic.html",

@@ -15,6 +15,7 @@ class PortalConfig(AppConfig):
         # E-mails about a dossier may carry one of its printed forms (form 01 on receipt).
         ATTACHMENT_RENDERERS["dossier-form"] = dossier_form
 
+        # app registry, as above
         from cchc.dossiers.signals import dossier_changed
         from cchc.portal import results
 

@@ -168,7 +168,7 @@ def on_dossier_changed(
     event's transaction; the job runs after commit), so that each is rendered with its QR
     code, registered and signed by the competent agency's certificate before the applicant
     asks for it (`CCHC_RESULTS_ISSUED_ON_APPROVAL`). Imported dossiers are not issued."""
-    if event.action != "approve" or after.source:
+    if event is None or event.action != "approve" or after.source:
         return
     if not settings.CCHC_RESULTS_ISSUED_ON_APPROVAL:
         return
