@@ -457,7 +457,8 @@ def test_a_slow_portal_times_out_over_http(live_server, settings):
     settings.CCHC_DVCQG = {**CONFIG, "url": live_server.url + "/gia-lap-dvcqg/api/", "timeout": 5}
     with pytest.raises(NationalError) as exc:
         client.call("LayDanhSachTTHC", timeout=0.5)  # the login has the longer time-out
-    assert exc.value.transient and "Không kết nối được Cổng quốc gia" in exc.value.message
+    assert exc.value.transient and exc.value.error_code == "timeout"
+    assert "Cổng quốc gia: hết thời gian chờ" in exc.value.message
     faults.reset()
     time.sleep(1.2)  # let the server finish the slow answer before the next call
     assert client.call("LayDanhSachTTHC", timeout=5) == []

@@ -27,6 +27,21 @@ class DomainError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
+class RemoteError(DomainError):
+    """A call to another system failed (`cchc.jobs.remote`). `transient`: worth retrying
+    later; `error_code`: the other side's status or code."""
+
+    http_status = 502
+    exit_code = 6
+
+    def __init__(
+        self, message: str, *, transient: bool, error_code: str = "", **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.transient = transient
+        self.error_code = error_code
+
+
 class InvalidInput(DomainError):
     code = "invalid"
     http_status = 400

@@ -20,27 +20,12 @@ from cchc.dossiers.models import (
 from cchc.payments.services import record_cash
 from tests.portal.conftest import submitted
 from tests.portal.test_citizen_results import signed_in
-from tests.signing.conftest import desk_p12, pki, signing_config  # noqa: F401
+
+# the signing keys, the local data store and synchronous jobs of the data-store tests
+from tests.signing.conftest import desk_p12, pki  # noqa: F401
+from tests.test_datastore import _signing  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings: Any, pki: Any, desk_p12: str) -> None:  # noqa: F811
-    config = signing_config(pki, desk_p12)
-    config["profiles"]["agency"] = dict(config["profiles"]["desk"], reason="Cấp kết quả")
-    settings.CCHC_SIGNING = config
-    settings.CCHC_SIGNING_TRUST_ROOTS = [str(pki.files["root.pem"])]
-    settings.CCHC_JOBS_SYNC = True
-    settings.CCHC_DATASTORE = {
-        "backend": "local",
-        "url": "",
-        "token": "",
-        "timeout": 5,
-        "max_attempts": 4,
-        "backoff_max_minutes": 60,
-        "lease_minutes": 10,
-    }
 
 
 def _approved(portal: Any, capture: Any) -> Any:

@@ -32,39 +32,27 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from cchc.dossiers import files
 from cchc.dossiers.models import DatastoreItem
-from cchc.errors import DomainError
+from cchc.errors import RemoteError
+from cchc.jobs import remote
 
 LOCAL, NATIONAL, OFF = "local", "national", "off"
 
 
-class DatastoreError(DomainError):
+class DatastoreError(RemoteError):
     """A delivery to the holder's data store failed. `transient`: worth retrying later."""
 
     code = "datastore.error"
-    http_status = 502
-    exit_code = 6
-
-    def __init__(
-        self, message: str, *, transient: bool, error_code: str = "", **details: Any
-    ) -> None:
-        super().__init__(message, **details)
-        self.transient = transient
-        self.error_code = error_code
 
 
 @dataclass(frozen=True)
@@ -316,19 +304,16 @@ class NationalStore:
                 transient=False,
                 error_code="not_configured",
             )
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept": "application/json",
-            "Authorization": f"Bearer {self.token}",
-        }
-        if key:
-            headers["Idempotency-Key"] = key
-        if self.url.startswith("/"):
-            raw = _in_process(self.url, data, headers)
-        else:
-            raw = _over_http(self.url, data, headers, self.timeout)
-        answer = _decode(raw)
+        answer = remote.post_json(
+            self.url,
+            body,
+            timeout=self.timeout,
+            name="Kho dữ liệu quốc gia",
+            error=DatastoreError,
+            key=key,
+            headers={"Authorization": f"Bearer {self.token}"},
+            simulator_off="Mô phỏng kho dữ liệu không được bật (CCHC_DVCQG_SIMULATOR).",
+        )
         if answer.get("ok") is True:
             return answer
         code = str(answer.get("error_code", "") or "")
@@ -338,59 +323,3 @@ class NationalStore:
             transient=code.startswith("5") or code in ("408", "429"),
             error_code=code[:20],
         )
-
-
-def _http_error(status: int) -> DatastoreError:
-    return DatastoreError(
-        f"Kho dữ liệu quốc gia trả lỗi HTTP {status}.",
-        transient=status >= 500 or status in (408, 429),
-        error_code=str(status),
-    )
-
-
-def _over_http(url: str, data: bytes, headers: Mapping[str, str], timeout: float) -> bytes:
-    request = urllib.request.Request(url, data=data, headers=dict(headers), method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return bytes(response.read())
-    except urllib.error.HTTPError as exc:
-        raise _http_error(exc.code) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        what = "hết thời gian chờ" if isinstance(reason, TimeoutError) else "không kết nối được"
-        raise DatastoreError(
-            f"Kho dữ liệu quốc gia: {what} ({type(reason).__name__}).",
-            transient=True,
-            error_code="timeout" if isinstance(reason, TimeoutError) else "",
-        ) from None
-
-
-def _in_process(path: str, data: bytes, headers: Mapping[str, str]) -> bytes:
-    """The simulator, called through URL resolution like the web server would."""
-    # the test client's request factory: only for the in-process simulator, never in production
-    from django.test import RequestFactory
-
-    try:
-        match = resolve(path)
-    except Resolver404:
-        raise DatastoreError(
-            "Mô phỏng kho dữ liệu không được bật (CCHC_DVCQG_SIMULATOR).", transient=False
-        ) from None
-    extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
-    request = RequestFactory().post(path, data=data, content_type="application/json", **extra)
-    response = match.func(request, *match.args, **match.kwargs)
-    if response.status_code >= 400:
-        raise _http_error(response.status_code)
-    return bytes(response.content)
-
-
-def _decode(raw: bytes) -> dict[str, Any]:
-    try:
-        answer = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise DatastoreError(
-            "Kho dữ liệu quốc gia trả về dữ liệu không đọc được.", transient=True
-        ) from None
-    if not isinstance(answer, dict):
-        raise DatastoreError("Kho dữ liệu quốc gia trả về dữ liệu không hợp lệ.", transient=True)
-    return answer

@@ -24,34 +24,22 @@ in-process: the request goes through the same URL resolution and view as over HT
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.urls import Resolver404, resolve
 
-from cchc.errors import DomainError
+from cchc.errors import RemoteError
+from cchc.jobs import remote
 
 LOGIN = "LayPhienLamViec"  # UNVERIFIED service name of the session call (OpenCPS reads a token)
 
 
-class NationalError(DomainError):
+class NationalError(RemoteError):
     """A call to the national portal failed. `transient`: worth retrying later."""
 
     code = "national.error"
-    http_status = 502
-    exit_code = 6
-
-    def __init__(
-        self, message: str, *, transient: bool, error_code: str = "", **details: Any
-    ) -> None:
-        super().__init__(message, **details)
-        self.transient = transient
-        self.error_code = error_code
 
 
 class NotConnected(NationalError):
@@ -82,62 +70,15 @@ _lock = threading.Lock()
 
 
 def _post(url: str, body: Mapping[str, Any], *, key: str, timeout: float) -> dict[str, Any]:
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
-    if url.startswith("/"):
-        return _in_process(url, data, headers)
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        transient = exc.code >= 500 or exc.code in (408, 429)
-        raise NationalError(
-            f"Cổng quốc gia trả lỗi HTTP {exc.code}.", transient=transient, error_code=str(exc.code)
-        ) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise NationalError(
-            f"Không kết nối được Cổng quốc gia ({exc.__class__.__name__}).", transient=True
-        ) from None
-    return _decode(raw)
-
-
-def _in_process(path: str, data: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-    """The simulator, called through URL resolution like the web server would."""
-    # the test client's request factory: only for the in-process simulator, never in production
-    from django.test import RequestFactory
-
-    try:
-        match = resolve(path)
-    except Resolver404:
-        raise NationalError(
-            "Mô phỏng Cổng quốc gia không được bật (CCHC_DVCQG_SIMULATOR).", transient=False
-        ) from None
-    extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
-    request = RequestFactory().post(path, data=data, content_type="application/json", **extra)
-    response = match.func(request, *match.args, **match.kwargs)
-    if response.status_code >= 400:
-        transient = response.status_code >= 500 or response.status_code in (408, 429)
-        raise NationalError(
-            f"Cổng quốc gia trả lỗi HTTP {response.status_code}.",
-            transient=transient,
-            error_code=str(response.status_code),
-        )
-    return _decode(response.content)
-
-
-def _decode(raw: bytes) -> dict[str, Any]:
-    try:
-        answer = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise NationalError(
-            "Cổng quốc gia trả về dữ liệu không đọc được.", transient=True
-        ) from None
-    if not isinstance(answer, dict):
-        raise NationalError("Cổng quốc gia trả về dữ liệu không hợp lệ.", transient=True)
-    return answer
+    return remote.post_json(
+        url,
+        body,
+        timeout=timeout,
+        name="Cổng quốc gia",
+        error=NationalError,
+        key=key,
+        simulator_off="Mô phỏng Cổng quốc gia không được bật (CCHC_DVCQG_SIMULATOR).",
+    )
 
 
 def _session(cfg: Mapping[str, Any], *, fresh: bool = False) -> str:
